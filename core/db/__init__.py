@@ -1,0 +1,1 @@
+"""State: SQLModel tables, engines and Alembic migrations."""

@@ -1,0 +1,70 @@
+"""Database engines and sessions: SQLite (WAL) by default, any SQLAlchemy URL for shared deployments."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from zbsn.core.paths import default_database_url
+
+
+def resolve_database_url(explicit: str | None = None) -> str:
+    """`--db` beats `ZBSN_DATABASE_URL`, which beats the SQLite file in the user data dir."""
+    url = explicit or os.environ.get("ZBSN_DATABASE_URL") or default_database_url()
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _sqlite_file(url: sa.URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> sa.Engine:
+    """Build an engine; SQLite gets WAL, foreign keys, a busy timeout and an owner-only file."""
+    resolved = sa.make_url(resolve_database_url(url))
+    if resolved.get_backend_name() == "sqlite":
+        path = _sqlite_file(resolved)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                path.touch(mode=0o600)
+            os.chmod(path, 0o600)
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(resolved, **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(resolved, **kwargs)
+
+
+@contextmanager
+def session_scope(engine: sa.Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,1 @@
+"""Simulators of Zoho Books and ServiceNow, served over real HTTP on loopback."""

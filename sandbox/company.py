@@ -1,0 +1,151 @@
+"""The seeded demo company both sandboxes serve: one deterministic data set, two systems.
+
+`generate_company(seed, bills)` (in `sandbox.company_generator`) builds a `Company`. The Zoho sandbox serves
+it as Zoho Books records; the ServiceNow sandbox seeds its master data (cost centers, GL accounts, suppliers,
+legal entity) from the same object, leaving out the entries marked `exists_in_servicenow=False`, so the
+demo has something to fix and replay.
+
+Money is `Decimal`; ids are Zoho-style 18-digit strings; dates are ISO `yyyy-mm-dd`; timestamps are
+timezone-aware datetimes (the Zoho sandbox renders them with Zoho's colon-less offset).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(slots=True)
+class Organization:
+    organization_id: str
+    name: str
+    time_zone: str  # IANA name, e.g. "Europe/London"
+    currency_code: str  # base currency
+    plan_name: str = "Professional"
+
+
+@dataclass(slots=True)
+class Office:
+    """A regional office: a Zoho location."""
+
+    location_id: str
+    name: str
+    city: str
+    country: str
+
+
+@dataclass(slots=True)
+class CostCenter:
+    """An option of the "Cost Center" reporting tag; `account_number` is its cmn_cost_center number."""
+
+    tag_option_id: str
+    name: str
+    account_number: str
+    office_location_id: str
+    exists_in_servicenow: bool = True
+
+
+@dataclass(slots=True)
+class LedgerAccount:
+    """A chart-of-accounts entry; expense accounts carry a code that ServiceNow knows as the GL number."""
+
+    account_id: str
+    code: str
+    name: str
+    account_type: str  # Zoho account_type, e.g. "expense", "accounts_payable"
+    exists_in_servicenow: bool = True
+
+
+@dataclass(slots=True)
+class Vendor:
+    contact_id: str
+    name: str
+    supplier_code: str  # the ERP supplier code on the ServiceNow side
+    tax_id: str
+    currency_code: str
+    email: str
+    city: str
+    country: str
+    exists_in_servicenow: bool = True
+
+
+@dataclass(slots=True)
+class BillLine:
+    line_item_id: str
+    account_id: str
+    description: str
+    quantity: Decimal
+    rate: Decimal
+    cost_center_option_id: str | None  # reporting-tag option on the line
+    location_id: str | None
+    tax_id: str | None = None
+    tax_name: str | None = None
+    tax_percentage: Decimal = Decimal("0")
+
+
+@dataclass(slots=True)
+class Bill:
+    bill_id: str
+    bill_number: str
+    vendor_id: str
+    date: dt.date
+    due_date: dt.date
+    currency_code: str
+    exchange_rate: Decimal
+    status: str  # open | paid | partially_paid | overdue | void | draft
+    location_id: str | None
+    reference_number: str
+    lines: list[BillLine]
+    created_time: dt.datetime
+    last_modified_time: dt.datetime
+    # Why this bill is deliberately broken (None for a good bill), e.g. "deleted_account",
+    # "malformed_amount", "unknown_vendor". The sandbox renders the defect into the payload.
+    defect: str | None = None
+
+
+@dataclass(slots=True)
+class PaymentAllocation:
+    bill_id: str
+    amount_applied: Decimal
+
+
+@dataclass(slots=True)
+class VendorPayment:
+    payment_id: str
+    payment_number: str
+    vendor_id: str
+    date: dt.date
+    amount: Decimal
+    currency_code: str
+    payment_mode: str  # Zoho payment_mode label, e.g. "Bank Transfer", "Check", "Cash"
+    reference_number: str
+    paid_through_account_id: str
+    allocations: list[PaymentAllocation]
+    created_time: dt.datetime
+    last_modified_time: dt.datetime
+
+
+@dataclass(slots=True)
+class LegalEntity:
+    """The ServiceNow sn_fin_legal_entity invoices are booked to."""
+
+    company_code: str
+    name: str
+    currency_code: str
+
+
+@dataclass(slots=True)
+class Company:
+    seed: int
+    organization: Organization
+    legal_entity: LegalEntity
+    cost_center_tag_id: str
+    cost_center_tag_name: str
+    offices: list[Office]
+    cost_centers: list[CostCenter]
+    accounts: list[LedgerAccount]
+    vendors: list[Vendor]
+    bills: list[Bill]
+    payments: list[VendorPayment]
+    currencies: list[str] = field(default_factory=list)  # ISO codes known to ServiceNow

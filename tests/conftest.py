@@ -1,0 +1,73 @@
+"""Shared fixtures: isolated zbsn home dirs and fresh databases on SQLite and (when given) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from zbsn.core.db import migrate
+from zbsn.core.db.engine import make_engine
+
+POSTGRES_URL = os.environ.get("ZBSN_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(autouse=True)
+def zbsn_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data/config/log dirs and no ambient zbsn settings."""
+    home = tmp_path / "zbsn-home"
+    monkeypatch.setenv("ZBSN_HOME", str(home))
+    for name in list(os.environ):
+        if name.startswith("ZBSN_") and name not in {"ZBSN_HOME", "ZBSN_TEST_POSTGRES_URL", "ZBSN_SLOW"}:
+            monkeypatch.delenv(name)
+    return home
+
+
+def _fresh_postgres_database() -> Iterator[str]:
+    assert POSTGRES_URL is not None
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"zbsn_t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'zbsn.db'}"
+        return
+    if not POSTGRES_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide ZBSN_TEST_POSTGRES_URL (see .ci/postgres.sh)")
+        pytest.skip("no PostgreSQL server: set ZBSN_TEST_POSTGRES_URL")
+    yield from _fresh_postgres_database()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    """A migrated engine on each backend."""
+    eng = make_engine(db_url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    """A migrated SQLite engine, for tests that need one backend only."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'zbsn.db'}")
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()

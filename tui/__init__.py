@@ -1,0 +1,1 @@
+"""zbsn-tui: the Textual operator console, a thin layer over zbsn.core."""
