@@ -1,0 +1,168 @@
+"""Progress events the engine publishes; the TUI and the CLI both render them.
+
+Events are small frozen dataclasses, named in the past tense. The engine calls an `EventSink` (any callable
+taking an `Event`); `EventBus` fans one stream out to several sinks and keeps a short history. High-rate
+events (`BudgetChanged`, `StageProgressed`) are marked `coalescible` so a slow consumer may keep only the
+latest of each kind.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from zbsn.core.clock import utcnow
+
+Stage = Literal["cost_centers", "gl_accounts", "suppliers", "bills", "payments"]
+STAGES: tuple[Stage, ...] = ("cost_centers", "gl_accounts", "suppliers", "bills", "payments")
+System = Literal["zoho", "servicenow"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every engine event."""
+
+    at: datetime = field(default_factory=utcnow)
+    coalescible: ClassVar[bool] = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStarted(Event):
+    run_id: int
+    profile_id: int
+    mode: str  # "full" | "changed" | "webhook" | "replay"
+    trigger: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StageStarted(Event):
+    run_id: int
+    stage: Stage
+    total: int | None  # None while unknown (e.g. a page walk in progress)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StageProgressed(Event):
+    run_id: int
+    stage: Stage
+    done: int
+    total: int | None
+    coalescible: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StageFinished(Event):
+    run_id: int
+    stage: Stage
+    staged: int
+    failed: int
+    skipped: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordStaged(Event):
+    run_id: int
+    kind: str
+    zoho_id: str
+    number: str | None
+    staging_status: str  # inserted | updated | ignored
+    sn_sys_id: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordFailed(Event):
+    run_id: int
+    kind: str
+    zoho_id: str | None
+    number: str | None
+    error_code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordSkipped(Event):
+    run_id: int
+    kind: str
+    zoho_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BudgetChanged(Event):
+    """The Zoho org budget, live: what the gauge shows."""
+
+    organization_id: str
+    used_this_window: int
+    per_window_limit: int
+    window_seconds: float
+    remaining_today: int | None
+    daily_limit: int | None
+    reset_at: datetime | None
+    queue_depth: int
+    in_flight: int
+    paused_until: datetime | None
+    pause_reason: str | None
+    coalescible: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenStatusChanged(Event):
+    system: System
+    state: str  # "ok" | "wait" | "reauthorise"
+    expires_in_s: float | None
+    message: str | None = None
+    coalescible: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogLine(Event):
+    level: Literal["info", "warning", "error"]
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunFinished(Event):
+    run_id: int
+    status: str  # a RunStatus value
+    staged: int
+    failed: int
+    skipped: int
+    unchanged: int
+    zoho_requests: int
+    servicenow_requests: int
+    message: str | None
+    total_amount: Decimal | None = None
+
+
+EventSink = Callable[[Event], None]
+
+
+class EventBus:
+    """Fan events out to subscribers and keep the most recent ones for late joiners."""
+
+    def __init__(self, history: int = 500) -> None:
+        self._sinks: list[EventSink] = []
+        self.history: deque[Event] = deque(maxlen=history)
+
+    def subscribe(self, sink: EventSink) -> Callable[[], None]:
+        """Add `sink`; returns a function that removes it."""
+        self._sinks.append(sink)
+
+        def unsubscribe() -> None:
+            if sink in self._sinks:
+                self._sinks.remove(sink)
+
+        return unsubscribe
+
+    def __call__(self, event: Event) -> None:
+        """Publish `event` to every subscriber (a failing subscriber never stops the engine)."""
+        self.history.append(event)
+        for sink in list(self._sinks):
+            try:
+                sink(event)
+            except Exception:  # noqa: S112 - a broken view must not break a sync
+                continue
