@@ -54,15 +54,16 @@ CENT = Decimal("0.01")
 
 _OFFICES = (("London", "United Kingdom", "LON"), ("Manchester", "United Kingdom", "MAN"),
             ("Edinburgh", "United Kingdom", "EDI"))  # fmt: skip
+DASH = "\u2013"  # the en dash of practice-line names, e.g. "Consulting – London"  # noqa: RUF003
 _COST_CENTERS = (
-    ("Consulting – London", "CC-LON-100", 0),
-    ("Advisory – London", "CC-LON-200", 0),
-    ("Technology – London", "CC-LON-300", 0),
-    ("Consulting – Manchester", "CC-MAN-100", 1),
-    ("Audit – Manchester", "CC-MAN-200", 1),
-    ("Consulting – Edinburgh", "CC-EDI-100", 2),
-    ("Tax – Edinburgh", "CC-EDI-200", 2),
-    ("Operations – Edinburgh", "CC-EDI-300", 2),
+    (f"Consulting {DASH} London", "CC-LON-100", 0),
+    (f"Advisory {DASH} London", "CC-LON-200", 0),
+    (f"Technology {DASH} London", "CC-LON-300", 0),
+    (f"Consulting {DASH} Manchester", "CC-MAN-100", 1),
+    (f"Audit {DASH} Manchester", "CC-MAN-200", 1),
+    (f"Consulting {DASH} Edinburgh", "CC-EDI-100", 2),
+    (f"Tax {DASH} Edinburgh", "CC-EDI-200", 2),
+    (f"Operations {DASH} Edinburgh", "CC-EDI-300", 2),
 )
 _EXPENSE_ACCOUNTS = (
     ("6100", "Subcontractor Fees"), ("6110", "Travel"), ("6120", "Accommodation"),
@@ -326,9 +327,11 @@ def _break_some(bills: list[Bill], rng: random.Random, missing_options: set[str]
     """Mark a few unpaid bills (never one using a missing cost center) with each defect kind."""
     per_kind = max(1, len(bills) // 150)
     candidates = [
-        b for b in bills
-        if b.status in ("open", "overdue") and not any(l.cost_center_option_id in missing_options for l in b.lines)
-    ]  # fmt: skip
+        bill
+        for bill in bills
+        if bill.status in ("open", "overdue")
+        and not any(line.cost_center_option_id in missing_options for line in bill.lines)
+    ]
     chosen = rng.sample(candidates, min(len(candidates), per_kind * len(DEFECT_KINDS)))
     for position, bill in enumerate(chosen):
         bill.defect = DEFECT_KINDS[position % len(DEFECT_KINDS)]
