@@ -1,0 +1,447 @@
+"""Paged, filtered reads of the audit log for the console and the CLI.
+
+Pages are keyset-paginated on (updated_at desc, id desc), so page 10,000 costs what page 1 costs: every query
+walks an index from a cursor and stops after `limit + 1` rows. Counts are bounded ("10,000+") for the same
+reason; an exact count over a million rows is a full index scan the operator does not need.
+
+Index use, per filter:
+- no status/kind: `ix_audit_record_updated_at` read backwards (SQLite appends the rowid, i.e. `id`, to every
+  index, so the index order *is* the page order).
+- status and/or kind: one query per (status, kind) pair on `ix_audit_status_kind_updated`, each already in
+  page order, merged here. Five small indexed reads beat one sort of every failed row.
+- free text: a prefix match on zoho_number, zoho_id, vendor_name and external_key, written as a range
+  (`col >= 'ab' AND col < 'ac'`) so the B-tree indexes on those columns serve it; SQLite's LIKE cannot use a
+  BINARY index. A few case variants (as typed, UPPER, lower, Title) stand in for case-insensitivity.
+  Substring search ("…ltd" inside a name) would need a trigram/FTS index; see `TEXT_SEARCH_NOTE`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus, RecordKind, SyncRun
+
+TEXT_SEARCH_NOTE = (
+    "Free text is a prefix match (number, Zoho id, vendor, external key). Substring search at a million rows "
+    "needs an FTS5 table (SQLite) or pg_trgm GIN indexes (PostgreSQL)."
+)
+DEFAULT_PAGE_SIZE = 100
+DEFAULT_COUNT_CAP = 10_000
+
+_AR = sa.inspect(AuditRecord).local_table
+_ATT = sa.inspect(AuditAttempt).local_table
+_RUN = sa.inspect(SyncRun).local_table
+_TEXT_COLUMNS = ("zoho_number", "zoho_id", "vendor_name", "external_key")
+_ROW_COLUMNS = (
+    "id",
+    "profile_id",
+    "run_id",
+    "kind",
+    "status",
+    "zoho_id",
+    "zoho_number",
+    "vendor_name",
+    "amount",
+    "currency",
+    "doc_date",
+    "external_key",
+    "error_code",
+    "error_message",
+    "staging_status",
+    "attempts",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """What the operator narrowed the audit log to; every field is optional (None = any)."""
+
+    status: str | None = None  # an AuditStatus value
+    kind: str | None = None  # a RecordKind value
+    run_id: int | None = None
+    period_from: str | None = None  # yyyy-mm-dd, inclusive, on the document date
+    period_to: str | None = None  # yyyy-mm-dd, inclusive
+    text: str | None = None
+    profile_id: int | None = None
+
+    def describe(self) -> str:
+        """The filter in words, for headers and empty states ("failed bills in run 12")."""
+        parts: list[str] = []
+        if self.status:
+            parts.append(self.status)
+        parts.append(f"{self.kind.replace('_', ' ')}s" if self.kind else "records")
+        if self.run_id is not None:
+            parts.append(f"in run {self.run_id}")
+        if self.period_from or self.period_to:
+            parts.append(f"dated {self.period_from or '…'} to {self.period_to or '…'}")
+        if self.text and self.text.strip():
+            parts.append(f"starting with “{self.text.strip()}”")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Cursor:
+    """A position in page order: the (updated_at, id) of a row."""
+
+    updated_at: datetime
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One line of the audit table (no payloads: those are in `AuditDetail`)."""
+
+    id: int
+    profile_id: int
+    run_id: int | None
+    kind: str
+    status: str
+    zoho_id: str
+    zoho_number: str | None
+    vendor_name: str | None
+    amount: Decimal | None
+    currency: str | None
+    doc_date: str | None
+    external_key: str
+    error_code: str | None
+    error_message: str | None
+    staging_status: str | None
+    attempts: int
+    updated_at: datetime
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.updated_at, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    """One page in page order (newest first) and the cursors to move from it."""
+
+    rows: tuple[AuditRow, ...]
+    next_cursor: Cursor | None  # pass as `after` for older rows; None on the last page
+    prev_cursor: Cursor | None  # pass as `before` for newer rows; None on the first page
+    filter: AuditFilter = field(default_factory=AuditFilter)
+
+    @property
+    def is_first(self) -> bool:
+        return self.prev_cursor is None
+
+    @property
+    def is_last(self) -> bool:
+        return self.next_cursor is None
+
+
+@dataclass(frozen=True, slots=True)
+class BoundedCount:
+    """A count that stops at `cap`: exact below it, "cap+" at it."""
+
+    value: int
+    exact: bool
+
+    def __str__(self) -> str:
+        return f"{self.value:,}" if self.exact else f"{self.value:,}+"
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    """One attempt to stage a record."""
+
+    attempt_no: int
+    run_id: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    error_code: str | None
+    error_message: str | None
+    staging_status: str | None
+    sn_sys_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDetail:
+    """Everything the detail pane shows about one record."""
+
+    row: AuditRow
+    source_payload: Any  # parsed JSON, or the raw text when it is not JSON
+    mapped_payload: Any
+    sn_sys_id: str | None
+    sn_import_set: str | None
+    payload_hash: str | None
+    zoho_modified: str | None
+    created_at: datetime
+    attempts: tuple[AttemptRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """A run, as the run filter lists it."""
+
+    id: int
+    started_at: datetime
+    status: str
+    mode: str
+    trigger: str
+    staged: int
+    failed: int
+
+
+def _prefix_upper_bound(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with `prefix` (None: no bound)."""
+    trimmed = prefix
+    while trimmed:
+        last = ord(trimmed[-1])
+        if last < 0x10FFFF:
+            return trimmed[:-1] + chr(last + 1)
+        trimmed = trimmed[:-1]
+    return None
+
+
+def _case_variants(text: str) -> list[str]:
+    """As typed, UPPER, lower and Title: covers how numbers and names are really written."""
+    seen: dict[str, None] = {}
+    for variant in (text, text.upper(), text.lower(), text.title(), text[:1].upper() + text[1:]):
+        seen.setdefault(variant, None)
+    return list(seen)
+
+
+def _text_clause(text: str) -> sa.ColumnElement[bool]:
+    ranges: list[sa.ColumnElement[bool]] = []
+    for variant in _case_variants(text):
+        upper = _prefix_upper_bound(variant)
+        for name in _TEXT_COLUMNS:
+            column = _AR.c[name]
+            if upper is None:
+                ranges.append(column >= variant)
+            else:
+                ranges.append(sa.and_(column >= variant, column < upper))
+    return sa.or_(*ranges)
+
+
+def _base_clauses(flt: AuditFilter) -> list[sa.ColumnElement[bool]]:
+    """Filter clauses except status and kind (the caller spreads those over the composite index)."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if flt.profile_id is not None:
+        clauses.append(_AR.c.profile_id == flt.profile_id)
+    if flt.run_id is not None:
+        clauses.append(_AR.c.run_id == flt.run_id)
+    if flt.period_from:
+        clauses.append(_AR.c.doc_date >= flt.period_from)
+    if flt.period_to:
+        clauses.append(_AR.c.doc_date <= flt.period_to)
+    text = (flt.text or "").strip()
+    if text:
+        clauses.append(_text_clause(text))
+    return clauses
+
+
+def _status_kind_pairs(flt: AuditFilter) -> list[tuple[str | None, str | None]]:
+    """One (status, kind) pair per indexed read; (None, None) means 'no status/kind filter'."""
+    if flt.status is None and flt.kind is None:
+        return [(None, None)]
+    statuses = [flt.status] if flt.status is not None else [s.value for s in AuditStatus]
+    kinds = [flt.kind] if flt.kind is not None else [k.value for k in RecordKind]
+    return [(s, k) for s in statuses for k in kinds]
+
+
+def _pair_clauses(status: str | None, kind: str | None) -> list[sa.ColumnElement[bool]]:
+    clauses: list[sa.ColumnElement[bool]] = []
+    if status is not None:
+        clauses.append(_AR.c.status == status)
+    if kind is not None:
+        clauses.append(_AR.c.kind == kind)
+    return clauses
+
+
+def _keyset(cursor: Cursor, *, older: bool) -> sa.ColumnElement[bool]:
+    """Rows strictly older (or newer) than `cursor`, written so the updated_at index bounds the range."""
+    updated, ident = _AR.c.updated_at, _AR.c.id
+    if older:
+        return sa.and_(updated <= cursor.updated_at, sa.or_(updated < cursor.updated_at, ident < cursor.id))
+    return sa.and_(updated >= cursor.updated_at, sa.or_(updated > cursor.updated_at, ident > cursor.id))
+
+
+def _to_row(mapping: sa.RowMapping) -> AuditRow:
+    values = {name: mapping[name] for name in _ROW_COLUMNS}
+    values["attempts"] = int(values["attempts"] or 0)
+    return AuditRow(**values)
+
+
+def _fetch(
+    conn: sa.Connection, flt: AuditFilter, limit: int, cursor: Cursor | None, *, older: bool
+) -> list[AuditRow]:
+    """Up to `limit` rows in walk order (older: newest first; newer: oldest first)."""
+    base = _base_clauses(flt)
+    if cursor is not None:
+        base.append(_keyset(cursor, older=older))
+    order = (_AR.c.updated_at.desc(), _AR.c.id.desc()) if older else (_AR.c.updated_at.asc(), _AR.c.id.asc())
+    columns = [_AR.c[name] for name in _ROW_COLUMNS]
+    streams: list[list[AuditRow]] = []
+    for status, kind in _status_kind_pairs(flt):
+        query = sa.select(*columns).where(*base, *_pair_clauses(status, kind)).order_by(*order).limit(limit)
+        streams.append([_to_row(m) for m in conn.execute(query).mappings()])
+    if len(streams) == 1:
+        return streams[0]
+    merged = heapq.merge(*streams, key=lambda row: row.cursor, reverse=older)
+    return [row for _, row in zip(range(limit), merged, strict=False)]
+
+
+def page(
+    engine: sa.Engine,
+    flt: AuditFilter,
+    limit: int = DEFAULT_PAGE_SIZE,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+) -> AuditPage:
+    """One page, newest first: the first one, the one older than `after` or the one newer than `before`."""
+    if after is not None and before is not None:
+        raise ValueError("give `after` or `before`, not both")
+    with engine.connect() as conn:
+        if before is None:
+            rows = _fetch(conn, flt, limit + 1, after, older=True)
+            has_more = len(rows) > limit
+            rows = rows[:limit]
+            next_cursor = rows[-1].cursor if has_more and rows else None
+            prev_cursor = rows[0].cursor if after is not None and rows else None
+            if after is not None and not rows:
+                # Walked off the end (rows vanished under us): show the last real page instead.
+                return page(engine, flt, limit, before=after)
+        else:
+            newer = _fetch(conn, flt, limit + 1, before, older=False)
+            has_newer = len(newer) > limit
+            rows = list(reversed(newer[:limit]))
+            if not rows:
+                return page(engine, flt, limit)
+            prev_cursor = rows[0].cursor if has_newer else None
+            next_cursor = rows[-1].cursor
+    return AuditPage(rows=tuple(rows), next_cursor=next_cursor, prev_cursor=prev_cursor, filter=flt)
+
+
+def _count_query(flt: AuditFilter, status: str | None, kind: str | None, cap: int) -> sa.Select[Any]:
+    inner = (
+        sa.select(sa.literal(1).label("one"))
+        .select_from(_AR)
+        .where(*_base_clauses(flt), *_pair_clauses(status, kind))
+        .limit(cap)
+        .subquery()
+    )
+    return sa.select(sa.func.count()).select_from(inner)
+
+
+def count(engine: sa.Engine, flt: AuditFilter, cap: int = DEFAULT_COUNT_CAP) -> BoundedCount:
+    """How many rows match, counting no further than `cap` (so it stays fast on any table size)."""
+    total = 0
+    with engine.connect() as conn:
+        for status, kind in _status_kind_pairs(flt):
+            remaining = cap + 1 - total
+            if remaining <= 0:
+                break
+            total += int(conn.execute(_count_query(flt, status, kind, remaining)).scalar_one())
+    return BoundedCount(value=min(total, cap), exact=total <= cap)
+
+
+def status_counts(
+    engine: sa.Engine, flt: AuditFilter, cap: int = DEFAULT_COUNT_CAP
+) -> dict[str, BoundedCount]:
+    """Bounded counts per status for the filter's other fields (the tabs 'Failed 12 · Staged 10,000+')."""
+    return {s.value: count(engine, replace(flt, status=s.value), cap) for s in AuditStatus}
+
+
+def failed_ids(engine: sa.Engine, flt: AuditFilter, limit: int | None = None) -> list[int]:
+    """Ids of the failed records in `flt` (its status is ignored), newest first: 'replay all failed'."""
+    failed = replace(flt, status=AuditStatus.FAILED.value)
+    ids: list[int] = []
+    cursor: Cursor | None = None
+    batch = 1000 if limit is None else min(limit, 1000)
+    while limit is None or len(ids) < limit:
+        current = page(engine, failed, limit=batch, after=cursor)
+        ids.extend(row.id for row in current.rows)
+        if current.next_cursor is None:
+            break
+        cursor = current.next_cursor
+    return ids if limit is None else ids[:limit]
+
+
+def _parse_json(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def detail(engine: sa.Engine, audit_id: int) -> AuditDetail | None:
+    """The record with its payloads and every attempt (oldest first); None when it does not exist."""
+    with engine.connect() as conn:
+        record = conn.execute(sa.select(_AR).where(_AR.c.id == audit_id)).mappings().first()
+        if record is None:
+            return None
+        attempts = conn.execute(
+            sa.select(_ATT).where(_ATT.c.audit_id == audit_id).order_by(_ATT.c.attempt_no, _ATT.c.id)
+        ).mappings()
+        attempt_rows = tuple(
+            AttemptRow(
+                attempt_no=a["attempt_no"],
+                run_id=a["run_id"],
+                started_at=a["started_at"],
+                finished_at=a["finished_at"],
+                status=a["status"],
+                error_code=a["error_code"],
+                error_message=a["error_message"],
+                staging_status=a["staging_status"],
+                sn_sys_id=a["sn_sys_id"],
+            )
+            for a in attempts
+        )
+    return AuditDetail(
+        row=_to_row(record),
+        source_payload=_parse_json(record["source_payload"]),
+        mapped_payload=_parse_json(record["mapped_payload"]),
+        sn_sys_id=record["sn_sys_id"],
+        sn_import_set=record["sn_import_set"],
+        payload_hash=record["payload_hash"],
+        zoho_modified=record["zoho_modified"],
+        created_at=record["created_at"],
+        attempts=attempt_rows,
+    )
+
+
+def recent_runs(engine: sa.Engine, profile_id: int | None = None, limit: int = 50) -> list[RunSummary]:
+    """The latest runs, newest first, for the run filter."""
+    query = sa.select(_RUN).order_by(_RUN.c.started_at.desc(), _RUN.c.id.desc()).limit(limit)
+    if profile_id is not None:
+        query = query.where(_RUN.c.profile_id == profile_id)
+    with engine.connect() as conn:
+        return [
+            RunSummary(
+                id=r["id"],
+                started_at=r["started_at"],
+                status=r["status"],
+                mode=r["mode"],
+                trigger=r["trigger"],
+                staged=r["staged"],
+                failed=r["failed"],
+            )
+            for r in conn.execute(query).mappings()
+        ]
+
+
+def rows_by_ids(engine: sa.Engine, ids: Iterable[int]) -> dict[int, AuditRow]:
+    """The current rows for `ids` (to refresh the lines a replay just changed)."""
+    wanted: Sequence[int] = list(ids)
+    if not wanted:
+        return {}
+    columns = [_AR.c[name] for name in _ROW_COLUMNS]
+    with engine.connect() as conn:
+        result = conn.execute(sa.select(*columns).where(_AR.c.id.in_(wanted))).mappings()
+        return {row.id: row for row in (_to_row(m) for m in result)}
