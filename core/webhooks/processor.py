@@ -1,0 +1,95 @@
+"""Drain the webhook inbox into the engine: each stored bill event becomes one `process_webhook_bill` call."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from zbsn.core.db.models import InboxStatus
+from zbsn.core.webhooks.inbox import InboxEntry, WebhookInbox
+from zbsn.core.webhooks.payload import entity_of, parse_json_object
+
+log = logging.getLogger(__name__)
+
+WebhookBillHandler = Callable[[int, dict[str, Any], str], Awaitable[object]]
+"""`(profile_id, bill_payload, event_type)`: the engine's `process_webhook_bill`."""
+
+RetryCheck = Callable[[BaseException], bool]
+
+
+def _never_retry(_exc: BaseException) -> bool:
+    return False
+
+
+class InboxProcessor:
+    """Hand inbox events to the engine in arrival order; leave retryable ones (e.g. a held lock) for later."""
+
+    def __init__(
+        self,
+        inbox: WebhookInbox,
+        handle_bill: WebhookBillHandler,
+        *,
+        is_retryable: RetryCheck = _never_retry,
+        poll_seconds: float = 5.0,
+    ) -> None:
+        self.inbox = inbox
+        self.handle_bill = handle_bill
+        self.is_retryable = is_retryable
+        self.poll_seconds = poll_seconds
+        self.processed = 0
+        self.failed = 0
+        self._wake = asyncio.Event()
+
+    def wake(self, _event_id: int | None = None) -> None:
+        """Ask the loop to drain now (the receiver calls this after storing an event)."""
+        self._wake.set()
+
+    async def drain_once(self, limit: int = 100) -> int:
+        """Process the pending events once; returns how many were settled."""
+        settled = 0
+        for entry in await asyncio.to_thread(self.inbox.pending, limit):
+            if await self._process(entry):
+                settled += 1
+            else:
+                break  # a retryable refusal: keep the order, try again on the next drain
+        return settled
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drain whenever woken or every `poll_seconds`, until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self.drain_once()
+            except Exception:
+                log.exception("webhook inbox drain failed")
+            self._wake.clear()
+            waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+            _done, pending = await asyncio.wait(
+                waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+
+    async def _process(self, entry: InboxEntry) -> bool:
+        document = parse_json_object(entry.body)
+        entity, obj = entity_of(document) if document is not None else (None, None)
+        if entry.profile_id is None or entity != "bill" or obj is None:
+            await asyncio.to_thread(
+                self.inbox.settle, entry.id, InboxStatus.IGNORED, f"not a bill event ({entry.event_type})"
+            )
+            return True
+        try:
+            await self.handle_bill(entry.profile_id, obj, entry.event_type)
+        except Exception as exc:
+            if self.is_retryable(exc):
+                log.info("webhook event %s deferred: %s", entry.id, exc)
+                return False
+            self.failed += 1
+            await asyncio.to_thread(
+                self.inbox.settle, entry.id, InboxStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            )
+            return True
+        self.processed += 1
+        await asyncio.to_thread(self.inbox.settle, entry.id, InboxStatus.PROCESSED)
+        return True
