@@ -99,3 +99,20 @@ async def test_state_and_clear(engine: sa.Engine, cipher: XorCipher) -> None:
 async def test_missing_connection_is_an_error(sqlite_engine: sa.Engine, cipher: XorCipher) -> None:
     with pytest.raises(ConnectionNotFoundError):
         await DbTokenStore(sqlite_engine, cipher, 999).load()
+
+
+async def test_with_the_real_vault(engine: sa.Engine) -> None:
+    from zbsn.core.vault import KeySource, Vault, generate_key
+
+    vault = Vault(generate_key(), KeySource.FILE)
+    store = DbTokenStore(engine, vault, _connection(engine))
+    await store.save(TokenSet(access_token=ACCESS, refresh_token=REFRESH, dc="in"))
+    store.set_client_secret("1000.CLIENT", CLIENT_SECRET)
+    raw = _raw_rows(engine)
+    assert ACCESS not in raw
+    assert REFRESH not in raw
+    assert CLIENT_SECRET not in raw
+    assert vault.key_id in raw  # the columns hold vault tokens (header names the key)
+    loaded = await store.load()
+    assert loaded is not None
+    assert (loaded.access_token, loaded.refresh_token, loaded.dc) == (ACCESS, REFRESH, "in")
