@@ -1,0 +1,277 @@
+"""Keep the three mapping tables aligned with both systems, and let an operator override a mapping.
+
+Rules: a manual override (origin=manual) always wins and is never touched by auto-matching; an auto row is
+re-matched on every alignment (so a cost center created in ServiceNow since is picked up); an unmatched
+entry is stored `missing`, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, TypeVar
+
+from sqlmodel import Session, select
+
+from zbsn.core.db.models import (
+    CostCenterMap,
+    GLAccountMap,
+    MappingOrigin,
+    MappingStatus,
+    SupplierMap,
+)
+from zbsn.core.engine.matching import CostCenterMatcher, GLAccountMatcher, SupplierMatcher
+from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
+from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNLegalEntity, SNSupplier
+from zbsn.core.zoho.models import RecordError, ZohoAccount, ZohoVendor
+
+MappingKind = Literal["cost_center", "gl_account", "supplier"]
+# Zoho account types that never appear on a bill's expense lines: not worth a mapping row.
+NON_LINE_ACCOUNT_TYPES = frozenset(
+    {"accounts_payable", "accounts_receivable", "bank", "cash", "equity", "income", "other_income",
+     "finance_income", "other_comprehensive_income", "credit_card"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    """One Zoho cost-center value: a reporting-tag option or a location."""
+
+    key: str
+    name: str
+    active: bool = True
+
+
+@dataclass(slots=True)
+class ServiceNowMasters:
+    """ServiceNow master data read once per run."""
+
+    cost_centers: list[SNCostCenter]
+    gl_accounts: list[SNGLAccount]
+    suppliers: list[SNSupplier]
+    legal_entities: list[SNLegalEntity]
+    currencies: frozenset[str] | None = None  # None: the instance did not tell; only the ISO shape is checked
+
+
+@dataclass(slots=True)
+class AlignCounts:
+    matched: int = 0
+    missing: int = 0
+    manual: int = 0
+    staged: int = 0
+    to_create: list[ZohoVendor] = field(default_factory=list)  # vendors to stage as suppliers
+
+
+async def fetch_servicenow_masters(target: ServiceNowTarget) -> ServiceNowMasters:
+    """Read cost centers, GL accounts, suppliers, legal entities and (when readable) active currencies."""
+    masters = ServiceNowMasters(
+        cost_centers=await target.list_cost_centers(),
+        gl_accounts=await target.list_gl_accounts(),
+        suppliers=await target.list_suppliers(),
+        legal_entities=await target.list_legal_entities(),
+    )
+    try:
+        rows = await target.get_records("fx_currency", "active=true", ["code"], None)
+    except Exception:  # an instance without read access to currencies: fall back to the ISO-shape check
+        return masters
+    codes = frozenset(str(row.get("code", "")).upper() for row in rows if row.get("code"))
+    masters.currencies = codes or None
+    return masters
+
+
+async def fetch_cost_center_dimension(source: ZohoSource, context: RunContext) -> list[Dimension]:
+    """The org's cost-center values: options of the configured reporting tag, or its locations."""
+    if context.cost_center_source == "location":
+        return [
+            Dimension(loc.location_id, loc.location_name, loc.status == "active")
+            for loc in await source.list_locations()
+        ]
+    wanted = context.cost_center_tag_name.casefold().strip()
+    for tag in await source.list_reporting_tags():
+        if tag.tag_name.casefold().strip() == wanted:
+            return [Dimension(o.tag_option_id, o.tag_option_name, o.is_active) for o in tag.tag_options]
+    return []
+
+
+async def fetch_vendors(source: ZohoSource) -> tuple[list[ZohoVendor], list[RecordError]]:
+    """Every vendor contact, and the ones Zoho sent that could not be read."""
+    vendors: list[ZohoVendor] = []
+    errors: list[RecordError] = []
+    async for item in source.iter_vendors():
+        (errors if isinstance(item, RecordError) else vendors).append(item)  # type: ignore[arg-type]
+    return vendors, errors
+
+
+def align_cost_centers(
+    session: Session, profile_id: int, dimension: Iterable[Dimension], cost_centers: Sequence[SNCostCenter],
+    now: datetime,
+) -> AlignCounts:  # fmt: skip
+    """Upsert a CostCenterMap row per Zoho value and re-match the auto ones."""
+    matcher = CostCenterMatcher(cost_centers)
+    by_sys_id = {cc.sys_id: cc for cc in cost_centers}
+    rows = {
+        r.zoho_key: r
+        for r in session.exec(select(CostCenterMap).where(CostCenterMap.profile_id == profile_id))
+    }
+    counts = AlignCounts()
+    for value in dimension:
+        row = rows.get(value.key) or CostCenterMap(
+            profile_id=profile_id, zoho_key=value.key, zoho_name=value.name
+        )
+        row.zoho_name = value.name
+        if row.origin == MappingOrigin.MANUAL:
+            counts.manual += 1
+            target = by_sys_id.get(row.sn_sys_id or "")
+            if target is not None:
+                row.sn_account_number, row.sn_name = target.account_number, target.name
+        else:
+            match = matcher.match(value.name)
+            found = match.record if match else None
+            row.sn_sys_id = found.sys_id if found else None
+            row.sn_account_number = found.account_number if found else None
+            row.sn_name = found.name if found else None
+            row.status = MappingStatus.MATCHED if found else MappingStatus.MISSING
+            counts.matched += bool(found)
+            counts.missing += not found
+        row.updated_at = now
+        session.add(row)
+    return counts
+
+
+def align_gl_accounts(
+    session: Session, profile_id: int, accounts: Iterable[ZohoAccount], gl_accounts: Sequence[SNGLAccount],
+    now: datetime,
+) -> AlignCounts:  # fmt: skip
+    """Upsert a GLAccountMap row per Zoho line account and re-match the auto ones."""
+    matcher = GLAccountMatcher(gl_accounts)
+    by_sys_id = {gl.sys_id: gl for gl in gl_accounts}
+    query = select(GLAccountMap).where(GLAccountMap.profile_id == profile_id)
+    rows = {r.zoho_account_id: r for r in session.exec(query)}
+    counts = AlignCounts()
+    for account in accounts:
+        if account.account_type in NON_LINE_ACCOUNT_TYPES:
+            continue
+        row = rows.get(account.account_id) or GLAccountMap(
+            profile_id=profile_id, zoho_account_id=account.account_id, zoho_name=account.account_name
+        )
+        row.zoho_name, row.zoho_code = account.account_name, account.account_code
+        if row.origin == MappingOrigin.MANUAL:
+            counts.manual += 1
+            target = by_sys_id.get(row.sn_sys_id or "")
+            if target is not None:
+                row.sn_number, row.sn_name = target.number, target.name
+        else:
+            match = matcher.match(account.account_name, account.account_code)
+            found = match.record if match else None
+            row.sn_sys_id = found.sys_id if found else None
+            row.sn_number = found.number if found else None
+            row.sn_name = found.name if found else None
+            row.status = MappingStatus.MATCHED if found else MappingStatus.MISSING
+            counts.matched += bool(found)
+            counts.missing += not found
+        row.updated_at = now
+        session.add(row)
+    return counts
+
+
+def align_suppliers(
+    session: Session, profile_id: int, vendors: Iterable[ZohoVendor], suppliers: Sequence[SNSupplier],
+    now: datetime, *, allow_create: bool,
+) -> AlignCounts:  # fmt: skip
+    """Upsert a SupplierMap row per vendor: stored link, tax id, then name; list the vendors to create."""
+    matcher = SupplierMatcher(suppliers)
+    rows = {
+        r.zoho_vendor_id: r
+        for r in session.exec(select(SupplierMap).where(SupplierMap.profile_id == profile_id))
+    }
+    counts = AlignCounts()
+    for vendor in vendors:
+        row = rows.get(vendor.contact_id) or SupplierMap(
+            profile_id=profile_id, zoho_vendor_id=vendor.contact_id, zoho_name=vendor.contact_name
+        )
+        row.zoho_name, row.tax_id = vendor.contact_name, vendor.tax_id
+        linked = matcher.by_sys_id.get(row.sn_sys_id or "")
+        if row.origin == MappingOrigin.MANUAL:
+            counts.manual += 1
+            if linked is not None:
+                row.sn_supplier_code, row.sn_name = linked.supplier_code, linked.name
+        elif linked is not None:
+            row.sn_supplier_code, row.sn_name, row.status = (
+                linked.supplier_code,
+                linked.name,
+                MappingStatus.MATCHED,
+            )
+            counts.matched += 1
+        elif row.status == MappingStatus.STAGED and row.sn_supplier_code:
+            counts.staged += 1  # staged as a new supplier; waits for the supplier to appear
+        else:
+            match = matcher.match(vendor.contact_name, vendor.tax_id)
+            found = match.record if match else None
+            row.sn_sys_id = found.sys_id if found else None
+            row.sn_supplier_code = found.supplier_code if found else None
+            row.sn_name = found.name if found else None
+            row.status = MappingStatus.MATCHED if found else MappingStatus.MISSING
+            counts.matched += bool(found)
+            counts.missing += not found
+            if not found and allow_create and vendor.status == "active":
+                counts.to_create.append(vendor)
+        row.updated_at = now
+        session.add(row)
+    return counts
+
+
+def set_override(
+    session: Session, profile_id: int, kind: MappingKind, zoho_key: str,
+    target: SNCostCenter | SNGLAccount | SNSupplier, now: datetime,
+) -> None:  # fmt: skip
+    """Map one Zoho value to a ServiceNow record by hand; auto-matching never overwrites it."""
+    if kind == "cost_center" and isinstance(target, SNCostCenter):
+        cc = _one(session, CostCenterMap, profile_id, zoho_key)
+        cc.sn_sys_id, cc.sn_account_number, cc.sn_name = target.sys_id, target.account_number, target.name
+        row: CostCenterMap | GLAccountMap | SupplierMap = cc
+    elif kind == "gl_account" and isinstance(target, SNGLAccount):
+        gl = _one(session, GLAccountMap, profile_id, zoho_key)
+        gl.sn_sys_id, gl.sn_number, gl.sn_name = target.sys_id, target.number, target.name
+        row = gl
+    elif kind == "supplier" and isinstance(target, SNSupplier):
+        sup = _one(session, SupplierMap, profile_id, zoho_key)
+        sup.sn_sys_id, sup.sn_supplier_code, sup.sn_name = target.sys_id, target.supplier_code, target.name
+        row = sup
+    else:
+        raise ValueError(f"a {type(target).__name__} cannot be the target of a {kind} mapping")
+    row.origin, row.status, row.updated_at = MappingOrigin.MANUAL, MappingStatus.MATCHED, now
+    session.add(row)
+
+
+def clear_override(
+    session: Session, profile_id: int, kind: MappingKind, zoho_key: str, now: datetime
+) -> None:
+    """Drop a manual override: the row goes back to auto and is re-matched at the next alignment."""
+    row: CostCenterMap | GLAccountMap | SupplierMap
+    if kind == "cost_center":
+        row = cc = _one(session, CostCenterMap, profile_id, zoho_key)
+        cc.sn_account_number = None
+    elif kind == "gl_account":
+        row = gl = _one(session, GLAccountMap, profile_id, zoho_key)
+        gl.sn_number = None
+    else:
+        row = sup = _one(session, SupplierMap, profile_id, zoho_key)
+        sup.sn_supplier_code = None
+    row.origin, row.status, row.sn_sys_id, row.sn_name = MappingOrigin.AUTO, MappingStatus.MISSING, None, None
+    row.updated_at = now
+    session.add(row)
+
+
+_M = TypeVar("_M", CostCenterMap, GLAccountMap, SupplierMap)
+
+
+def _one(session: Session, model: type[_M], profile_id: int, zoho_key: str) -> _M:
+    key_column = {
+        CostCenterMap: CostCenterMap.zoho_key, GLAccountMap: GLAccountMap.zoho_account_id,
+        SupplierMap: SupplierMap.zoho_vendor_id,
+    }[model]  # fmt: skip
+    row = session.exec(select(model).where(model.profile_id == profile_id, key_column == zoho_key)).first()
+    if row is None:
+        raise KeyError(f"no {model.__tablename__} row for Zoho key {zoho_key!r} in profile {profile_id}")
+    return row

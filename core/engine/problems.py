@@ -1,0 +1,39 @@
+"""Why a record cannot be staged: error codes and the problems a validation reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable codes stored in `AuditRecord.error_code` and shown by the TUI and the CLI."""
+
+    UNMAPPED_COST_CENTER = "UNMAPPED_COST_CENTER"
+    UNMAPPED_GL_ACCOUNT = "UNMAPPED_GL_ACCOUNT"
+    UNMAPPED_SUPPLIER = "UNMAPPED_SUPPLIER"
+    MISSING_LEGAL_ENTITY = "MISSING_LEGAL_ENTITY"
+    UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"
+    MALFORMED_RECORD = "MALFORMED_RECORD"
+    INVOICE_NOT_STAGED = "INVOICE_NOT_STAGED"  # a payment for a bill that is not (yet) in staging
+    STAGING_ERROR = "STAGING_ERROR"
+    NOT_FOUND = "NOT_FOUND"  # the record is gone from Zoho
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing that keeps a record from being staged; `subject` names what is missing (a cost center...)."""
+
+    code: ErrorCode
+    message: str
+    subject: str | None = None
+
+
+def summarize(problems: list[Problem]) -> tuple[str, str]:
+    """The audit row's error code (the first problem's) and a message listing every problem."""
+    first = problems[0]
+    seen: list[str] = []
+    for problem in problems:
+        if problem.message not in seen:
+            seen.append(problem.message)
+    return first.code.value, "; ".join(seen)

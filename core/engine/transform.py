@@ -1,0 +1,406 @@
+"""Zoho records to ServiceNow staging rows, with validation of everything a row needs.
+
+A bill becomes one invoice header, one row per line (with its cost center account number and GL number) and
+one tax row per taxed line. Amounts stay in the document currency (the rate is carried in the header's short
+description and in the audit payload); dates are the org's local dates. A record with a problem is never
+sent: `problems` says what is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from zbsn.core.engine import columns as col
+from zbsn.core.engine.mapping_index import MappedRef, MappingIndex
+from zbsn.core.engine.ports import RunContext
+from zbsn.core.engine.problems import ErrorCode, Problem
+from zbsn.core.servicenow.models import StagingRow
+from zbsn.core.zoho.models import ZohoBill, ZohoBillLine, ZohoVendor, ZohoVendorPayment
+
+CENT = Decimal("0.01")
+_ISO_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class LinePreview:
+    """One invoice line as it would be staged."""
+
+    line_id: str
+    description: str | None
+    amount: Decimal
+    tax: Decimal
+    cost_center: str | None  # Zoho name
+    cost_center_number: str | None  # cmn_cost_center account number (None: missing)
+    gl_account: str | None  # Zoho account name
+    gl_number: str | None  # sn_fin_gl_account number (None: missing)
+
+
+@dataclass(slots=True)
+class InvoiceDocument:
+    """A bill mapped to staging rows (header first), or the problems that keep it back."""
+
+    external_key: str
+    bill_id: str
+    bill_number: str
+    vendor_id: str
+    vendor_name: str | None
+    supplier_code: str | None
+    date: str | None
+    currency: str
+    exchange_rate: Decimal | None
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    status: str
+    lines: list[LinePreview] = field(default_factory=list)
+    rows: list[StagingRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is missing: the rows may be sent."""
+        return not self.problems
+
+
+@dataclass(slots=True)
+class PaymentDocument:
+    """A vendor payment mapped to one payment-detail row per bill it pays."""
+
+    external_key: str
+    payment_id: str
+    payment_number: str | None
+    vendor_name: str | None
+    date: str | None
+    currency: str | None
+    amount: Decimal
+    rows: list[StagingRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def money(value: Decimal) -> str:
+    """Two decimals, half-up: how amounts are written to staging."""
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def local_date(value: date | None, fallback: datetime | None, time_zone: str) -> str | None:
+    """A document date as `yyyy-mm-dd` in the org's time zone (a timestamp is converted first)."""
+    if value is not None:
+        return value.isoformat()
+    if fallback is not None:
+        return fallback.astimezone(ZoneInfo(time_zone)).date().isoformat()
+    return None
+
+
+def line_cost_center_key(line: ZohoBillLine, bill: ZohoBill, context: RunContext) -> str | None:
+    """The Zoho key of the line's cost center: the configured tag's option, or the (line or bill) location."""
+    if context.cost_center_source == "location":
+        return line.location_id or bill.location_id
+    wanted = context.cost_center_tag_name.casefold().strip()
+    for tag in line.tags:
+        if (tag.tag_name or "").casefold().strip() == wanted and tag.tag_option_id:
+            return tag.tag_option_id
+    return None
+
+
+def _line_amounts(line: ZohoBillLine, inclusive: bool) -> tuple[Decimal, Decimal]:
+    gross = line.item_total if line.item_total is not None else line.quantity * line.rate
+    gross = gross.quantize(CENT, rounding=ROUND_HALF_UP)
+    rate = line.tax_percentage or Decimal(0)
+    if rate <= 0:
+        return gross, Decimal(0)
+    if inclusive:
+        tax = (gross * rate / (100 + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+        return gross - tax, tax
+    return gross, (gross * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _check_currency(currency: str | None, index: MappingIndex) -> Problem | None:
+    if not currency or not _ISO_CURRENCY.match(currency):
+        return Problem(ErrorCode.UNKNOWN_CURRENCY, f"currency {currency!r} is not an ISO 4217 code", currency)
+    if index.currencies is not None and currency not in index.currencies:
+        return Problem(
+            ErrorCode.UNKNOWN_CURRENCY, f"currency {currency} is not active in ServiceNow", currency
+        )
+    return None
+
+
+def _supplier(
+    vendor_id: str, vendor_name: str | None, index: MappingIndex
+) -> tuple[MappedRef | None, Problem | None]:
+    ref = index.suppliers.get(vendor_id)
+    if ref is None:
+        name = vendor_name or vendor_id
+        return None, Problem(
+            ErrorCode.UNMAPPED_SUPPLIER, f"vendor {name!r} is not a Zoho vendor contact", name
+        )
+    if ref.sn_value is None:
+        message = f"vendor {ref.zoho_name!r} has no ServiceNow supplier"
+        return ref, Problem(ErrorCode.UNMAPPED_SUPPLIER, message, ref.zoho_name)
+    return ref, None
+
+
+def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) -> InvoiceDocument:
+    """Map and validate one bill; `rows` is filled only when nothing is missing."""
+    key = col.invoice_key(context.organization_id, bill.bill_id)
+    problems: list[Problem] = []
+    supplier, problem = _supplier(bill.vendor_id, bill.vendor_name, index)
+    if problem:
+        problems.append(problem)
+    if index.legal_entity is None:
+        problems.append(
+            Problem(ErrorCode.MISSING_LEGAL_ENTITY, index.legal_entity_problem or "no legal entity")
+        )
+    currency_problem = _check_currency(bill.currency_code, index)
+    if currency_problem:
+        problems.append(currency_problem)
+    if not bill.line_items:
+        problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the bill has no lines"))
+    doc_date = local_date(bill.date, bill.created_time, context.time_zone)
+    if doc_date is None:
+        problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the bill has no date"))
+
+    lines: list[LinePreview] = []
+    line_rows: list[StagingRow] = []
+    tax_rows: list[StagingRow] = []
+    subtotal = tax_total = Decimal(0)
+    for position, line in enumerate(bill.line_items, start=1):
+        net, tax = _line_amounts(line, bill.is_inclusive_tax)
+        if line.quantity < 0 or line.rate < 0:
+            problems.append(
+                Problem(ErrorCode.MALFORMED_RECORD, f"line {position} has a negative quantity or rate")
+            )
+        subtotal += net
+        tax_total += tax
+        cc_key = line_cost_center_key(line, bill, context)
+        cc = index.cost_centers.get(cc_key) if cc_key else None
+        if cc_key is None:
+            problems.append(Problem(ErrorCode.UNMAPPED_COST_CENTER,
+                                    f"line {position} has no {_dimension_label(context)}"))  # fmt: skip
+        elif cc is None or cc.sn_value is None:
+            name = cc.zoho_name if cc else (_tag_option_name(line, cc_key) or cc_key)
+            message = f"cost center {name!r} is not mapped to a ServiceNow cost center"
+            problems.append(Problem(ErrorCode.UNMAPPED_COST_CENTER, message, name))
+        gl = index.gl_accounts.get(line.account_id)
+        if gl is None or gl.sn_value is None:
+            name = gl.zoho_name if gl else (line.account_name or line.account_id)
+            where = "" if gl else " (not in the Zoho chart of accounts)"
+            message = f"GL account {name!r}{where} is not mapped to a ServiceNow ledger account"
+            problems.append(Problem(ErrorCode.UNMAPPED_GL_ACCOUNT, message, name))
+        lines.append(LinePreview(
+            line.line_item_id, line.description or line.name, net, tax,
+            cc.zoho_name if cc else _tag_option_name(line, cc_key), cc.sn_value if cc else None,
+            gl.zoho_name if gl else line.account_name, gl.sn_value if gl else None,
+        ))  # fmt: skip
+        line_rows.append(_line_row(key, line, net, tax, cc, gl, bill.currency_code, context))
+        if tax > 0:
+            tax_rows.append(_tax_row(key, line, net, tax, bill.currency_code, context))
+    tolerance = CENT * max(1, len(bill.line_items))
+    if bill.line_items and abs(subtotal + tax_total - bill.total) > tolerance:
+        problems.append(Problem(ErrorCode.MALFORMED_RECORD,
+                                f"total {money(bill.total)} does not equal lines {money(subtotal)} + tax "
+                                f"{money(tax_total)}"))  # fmt: skip
+    document = InvoiceDocument(
+        external_key=key, bill_id=bill.bill_id, bill_number=bill.bill_number, vendor_id=bill.vendor_id,
+        vendor_name=bill.vendor_name, supplier_code=supplier.sn_value if supplier else None, date=doc_date,
+        currency=bill.currency_code, exchange_rate=bill.exchange_rate, subtotal=subtotal, tax=tax_total,
+        total=bill.total, status=bill.status, lines=lines, problems=_dedupe(problems),
+    )  # fmt: skip
+    if document.ok:
+        header = StagingRow(table=col.INVOICE_TABLE, source_ref=key, values={
+            "u_external_invoice_number": key,
+            "u_external_invoice_source": context.erp_source,
+            "u_erp_source": context.erp_source,
+            "u_erp_number": bill.bill_id,
+            "u_third_party_import_id": key,
+            "u_supplier_invoice_number": bill.bill_number,
+            "u_supplier": document.supplier_code or "",
+            "u_supplier_tax_id": (supplier.tax_id or "") if supplier else "",
+            "u_invoice_date": doc_date or "",
+            "u_due_date": local_date(bill.due_date, None, context.time_zone) or "",
+            "u_currency": bill.currency_code,
+            "u_subtotal": money(subtotal),
+            "u_tax_amount": money(tax_total),
+            "u_shipping_amount": "0.00",
+            "u_amount_invoiced": money(bill.total),
+            "u_purchase_order": bill.reference_number or "",
+            "u_legal_entity": index.legal_entity or "",
+            "u_invoice_type": col.INVOICE_TYPE,
+            "u_invoice_line_count": str(len(bill.line_items)),
+            "u_short_description": _describe(bill, context),
+        })  # fmt: skip
+        document.rows = [header, *line_rows, *tax_rows]
+    return document
+
+
+def cancellation_rows(context: RunContext, bill_id: str, bill_number: str | None) -> list[StagingRow]:
+    """The staging row that cancels a bill's invoice (voided or deleted in Zoho)."""
+    key = col.invoice_key(context.organization_id, bill_id)
+    values = {
+        "u_external_invoice_number": key,
+        "u_erp_source": context.erp_source,
+        "u_invoice_state": col.CANCELED_STATE,
+    }
+    if bill_number:
+        values["u_supplier_invoice_number"] = bill_number
+    return [StagingRow(table=col.INVOICE_TABLE, source_ref=key, values=values)]
+
+
+def payment_to_details(
+    payment: ZohoVendorPayment, context: RunContext, index: MappingIndex, staged_bills: set[str],
+) -> PaymentDocument:  # fmt: skip
+    """Map one vendor payment: a payment-detail row per bill it pays, linked by the bill's external key.
+
+    `staged_bills` holds the ids of bills whose invoice is in staging; a payment for any other bill waits.
+    """
+    key = col.payment_key(context.organization_id, payment.payment_id)
+    problems: list[Problem] = []
+    supplier, problem = _supplier(payment.vendor_id, payment.vendor_name, index)
+    if problem:
+        problems.append(problem)
+    currency = payment.currency_code
+    currency_problem = _check_currency(currency, index)
+    if currency_problem:
+        problems.append(currency_problem)
+    pay_date = local_date(payment.date, payment.created_time, context.time_zone)
+    if pay_date is None:
+        problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the payment has no date"))
+    if not payment.bills:
+        problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the payment is applied to no bill"))
+    method = col.PAYMENT_METHODS.get(
+        (payment.payment_mode or "").casefold().strip(), col.DEFAULT_PAYMENT_METHOD
+    )
+    rows: list[StagingRow] = []
+    for allocation in payment.bills:
+        if allocation.bill_id not in staged_bills:
+            label = allocation.bill_number or allocation.bill_id
+            problems.append(Problem(ErrorCode.INVOICE_NOT_STAGED, f"bill {label} is not staged yet", label))
+        reference = col.payment_reference(context.organization_id, payment.payment_id, allocation.bill_id)
+        rows.append(StagingRow(table=col.PAYMENT_DETAIL_TABLE, source_ref=reference, values={
+            "u_erp_invoice_number": col.invoice_key(context.organization_id, allocation.bill_id),
+            "u_erp_supplier_code": (supplier.sn_value or "") if supplier else "",
+            "u_erp_source": context.erp_source,
+            "u_currency": currency or "",
+            "u_payment_amount": money(allocation.amount_applied),
+            "u_payment_date": pay_date or "",
+            "u_scheduled_payment_date": pay_date or "",
+            "u_payment_method": method,
+            "u_payment_reference_id": reference,
+            "u_third_party_import_id": reference,
+        }))  # fmt: skip
+    document = PaymentDocument(
+        external_key=key, payment_id=payment.payment_id, payment_number=payment.payment_number,
+        vendor_name=payment.vendor_name, date=pay_date, currency=currency, amount=payment.amount,
+        problems=_dedupe(problems),
+    )  # fmt: skip
+    if document.ok:
+        document.rows = rows
+    return document
+
+
+def supplier_rows(vendor: ZohoVendor, context: RunContext) -> list[StagingRow]:
+    """The supplier staging row for a vendor ServiceNow does not know (when the profile allows creating)."""
+    code = col.supplier_code(context.organization_id, vendor.contact_id)
+    address = vendor.billing_address
+    values = {
+        "u_erp_supplier_code": code,
+        "u_name": vendor.contact_name,
+        "u_legal_name": vendor.company_name or vendor.contact_name,
+        "u_erp_company_code": context.legal_entity or "",
+        "u_erp_source": context.erp_source,
+        "u_tax_id": vendor.tax_id or "",
+        "u_email": vendor.email or "",
+        "u_street": (address.address or "") if address else "",
+        "u_city": (address.city or "") if address else "",
+        "u_state": (address.state or "") if address else "",
+        "u_zip": (address.zip or "") if address else "",
+        "u_country": (address.country or "") if address else "",
+    }
+    return [StagingRow(table=col.SUPPLIER_TABLE, source_ref=code, values=values)]
+
+
+def _line_row(
+    key: str, line: ZohoBillLine, net: Decimal, tax: Decimal, cc: MappedRef | None, gl: MappedRef | None,
+    currency: str, context: RunContext,
+) -> StagingRow:  # fmt: skip
+    values = {
+        "u_external_invoice_number": key,
+        "u_erp_source": context.erp_source,
+        "u_erp_line_number": line.line_item_id,
+        "u_line_description": (line.description or line.name or "")[:100],
+        "u_line_quantity": _plain(line.quantity),
+        "u_line_unit_price": _plain(line.rate),
+        "u_line_amount_invoiced": money(net + tax),
+        "u_subtotal": money(net),
+        "u_tax_amount": money(tax),
+        "u_cost_center": (cc.sn_value or "") if cc else "",
+        "u_gl_account": (gl.sn_value or "") if gl else "",
+        "u_tax_code": line.tax_name or "",
+        "u_currency": currency,
+    }
+    return StagingRow(table=col.INVOICE_LINE_TABLE, source_ref=f"{key}#L{line.line_item_id}", values=values)
+
+
+def _tax_row(
+    key: str, line: ZohoBillLine, net: Decimal, tax: Decimal, currency: str, context: RunContext
+) -> StagingRow:
+    values = {
+        "u_external_invoice_number": key,
+        "u_erp_source": context.erp_source,
+        "u_erp_line_number": line.line_item_id,
+        "u_tax_type": line.tax_name or "Tax",
+        "u_tax_amount": money(tax),
+        "u_taxable_amount": money(net),
+        "u_supplier_tax_rate": _plain(line.tax_percentage or Decimal(0)),
+        "u_currency": currency,
+    }
+    return StagingRow(
+        table=col.INVOICE_TAX_LINE_TABLE, source_ref=f"{key}#T{line.line_item_id}", values=values
+    )
+
+
+def _describe(bill: ZohoBill, context: RunContext) -> str:
+    text = f"Zoho Books bill {bill.bill_number}"
+    if (
+        bill.exchange_rate is not None
+        and context.base_currency
+        and bill.currency_code != context.base_currency
+    ):
+        text += f" ({bill.currency_code}, rate {_plain(bill.exchange_rate)} to {context.base_currency})"
+    return text[:160]
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text if text not in ("-0", "") else "0"
+
+
+def _dimension_label(context: RunContext) -> str:
+    return "location" if context.cost_center_source == "location" else f"{context.cost_center_tag_name!r} tag"
+
+
+def _tag_option_name(line: ZohoBillLine, key: str | None) -> str | None:
+    for tag in line.tags:
+        if key and tag.tag_option_id == key:
+            return tag.tag_option_name
+    if key and line.location_id == key:
+        return line.location_name
+    return None
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for problem in problems:
+        marker = (problem.code.value, problem.message)
+        if marker not in seen:
+            seen.add(marker)
+            unique.append(problem)
+    return unique
