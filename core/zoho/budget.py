@@ -1,0 +1,418 @@
+"""A per-organisation request budget shared by every task and client of that org (reference §6).
+
+Scheduling is proactive, with a sliding-window log: a request is admitted only while fewer than the
+effective limit of our requests are *in flight or completed within the last window*. A request's entry is
+stamped when its response arrives (an upper bound of when Zoho counted it), and counted as present while in
+flight, so no window of Zoho's (fixed or sliding, whatever the latency) can hold more than the limit of ours.
+
+Other clients of the same org are seen through the daily `X-Rate-Limit-Remaining` header: it falls by every
+request of the org, so its fall minus our own responses estimates the others' use per window, and our limit
+shrinks by that much. Without the header, a 429 code 44 lowers our cap (multiplicative decrease) and clean
+windows raise it slowly again (additive probe).
+
+429 handling: code 44 pauses the whole org for a window; code 45 pauses it until `X-Rate-Limit-Reset`
+(raising `ZohoDailyLimitExceeded` when that is further than `daily_wait_limit_s`); code 1070 retries after a
+short jittered delay. 5xx, timeouts, dropped connections and unreadable bodies are retried with stamina's
+jittered exponential backoff for idempotent requests, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import math
+import random
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import stamina
+
+from zbsn.core.clock import Clock, SystemClock
+from zbsn.core.zoho.errors import ZohoDailyLimitExceeded, ZohoRateLimited, ZohoTransportError
+
+Sleep = Callable[[float], Awaitable[None]]
+BeforeWait = Callable[[float], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetConfig:
+    """Limits and retry policy; shrink `window_s` (and the sandbox's) to run benchmarks fast."""
+
+    per_window_limit: int = 100  # Zoho: 100 requests per minute per org (code 44 beyond)
+    window_s: float = 60.0
+    max_concurrency: int = 5  # below Zoho's 10 (paid plans; 5 on Free) to leave room for others
+    daily_wait_limit_s: float = 900.0  # longer code-45 pauses raise ZohoDailyLimitExceeded instead
+    max_429_retries: int = 20  # per request, across codes 44/45/1070
+    concurrency_retry_s: float = 0.5  # base delay after code 1070 (jittered, doubled per repeat)
+    retry_attempts: int = 5  # transient failures (5xx, timeouts, drops) per request
+    retry_wait_initial_s: float = 0.5
+    retry_wait_max_s: float = 15.0
+    foreign_headroom: int = 2  # extra requests kept free per window when others share the org
+    probe_after_windows: int = 3  # clean windows before a lowered cap is raised again
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSnapshot:
+    """Live figures for the TUI's rate gauge."""
+
+    used_this_window: int
+    per_window_limit: int
+    window_seconds: float
+    remaining_today: int | None
+    daily_limit: int | None
+    reset_at: datetime | None
+    queue_depth: int
+    in_flight: int
+    paused_until: datetime | None
+    pause_reason: str | None
+    total_requests: int
+    total_429_by_code: dict[int, int] = field(default_factory=dict)
+    effective_limit: int = 0  # our share of the window after others' estimated use
+    others_per_window: float = 0.0  # estimated requests per window by other clients of the org
+
+
+class _TransientResponse(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def _is_transient(exc: Exception) -> bool:
+    return isinstance(exc, _TransientResponse | httpx.TransportError)
+
+
+def _header_int(response: httpx.Response, name: str) -> int | None:
+    value = response.headers.get(name)
+    try:
+        return int(float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _is_json(response: httpx.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
+def _error_code(response: httpx.Response) -> int | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, int) else None
+
+
+class _Slot:
+    __slots__ = ("weight",)
+
+    def __init__(self) -> None:
+        self.weight = 1
+
+
+_current_slot: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("zoho_budget_slot", default=None)
+
+
+class OrgBudget:
+    """The request budget of one Zoho organisation; get it from a `BudgetRegistry` so tasks share it."""
+
+    def __init__(
+        self,
+        organization_id: str,
+        config: BudgetConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.organization_id = organization_id
+        self.config = config or BudgetConfig()
+        self._clock: Clock = clock or SystemClock()
+        self._sleep = sleep
+        self._semaphore = asyncio.Semaphore(self.config.max_concurrency)
+        self._admission = asyncio.Lock()  # FIFO admission under the window limit
+        self._changed = asyncio.Event()
+        self._done: deque[float] = deque()  # monotonic stamps of completed requests, ascending
+        self._in_flight_weight = 0
+        self._in_flight = 0
+        self._queued = 0
+        self._paused_until: float | None = None
+        self._pause_reason: str | None = None
+        self._cap = self.config.per_window_limit
+        self._last_cap_change = self._clock.monotonic()
+        self._remaining_samples: deque[tuple[float, int, int]] = deque()  # (t, remaining, our responses)
+        self._others_per_window = 0.0
+        self._responses_seen = 0
+        self.total_requests = 0
+        self.total_429_by_code: Counter[int] = Counter()
+        self.daily_limit: int | None = None
+        self.remaining_today: int | None = None
+        self._reset_at: datetime | None = None
+
+    # -- figures --------------------------------------------------------------------------------------------
+    def _expire(self, now: float) -> None:
+        horizon = now - self.config.window_s
+        while self._done and self._done[0] <= horizon:
+            self._done.popleft()
+
+    def _used(self, now: float) -> int:
+        self._expire(now)
+        return len(self._done) + self._in_flight_weight
+
+    def effective_limit(self) -> int:
+        """How many of our requests a window may hold now: the limit, minus others' use, capped by 429s."""
+        limit = self.config.per_window_limit
+        now = self._clock.monotonic()
+        if (
+            self._cap < limit
+            and now - self._last_cap_change >= self.config.probe_after_windows * self.config.window_s
+        ):
+            self._cap = min(limit, self._cap + max(1, limit // 50))
+            self._last_cap_change = now
+        allowed = min(limit, self._cap)
+        if self._others_per_window >= 0.5:
+            allowed = min(allowed, limit - math.ceil(self._others_per_window) - self.config.foreign_headroom)
+        return max(1, allowed)
+
+    def snapshot(self) -> BudgetSnapshot:
+        """The budget's live figures."""
+        now = self._clock.monotonic()
+        paused = self._paused_until if self._paused_until is not None and self._paused_until > now else None
+        return BudgetSnapshot(
+            used_this_window=self._used(now),
+            per_window_limit=self.config.per_window_limit,
+            window_seconds=self.config.window_s,
+            remaining_today=self.remaining_today,
+            daily_limit=self.daily_limit,
+            reset_at=self._reset_at,
+            queue_depth=self._queued,
+            in_flight=self._in_flight,
+            paused_until=self._clock.now() + timedelta(seconds=paused - now) if paused is not None else None,
+            pause_reason=self._pause_reason if paused is not None else None,
+            total_requests=self.total_requests,
+            total_429_by_code=dict(self.total_429_by_code),
+            effective_limit=self.effective_limit(),
+            others_per_window=self._others_per_window,
+        )
+
+    # -- admission ------------------------------------------------------------------------------------------
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait_change(self, seconds: float) -> None:
+        event = self._changed
+        try:
+            await asyncio.wait_for(event.wait(), timeout=max(seconds, 0.0))
+        except TimeoutError:
+            pass
+
+    def _check_daily(self, now: float) -> None:
+        if self._paused_until is not None and self._paused_until - now > self.config.daily_wait_limit_s:
+            raise ZohoDailyLimitExceeded(
+                f"the daily API quota of organisation {self.organization_id} is spent",
+                reset_at=self._reset_at,
+            )
+
+    async def _wait_for_room(self, before_wait: BeforeWait | None) -> None:
+        while True:
+            now = self._clock.monotonic()
+            self._check_daily(now)
+            if self._paused_until is not None and self._paused_until > now:
+                pause = self._paused_until - now
+                if before_wait is not None:
+                    await before_wait(pause)
+                await self._sleep(pause)
+                continue
+            if self._used(now) < self.effective_limit():
+                return
+            # wait until the oldest completed entry leaves the window, or an in-flight one completes
+            timeout = (self._done[0] + self.config.window_s - now) if self._done else self.config.window_s
+            await self._wait_change(timeout)
+
+    @asynccontextmanager
+    async def _slot(self, before_wait: BeforeWait | None) -> AsyncIterator[_Slot]:
+        self._queued += 1
+        try:
+            await self._semaphore.acquire()
+        except BaseException:
+            self._queued -= 1
+            raise
+        slot = _Slot()
+        try:
+            try:
+                async with self._admission:
+                    await self._wait_for_room(before_wait)
+                    self._in_flight_weight += 1
+            finally:
+                self._queued -= 1
+            self._in_flight += 1
+            self.total_requests += 1
+            token = _current_slot.set(slot)
+            try:
+                yield slot
+            finally:
+                _current_slot.reset(token)
+                stamp = self._clock.monotonic()
+                self._in_flight -= 1
+                self._in_flight_weight -= slot.weight
+                self._done.extend([stamp] * slot.weight)
+                self._notify()
+        finally:
+            self._semaphore.release()
+
+    async def reserve_extra(self) -> None:
+        """Admit one more request inside the current slot (the auth flow's retry after a token refresh)."""
+        slot = _current_slot.get()
+        if slot is None:
+            return
+        async with self._admission:
+            await self._wait_for_room(None)
+            self._in_flight_weight += 1
+            slot.weight += 1
+            self.total_requests += 1
+
+    # -- responses ------------------------------------------------------------------------------------------
+    def _observe(self, response: httpx.Response) -> None:
+        self._responses_seen += 1
+        limit = _header_int(response, "X-Rate-Limit-Limit")
+        remaining = _header_int(response, "X-Rate-Limit-Remaining")
+        reset = _header_int(response, "X-Rate-Limit-Reset")
+        if limit is not None:
+            self.daily_limit = limit
+        if reset is not None:
+            self._reset_at = self._clock.now() + timedelta(seconds=reset)
+        if remaining is None:
+            return
+        self.remaining_today = remaining
+        now = self._clock.monotonic()
+        self._estimate_others(now, remaining)
+        if remaining <= 0 and reset is not None:
+            self._pause(float(reset), "daily quota spent")
+
+    def _estimate_others(self, now: float, remaining: int) -> None:
+        samples = self._remaining_samples
+        if samples and remaining > samples[-1][1] + 2 * self.config.max_concurrency:
+            samples.clear()  # the daily counter was reset
+        samples.append((now, remaining, self._responses_seen))
+        window = self.config.window_s
+        while len(samples) > 2 and samples[1][0] <= now - window:
+            samples.popleft()
+        first_t, first_remaining, first_seen = samples[0]
+        span = now - first_t
+        if span < window / 4:
+            return
+        org_used = first_remaining - remaining
+        ours = self._responses_seen - first_seen
+        self._others_per_window = max(0.0, (org_used - ours) * window / span)
+
+    def _pause(self, seconds: float, reason: str) -> None:
+        until = self._clock.monotonic() + seconds
+        if self._paused_until is None or until > self._paused_until:
+            self._paused_until = until
+            self._pause_reason = reason
+        self._notify()
+
+    def _on_minute_limit(self) -> None:
+        ours = self._used(self._clock.monotonic())
+        lowered = min(self._cap, ours) - max(1, ours // 20)
+        self._cap = max(1, lowered)
+        self._last_cap_change = self._clock.monotonic()
+        self._pause(self.config.window_s, "per-minute limit (code 44)")
+
+    async def _attempt(
+        self, call: Callable[[], Awaitable[httpx.Response]], idempotent: bool, before_wait: BeforeWait | None
+    ) -> httpx.Response:
+        cfg = self.config
+        try:
+            async for attempt in stamina.retry_context(
+                on=_is_transient,
+                attempts=cfg.retry_attempts if idempotent else 1,
+                timeout=None,
+                wait_initial=cfg.retry_wait_initial_s,
+                wait_max=cfg.retry_wait_max_s,
+                wait_jitter=cfg.retry_wait_initial_s,
+            ):
+                with attempt:
+                    async with self._slot(before_wait):
+                        response = await call()
+                        self._observe(response)
+                    if response.status_code >= 500:
+                        raise _TransientResponse(response)
+                    if response.status_code < 300 and not _is_json(response):
+                        raise _TransientResponse(response)  # truncated or garbled body
+                    return response
+        except _TransientResponse as exc:
+            return exc.response
+        except httpx.TransportError as exc:
+            raise ZohoTransportError(f"{type(exc).__name__}: {exc}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def send(
+        self,
+        call: Callable[[], Awaitable[httpx.Response]],
+        *,
+        idempotent: bool = True,
+        before_wait: BeforeWait | None = None,
+    ) -> httpx.Response:
+        """Run `call` (one HTTP request) under the budget; absorb 429s and transient failures.
+
+        `before_wait(seconds)` runs before any pause, so the caller can refresh its token first.
+        Returns the final response, which may still be an error for the caller's envelope check.
+        """
+        repeats = 0
+        while True:
+            response = await self._attempt(call, idempotent, before_wait)
+            if response.status_code != 429:
+                return response
+            code = _error_code(response)
+            self.total_429_by_code[code if code is not None else 0] += 1
+            repeats += 1
+            if repeats > self.config.max_429_retries:
+                raise ZohoRateLimited(code, "rate limited too many times in a row", 429)
+            if code == 45:
+                reset = _header_int(response, "X-Rate-Limit-Reset")
+                wait = float(reset) if reset is not None else self.config.window_s
+                self._reset_at = self._clock.now() + timedelta(seconds=wait)
+                self._pause(wait, "daily quota spent (code 45)")
+            elif code == 1070:
+                delay = (
+                    self.config.concurrency_retry_s * (2 ** min(repeats - 1, 4)) * random.uniform(0.5, 1.5)
+                )
+                await self._sleep(delay)
+            else:
+                self._on_minute_limit()
+
+
+class BudgetRegistry:
+    """One `OrgBudget` per organisation id, so every client and task of an org shares one budget."""
+
+    def __init__(self) -> None:
+        self._budgets: dict[str, OrgBudget] = {}
+
+    def get(
+        self, organization_id: str, config: BudgetConfig | None = None, *, clock: Clock | None = None
+    ) -> OrgBudget:
+        """The org's budget, created with `config` on first use (a different config later is an error)."""
+        budget = self._budgets.get(organization_id)
+        if budget is None:
+            budget = OrgBudget(organization_id, config, clock=clock)
+            self._budgets[organization_id] = budget
+        elif config is not None and config != budget.config:
+            raise ValueError(f"organisation {organization_id} already has a budget with another config")
+        return budget
+
+
+default_registry = BudgetRegistry()
+
+
+def budget_for(organization_id: str, config: BudgetConfig | None = None) -> OrgBudget:
+    """The process-wide budget of an organisation."""
+    return default_registry.get(organization_id, config)
