@@ -1,0 +1,220 @@
+"""Assemble the simulated instance: state, routes, gateway, admin, and a loopback server around them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from zbsn.core.clock import OffsetClock
+from zbsn.sandbox.company import Company
+from zbsn.sandbox.serve import LoopbackServer
+
+from .admin import admin_routes
+from .config import FaultConfig, ImportSettings, RateLimitRule, ServiceNowSandboxConfig
+from .faults import FaultInjector
+from .gateway import Counters, Gateway, failure
+from .import_set_api import ImportSetService
+from .limits import RateLimiter
+from .oauth import TokenService, token_endpoint
+from .schema import STAGING_TABLES
+from .seed import seed_company
+from .state import Database, Record
+from .table_api import TableApi
+from .transforms import TransformEngine
+
+
+class ServiceNowSandbox:
+    """One simulated ServiceNow instance. Python admin methods mirror the `/_admin/...` endpoints."""
+
+    def __init__(
+        self,
+        company: Company,
+        config: ServiceNowSandboxConfig | None = None,
+        clock: OffsetClock | None = None,
+    ) -> None:
+        self.company = company
+        self.config = config or ServiceNowSandboxConfig()
+        self.clock = clock or OffsetClock()
+        self.db = Database(self.clock, seed=self.config.seed)
+        self.tokens = TokenService(self.config, self.clock)
+        self.limiter = RateLimiter(self.config, self.clock)
+        self.faults = FaultInjector(self.config.faults)
+        self.counters = Counters()
+        self.engine = TransformEngine(self.db, self.config)
+        self.imports = ImportSetService(self.db, self.config, self.engine)
+        self.table_api = TableApi(self.db, self.config)
+        seed_company(self.db, company)
+        self.app = Gateway(self._routes(), self.tokens, self.limiter, self.faults, self.counters)
+        self._server: LoopbackServer | None = None
+
+    def _routes(self) -> Starlette:
+        async def oauth(request: Request) -> Response:
+            return await token_endpoint(request, self.tokens)
+
+        async def no_resource(request: Request) -> Response:
+            return failure(400, "Requested URI does not represent any resource", request.url.path)
+
+        table, imports = self.table_api, self.imports
+        routes: list[Any] = [Route("/oauth_token.do", oauth, methods=["POST"])]
+        for prefix in ("/api/now", "/api/now/{version:str}"):
+            routes += [
+                Route(prefix + "/table/{table}", table.list, methods=["GET"]),
+                Route(prefix + "/table/{table}", table.create, methods=["POST"]),
+                Route(prefix + "/table/{table}/{sys_id}", table.read, methods=["GET"]),
+                Route(prefix + "/table/{table}/{sys_id}", table.update, methods=["PATCH", "PUT"]),
+                Route(prefix + "/table/{table}/{sys_id}", table.delete, methods=["DELETE"]),
+                Route(prefix + "/import/{table}/insertMultiple", imports.insert_multiple, methods=["POST"]),
+                Route(prefix + "/import/{table}", imports.insert_one, methods=["POST"]),
+                Route(prefix + "/import/{table}/{sys_id}", imports.read_one, methods=["GET"]),
+            ]
+        routes += admin_routes(self)
+        routes.append(
+            Route("/api/{rest:path}", no_resource, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+        )
+        return Starlette(routes=routes)
+
+    # --- serving -----------------------------------------------------------------------------------------
+    def start(self) -> ServiceNowSandbox:
+        """Serve on a free loopback port."""
+        self._server = LoopbackServer(self.app).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running instance (stands in for https://<instance>.service-now.com)."""
+        if self._server is None:
+            raise RuntimeError("sandbox not started")
+        return self._server.url
+
+    def __enter__(self) -> ServiceNowSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- admin -------------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Drop all data, tokens, counters and rate counts; reseed from the Company."""
+        with self.db.lock:
+            fresh = Database(self.clock, seed=self.config.seed)
+            self.db.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "lock"})
+            seed_company(self.db, self.company)
+        self.tokens.reset()
+        self.limiter.reset()
+        self.counters.reset()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the instance clock forward (token expiry, rate windows, sys dates)."""
+        self.clock.advance(seconds)
+
+    def create_cost_center(self, account_number: str, name: str, **extra: str) -> Record:
+        """Add a cmn_cost_center (e.g. the one a failed invoice line referenced) so a replay succeeds."""
+        with self.db.lock:
+            return self.db.insert(
+                "cmn_cost_center",
+                {
+                    "account_number": account_number,
+                    "name": name,
+                    "code": account_number,
+                    "active": "true",
+                    **extra,
+                },
+            )
+
+    def create_gl_account(self, number: str, name: str, **extra: str) -> Record:
+        """Add a sn_fin_gl_account (bypassing the Table API create ACL, as an ERP load would)."""
+        with self.db.lock:
+            return self.db.insert(
+                "sn_fin_gl_account", {"number": number, "name": name, "active": "true", **extra}
+            )
+
+    def create_supplier(self, erp_supplier_code: str, name: str, **extra: str) -> Record:
+        """Add a sn_fin_supplier keyed by its ERP supplier code."""
+        with self.db.lock:
+            return self.db.insert(
+                "sn_fin_supplier",
+                {
+                    "erp_supplier_code": erp_supplier_code,
+                    "name": name,
+                    "legal_name": name,
+                    "active": "true",
+                    **extra,
+                },
+            )
+
+    def set_client_credentials(self, enabled: bool, application_user: str | None = "keep") -> None:
+        """Switch the client-credentials grant on/off; optionally change (or clear, None) the app user."""
+        self.config.client_credentials_enabled = enabled
+        if application_user != "keep":
+            self.config.application_user = application_user
+
+    def set_oauth_client(self, client_id: str, client_secret: str, *, replace: bool = True) -> None:
+        """Register an OAuth client (replacing the others unless replace=False)."""
+        if replace:
+            self.config.clients.clear()
+        self.config.clients[client_id] = client_secret
+
+    def set_user(self, username: str, password: str) -> None:
+        """Add or change a user for the password grant."""
+        self.config.users[username] = password
+
+    def set_token_lifespan(self, seconds: int) -> None:
+        """Access-token lifespan for tokens issued from now on (expires_in = seconds - 1)."""
+        self.config.token_lifespan_seconds = seconds
+
+    def set_faults(self, faults: FaultConfig) -> None:
+        """Replace fault injection settings (reseeds the RNG)."""
+        self.faults.configure(faults)
+        self.config.faults = faults
+
+    def set_rate_limits(self, rules: list[RateLimitRule]) -> None:
+        """Replace the rate-limit rules (counts restart)."""
+        self.config.rate_limit_rules[:] = rules
+        self.limiter.reset()
+
+    def set_import_mode(self, staging_table: str, mode: str = "async", column_mapping: str = "label") -> None:
+        """The `sys_rest_insert_multiple` row of a staging table: mode sync|async, mapping label|name."""
+        if staging_table not in STAGING_TABLES:
+            raise ValueError(f"not a staging table: {staging_table}")
+        if mode not in ("sync", "async") or column_mapping not in ("label", "name"):
+            raise ValueError("mode must be sync|async and column_mapping label|name")
+        self.config.import_settings[staging_table] = ImportSettings(mode, column_mapping)
+
+    def set_acl(self, table: str, denied: set[str]) -> None:
+        """Operations refused on a table through the Table API: subset of create/read/write/delete."""
+        self.config.acl_denied[table] = set(denied)
+
+    def counters_snapshot(self) -> dict[str, Any]:
+        """Requests by path, responses by status, 429s, injected faults."""
+        return {**self.counters.snapshot(), "faults_injected": dict(self.faults.injected)}
+
+    def table(self, name: str) -> list[Record]:
+        """A copy of every record of a table (raw stored strings)."""
+        with self.db.lock:
+            return [dict(r) for r in self.db.records(name)]
+
+    def config_snapshot(self) -> dict[str, Any]:
+        """The live config as plain JSON."""
+        data = asdict(self.config)
+        data["acl_denied"] = {k: sorted(v) for k, v in self.config.acl_denied.items()}
+        data["clients"] = sorted(self.config.clients)
+        data["users"] = sorted(self.config.users)
+        return data
+
+
+def create_servicenow_sandbox(
+    company: Company, config: ServiceNowSandboxConfig | None = None, clock: OffsetClock | None = None
+) -> ServiceNowSandbox:
+    """Build (not start) a sandbox seeded from `company`; call `.start()` then use `.url`."""
+    return ServiceNowSandbox(company, config, clock)
