@@ -90,12 +90,15 @@ def outcome_from_result(
     message = _text(chosen.get("error_message")) or _text(chosen.get("status_message")) or None
     if status is StagingStatus.ERROR and message is None:
         message = f"transform status {_text(chosen.get('status'))!r}"
+    table, sys_id = _text(chosen.get("table")) or None, _text(chosen.get("sys_id")) or None
+    if table == row.table:  # no target record: the entry names the staging row instead (§4.2)
+        staging_sys_id, table, sys_id = staging_sys_id or sys_id, None, None
     return StagingOutcome(
         source_ref=row.source_ref,
         status=status,
-        target_table=_text(chosen.get("table")) or None,
-        target_sys_id=_text(chosen.get("sys_id")) or None,
-        staging_sys_id=staging_sys_id or _text(chosen.get("staging_sys_id")) or None,
+        target_table=table,
+        target_sys_id=sys_id,
+        staging_sys_id=staging_sys_id,
         import_set=import_set,
         message=message,
         raw={"results": entries},
@@ -112,11 +115,12 @@ def outcome_from_import_row(row: StagingRow, record: Mapping[str, Any]) -> Stagi
     if status is None:
         detail = f": {message}" if message else ""
         status, message = StagingStatus.ERROR, f"unexpected import state {state!r}{detail}"
+    target_sys_id = _text(record.get("sys_target_sys_id")) or None
     return StagingOutcome(
         source_ref=row.source_ref,
         status=status,
-        target_table=_text(record.get("sys_target_table")) or None,
-        target_sys_id=_text(record.get("sys_target_sys_id")) or None,
+        target_table=(_text(record.get("sys_target_table")) or None) if target_sys_id else None,
+        target_sys_id=target_sys_id,
         staging_sys_id=_text(record.get("sys_id")) or None,
         import_set=_text(record.get("sys_import_set")) or None,
         message=message,

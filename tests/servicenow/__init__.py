@@ -1,0 +1,1 @@
+"""Tests of the ServiceNow client (unit: MockTransport; integration: the sandbox over sockets)."""
