@@ -24,6 +24,7 @@ from zbsn.core.db.models import (
 from zbsn.core.engine.matching import CostCenterMatcher, GLAccountMatcher, SupplierMatcher
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNLegalEntity, SNSupplier
+from zbsn.core.servicenow.query import EncodedQuery
 from zbsn.core.zoho.models import RecordError, ZohoAccount, ZohoVendor
 
 MappingKind = Literal["cost_center", "gl_account", "supplier"]
@@ -72,7 +73,7 @@ async def fetch_servicenow_masters(target: ServiceNowTarget) -> ServiceNowMaster
         legal_entities=await target.list_legal_entities(),
     )
     try:
-        rows = await target.get_records("fx_currency", "active=true", ["code"], None)
+        rows = await target.get_records("fx_currency", EncodedQuery(), ["code"], None)
     except Exception:  # an instance without read access to currencies: fall back to the ISO-shape check
         return masters
     codes = frozenset(str(row.get("code", "")).upper() for row in rows if row.get("code"))
@@ -83,13 +84,11 @@ async def fetch_servicenow_masters(target: ServiceNowTarget) -> ServiceNowMaster
 async def fetch_cost_center_dimension(source: ZohoSource, context: RunContext) -> list[Dimension]:
     """The org's cost-center values: options of the configured reporting tag, or its locations."""
     if context.cost_center_source == "location":
-        return [
-            Dimension(loc.location_id, loc.location_name, loc.status == "active")
-            for loc in await source.list_locations()
-        ]
+        locations = [loc for loc in await source.list_locations() if not isinstance(loc, RecordError)]
+        return [Dimension(loc.location_id, loc.location_name, loc.status == "active") for loc in locations]
     wanted = context.cost_center_tag_name.casefold().strip()
     for tag in await source.list_reporting_tags():
-        if tag.tag_name.casefold().strip() == wanted:
+        if not isinstance(tag, RecordError) and tag.tag_name.casefold().strip() == wanted:
             return [Dimension(o.tag_option_id, o.tag_option_name, o.is_active) for o in tag.tag_options]
     return []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from zbsn.core.servicenow.models import (
@@ -16,6 +17,7 @@ from zbsn.core.servicenow.models import (
     StagingOutcome,
     StagingRow,
 )
+from zbsn.core.servicenow.query import EncodedQuery
 from zbsn.core.zoho.models import (
     RecordError,
     ZohoAccount,
@@ -37,10 +39,10 @@ class ZohoSource(Protocol):
         """Requests sent so far (the run's `zoho_requests` counter)."""
         ...
 
-    async def get_organization(self) -> ZohoOrganization: ...
+    async def get_organization(self) -> ZohoOrganization | RecordError: ...
 
     def iter_bills(
-        self, modified_since: str | None = None, date_start: Any = None, date_end: Any = None
+        self, modified_since: str | None = None, date_start: date | None = None, date_end: date | None = None
     ) -> AsyncIterator[ZohoBillSummary | RecordError]: ...
 
     async def get_bill(self, bill_id: str) -> ZohoBill | RecordError: ...
@@ -55,11 +57,11 @@ class ZohoSource(Protocol):
 
     async def get_vendor_payment(self, payment_id: str) -> ZohoVendorPayment | RecordError: ...
 
-    async def list_accounts(self) -> list[ZohoAccount]: ...
+    async def list_accounts(self) -> list[ZohoAccount | RecordError]: ...
 
-    async def list_reporting_tags(self) -> list[ZohoReportingTag]: ...
+    async def list_reporting_tags(self) -> list[ZohoReportingTag | RecordError]: ...
 
-    async def list_locations(self) -> list[ZohoLocation]: ...
+    async def list_locations(self) -> list[ZohoLocation | RecordError]: ...
 
 
 class ServiceNowTarget(Protocol):
@@ -79,7 +81,7 @@ class ServiceNowTarget(Protocol):
     async def list_legal_entities(self) -> list[SNLegalEntity]: ...
 
     async def get_records(
-        self, table: str, query: str, fields: Sequence[str], limit: int | None = None
+        self, table: str, query: EncodedQuery, fields: Sequence[str], limit: int | None = None
     ) -> list[dict[str, Any]]: ...
 
     async def stage(self, rows: Sequence[StagingRow]) -> list[StagingOutcome]: ...
