@@ -1,0 +1,67 @@
+"""Workspace ↔ the ServiceNow sandbox: connect with client credentials, test, token state, secrets encrypted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from zbsn.core.settings import Settings
+from zbsn.core.vault import KeySource, Vault, generate_key
+from zbsn.core.workspace import Workspace
+from zbsn.sandbox.company_generator import generate_company
+from zbsn.sandbox.servicenow import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    ServiceNowSandbox,
+    create_servicenow_sandbox,
+)
+
+
+@pytest.fixture(scope="module")
+def servicenow() -> Iterator[ServiceNowSandbox]:
+    sandbox = create_servicenow_sandbox(generate_company(seed=7, bills=60))
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def workspace(sqlite_engine: sa.Engine) -> Workspace:
+    return Workspace(sqlite_engine, Settings(), Vault(generate_key(), KeySource.FILE))
+
+
+async def test_connect_and_test(workspace: Workspace, servicenow: ServiceNowSandbox) -> None:
+    servicenow.set_client_credentials(True)
+    connection_id, result = await workspace.connect_servicenow(
+        servicenow.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    )
+    assert result.ok, result.message
+    assert result.legal_entities is not None
+    assert result.legal_entities >= 1
+    status = workspace.token_status(connection_id)
+    assert status.state == "ok"
+    assert status.expires_in_s is not None
+    assert 1700 < status.expires_in_s <= 1800
+    view = workspace.get_connection(connection_id)
+    assert view.state == "connected"
+    assert view.instance_url == servicenow.url
+    with workspace.db_engine.connect() as conn:
+        raw = repr(conn.execute(sa.text("SELECT * FROM connection")).all())
+    assert DEMO_CLIENT_SECRET not in raw
+
+
+async def test_wrong_secret_says_reauthorise(workspace: Workspace, servicenow: ServiceNowSandbox) -> None:
+    connection_id, result = await workspace.connect_servicenow(servicenow.url, DEMO_CLIENT_ID, "not-it")
+    assert not result.ok
+    assert "client-credentials" in result.message
+    assert "not-it" not in result.message
+    assert workspace.token_status(connection_id).state == "reauthorise"
+    assert workspace.get_connection(connection_id).state == "reauth"
+
+
+async def test_unreachable_instance_is_an_error(workspace: Workspace) -> None:
+    connection_id, result = await workspace.connect_servicenow("http://127.0.0.1:9", "id", "secret")
+    assert not result.ok
+    assert workspace.get_connection(connection_id).state == "error"
