@@ -1,4 +1,4 @@
-"""Workspace ↔ the ServiceNow sandbox: connect with client credentials, test, token state, secrets encrypted."""
+"""Workspace and the ServiceNow sandbox: connect with client credentials, test, token state, encryption."""
 
 from __future__ import annotations
 
