@@ -31,12 +31,12 @@ class InboxProcessor:
         inbox: WebhookInbox,
         handle_bill: WebhookBillHandler,
         *,
-        is_retryable: RetryCheck = _never_retry,
+        is_retryable: RetryCheck | None = None,
         poll_seconds: float = 5.0,
     ) -> None:
         self.inbox = inbox
         self.handle_bill = handle_bill
-        self.is_retryable = is_retryable
+        self.is_retryable = is_retryable or _never_retry
         self.poll_seconds = poll_seconds
         self.processed = 0
         self.failed = 0

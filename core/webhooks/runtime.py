@@ -1,0 +1,114 @@
+"""The headless runtime behind `zbsn serve` (and the console's receiver): scheduler, webhook receiver, inbox.
+
+All three share one event loop. The receiver is served by uvicorn on `settings.webhook.host:port`; signals
+belong to whoever owns the loop (the CLI sets SIGTERM/SIGINT to `request_stop`), so a stop lets the receiver
+finish answering, the processor finish its event and scheduled runs finish before `serve` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+import uvicorn
+
+from zbsn.core.clock import Clock, SystemClock
+from zbsn.core.scheduling import RunStarter, Scheduler, ScheduleService
+from zbsn.core.webhooks.inbox import WebhookInbox
+from zbsn.core.webhooks.processor import InboxProcessor, RetryCheck, WebhookBillHandler
+from zbsn.core.webhooks.receiver import ReceiverState, SecretLookup, make_receiver_app
+
+log = logging.getLogger(__name__)
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the runtime's owner."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class ServeRuntime:
+    """Run schedules, the webhook receiver and the inbox processor until asked to stop."""
+
+    def __init__(
+        self,
+        db_engine: sa.Engine,
+        *,
+        handle_bill: WebhookBillHandler,
+        start_run: RunStarter | None,
+        secret_for_profile: SecretLookup,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        replay_window_seconds: float | None = 300,
+        is_retryable: RetryCheck | None = None,
+        clock: Clock | None = None,
+        receive_webhooks: bool = True,
+    ) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.inbox = WebhookInbox(db_engine, self.clock)
+        self.receiver_state = ReceiverState()
+        self.processor = InboxProcessor(self.inbox, handle_bill, is_retryable=is_retryable)
+        self.schedules = ScheduleService(db_engine, self.clock)
+        self.scheduler = Scheduler(self.schedules, start_run, clock=self.clock) if start_run else None
+        self.app = make_receiver_app(
+            self.inbox,
+            secret_for_profile,
+            on_stored=self.processor.wake,
+            replay_window_seconds=replay_window_seconds,
+            clock=self.clock,
+            state=self.receiver_state,
+        )
+        self.host = host
+        self.port = port
+        self.receive_webhooks = receive_webhooks
+        self._stop = asyncio.Event()
+        self._server: _QuietServer | None = None
+        self._started = asyncio.Event()
+
+    @property
+    def url(self) -> str | None:
+        """The receiver's base URL once listening."""
+        return self.receiver_state.listening_url
+
+    def request_stop(self) -> None:
+        """Begin a graceful shutdown (safe to call from a signal handler on the loop)."""
+        self._stop.set()
+        if self._server is not None:
+            self._server.should_exit = True
+
+    async def wait_started(self, wait_s: float = 10.0) -> None:
+        """Wait until the receiver listens (or the runtime runs without one)."""
+        await asyncio.wait_for(self._started.wait(), wait_s)
+
+    async def serve(self) -> None:
+        """Run everything until `request_stop`; returns after a graceful shutdown."""
+        tasks = [asyncio.create_task(self.processor.run(self._stop), name="webhook-inbox")]
+        if self.scheduler is not None:
+            tasks.append(asyncio.create_task(self.scheduler.run(self._stop), name="scheduler"))
+        if self.receive_webhooks:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            self.port = sock.getsockname()[1]
+            config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+            self._server = _QuietServer(config)
+            tasks.append(asyncio.create_task(self._server.serve(sockets=[sock]), name="webhook-receiver"))
+            while not self._server.started and not tasks[-1].done():  # noqa: ASYNC110 - uvicorn has a flag only
+                await asyncio.sleep(0.01)
+            self.receiver_state.listening_url = f"http://{self.host}:{self.port}"
+        self._started.set()
+        try:
+            await self._stop.wait()
+        finally:
+            self.request_stop()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                    log.error("serve task ended with %s", type(result).__name__)
+            self.receiver_state.listening_url = None
