@@ -291,7 +291,7 @@ def _normalise_tag(raw: Any) -> Any:
     """Accept `options` for `tag_options` and `option_id/option_name` for the option fields."""
     if not isinstance(raw, dict):
         return raw
-    options = next((raw[k] for k in TAG_OPTION_KEYS if isinstance(raw.get(k), list)), [])
+    options: list[Any] = next((raw[k] for k in TAG_OPTION_KEYS if isinstance(raw.get(k), list)), [])
     normalised: list[Any] = []
     for option in options:
         if isinstance(option, dict):
