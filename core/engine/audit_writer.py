@@ -100,8 +100,15 @@ def conclude(ticket: Ticket, outcomes: Sequence[StagingOutcome]) -> Completion:
         )
         staging_status = failures[0].status.value if failures else None
         code = ErrorCode.STAGING_ERROR.value
-        return Completion(ticket, AuditStatus.FAILED, staging_status, sys_id, import_set, code,
-                          message or "no outcome was read back")  # fmt: skip
+        return Completion(
+            ticket,
+            AuditStatus.FAILED,
+            staging_status,
+            sys_id,
+            import_set,
+            code,
+            message or "no outcome was read back",
+        )
     return Completion(ticket, ticket.entry.success_status, head.status.value, sys_id, import_set, None, None)
 
 
@@ -125,18 +132,29 @@ class AuditWriter:
             for entry in entries:
                 record = existing.get((entry.kind, entry.zoho_id))
                 if record is None:
-                    record = AuditRecord(profile_id=self.profile_id, kind=entry.kind, zoho_id=entry.zoho_id,
-                                         external_key=entry.external_key, created_at=now)  # fmt: skip
+                    record = AuditRecord(
+                        profile_id=self.profile_id,
+                        kind=entry.kind,
+                        zoho_id=entry.zoho_id,
+                        external_key=entry.external_key,
+                        created_at=now,
+                    )
                     existing[(entry.kind, entry.zoho_id)] = record
                 payload = mapped_payload(entry) if entry.rows else None
                 digest = payload_hash(payload) if payload else None
                 self._fill(record, entry, payload, digest, now)
                 session.add(record)
                 attempt = AuditAttempt(
-                    audit_id=0, run_id=self.run_id, attempt_no=record.attempts, started_at=now,
-                    status=entry.status, error_code=entry.error_code, error_message=entry.error_message,
-                    payload_hash=digest, finished_at=None if entry.status == AuditStatus.PENDING else now,
-                )  # fmt: skip
+                    audit_id=0,
+                    run_id=self.run_id,
+                    attempt_no=record.attempts,
+                    started_at=now,
+                    status=entry.status,
+                    error_code=entry.error_code,
+                    error_message=entry.error_message,
+                    payload_hash=digest,
+                    finished_at=None if entry.status == AuditStatus.PENDING else now,
+                )
                 pairs.append((entry, record, attempt))
             session.flush()
             for _entry, record, attempt in pairs:
@@ -174,8 +192,9 @@ class AuditWriter:
                 session.add(record)
                 session.add(attempt)
 
-    def _fill(self, record: AuditRecord, entry: AuditEntry, payload: str | None, digest: str | None,
-              now: Any) -> None:  # fmt: skip
+    def _fill(
+        self, record: AuditRecord, entry: AuditEntry, payload: str | None, digest: str | None, now: Any
+    ) -> None:
         record.run_id = self.run_id or record.run_id
         record.external_key = entry.external_key
         for name in ("zoho_number", "zoho_modified", "vendor_name", "amount", "currency", "doc_date"):
@@ -201,9 +220,10 @@ class AuditWriter:
         for kind, ids in by_kind.items():
             for start in range(0, len(ids), _IN_CHUNK):
                 query = select(AuditRecord).where(
-                    AuditRecord.profile_id == self.profile_id, AuditRecord.kind == kind,
+                    AuditRecord.profile_id == self.profile_id,
+                    AuditRecord.kind == kind,
                     AuditRecord.zoho_id.in_(ids[start : start + _IN_CHUNK]),  # type: ignore[attr-defined]
-                )  # fmt: skip
+                )
                 for record in session.exec(query):
                     found[(record.kind, record.zoho_id)] = record
         return found

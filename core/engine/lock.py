@@ -80,8 +80,11 @@ def acquire(
             session.flush()
             assert run.id is not None
             if current is None:
-                session.add(RunLock(profile_id=profile_id, run_id=run.id, holder=holder, acquired_at=now,
-                                    heartbeat_at=now))  # fmt: skip
+                session.add(
+                    RunLock(
+                        profile_id=profile_id, run_id=run.id, holder=holder, acquired_at=now, heartbeat_at=now
+                    )
+                )
             else:
                 stale = current.heartbeat_at < now - timedelta(seconds=stale_after_s)
                 if not (stale or _holder_is_dead(current.holder)):

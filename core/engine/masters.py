@@ -30,9 +30,19 @@ from zbsn.core.zoho.models import RecordError, ZohoAccount, ZohoVendor
 MappingKind = Literal["cost_center", "gl_account", "supplier"]
 # Zoho account types that never appear on a bill's expense lines: not worth a mapping row.
 NON_LINE_ACCOUNT_TYPES = frozenset(
-    {"accounts_payable", "accounts_receivable", "bank", "cash", "equity", "income", "other_income",
-     "finance_income", "other_comprehensive_income", "credit_card"}
-)  # fmt: skip
+    {
+        "accounts_payable",
+        "accounts_receivable",
+        "bank",
+        "cash",
+        "equity",
+        "income",
+        "other_income",
+        "finance_income",
+        "other_comprehensive_income",
+        "credit_card",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +113,12 @@ async def fetch_vendors(source: ZohoSource) -> tuple[list[ZohoVendor], list[Reco
 
 
 def align_cost_centers(
-    session: Session, profile_id: int, dimension: Iterable[Dimension], cost_centers: Sequence[SNCostCenter],
+    session: Session,
+    profile_id: int,
+    dimension: Iterable[Dimension],
+    cost_centers: Sequence[SNCostCenter],
     now: datetime,
-) -> AlignCounts:  # fmt: skip
+) -> AlignCounts:
     """Upsert a CostCenterMap row per Zoho value and re-match the auto ones."""
     matcher = CostCenterMatcher(cost_centers)
     by_sys_id = {cc.sys_id: cc for cc in cost_centers}
@@ -139,9 +152,12 @@ def align_cost_centers(
 
 
 def align_gl_accounts(
-    session: Session, profile_id: int, accounts: Iterable[ZohoAccount], gl_accounts: Sequence[SNGLAccount],
+    session: Session,
+    profile_id: int,
+    accounts: Iterable[ZohoAccount],
+    gl_accounts: Sequence[SNGLAccount],
     now: datetime,
-) -> AlignCounts:  # fmt: skip
+) -> AlignCounts:
     """Upsert a GLAccountMap row per Zoho line account and re-match the auto ones."""
     matcher = GLAccountMatcher(gl_accounts)
     by_sys_id = {gl.sys_id: gl for gl in gl_accounts}
@@ -175,9 +191,14 @@ def align_gl_accounts(
 
 
 def align_suppliers(
-    session: Session, profile_id: int, vendors: Iterable[ZohoVendor], suppliers: Sequence[SNSupplier],
-    now: datetime, *, allow_create: bool,
-) -> AlignCounts:  # fmt: skip
+    session: Session,
+    profile_id: int,
+    vendors: Iterable[ZohoVendor],
+    suppliers: Sequence[SNSupplier],
+    now: datetime,
+    *,
+    allow_create: bool,
+) -> AlignCounts:
     """Upsert a SupplierMap row per vendor: stored link, tax id, then name; list the vendors to create."""
     matcher = SupplierMatcher(suppliers)
     rows = {
@@ -221,9 +242,13 @@ def align_suppliers(
 
 
 def set_override(
-    session: Session, profile_id: int, kind: MappingKind, zoho_key: str,
-    target: SNCostCenter | SNGLAccount | SNSupplier, now: datetime,
-) -> None:  # fmt: skip
+    session: Session,
+    profile_id: int,
+    kind: MappingKind,
+    zoho_key: str,
+    target: SNCostCenter | SNGLAccount | SNSupplier,
+    now: datetime,
+) -> None:
     """Map one Zoho value to a ServiceNow record by hand; auto-matching never overwrites it."""
     if kind == "cost_center" and isinstance(target, SNCostCenter):
         cc = _one(session, CostCenterMap, profile_id, zoho_key)
@@ -267,9 +292,10 @@ _M = TypeVar("_M", CostCenterMap, GLAccountMap, SupplierMap)
 
 def _one(session: Session, model: type[_M], profile_id: int, zoho_key: str) -> _M:
     key_column = {
-        CostCenterMap: CostCenterMap.zoho_key, GLAccountMap: GLAccountMap.zoho_account_id,
+        CostCenterMap: CostCenterMap.zoho_key,
+        GLAccountMap: GLAccountMap.zoho_account_id,
         SupplierMap: SupplierMap.zoho_vendor_id,
-    }[model]  # fmt: skip
+    }[model]
     row = session.exec(select(model).where(model.profile_id == profile_id, key_column == zoho_key)).first()
     if row is None:
         raise KeyError(f"no {model.__tablename__} row for Zoho key {zoho_key!r} in profile {profile_id}")

@@ -182,8 +182,9 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
         cc_key = line_cost_center_key(line, bill, context)
         cc = index.cost_centers.get(cc_key) if cc_key else None
         if cc_key is None:
-            problems.append(Problem(ErrorCode.UNMAPPED_COST_CENTER,
-                                    f"line {position} has no {_dimension_label(context)}"))  # fmt: skip
+            problems.append(
+                Problem(ErrorCode.UNMAPPED_COST_CENTER, f"line {position} has no {_dimension_label(context)}")
+            )
         elif cc is None or cc.sn_value is None:
             name = cc.zoho_name if cc else (_tag_option_name(line, cc_key) or cc_key)
             message = f"cost center {name!r} is not mapped to a ServiceNow cost center"
@@ -194,48 +195,73 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
             where = "" if gl else " (not in the Zoho chart of accounts)"
             message = f"GL account {name!r}{where} is not mapped to a ServiceNow ledger account"
             problems.append(Problem(ErrorCode.UNMAPPED_GL_ACCOUNT, message, name))
-        lines.append(LinePreview(
-            line.line_item_id, line.description or line.name, net, tax,
-            cc.zoho_name if cc else _tag_option_name(line, cc_key), cc.sn_value if cc else None,
-            gl.zoho_name if gl else line.account_name, gl.sn_value if gl else None,
-        ))  # fmt: skip
+        lines.append(
+            LinePreview(
+                line.line_item_id,
+                line.description or line.name,
+                net,
+                tax,
+                cc.zoho_name if cc else _tag_option_name(line, cc_key),
+                cc.sn_value if cc else None,
+                gl.zoho_name if gl else line.account_name,
+                gl.sn_value if gl else None,
+            )
+        )
         line_rows.append(_line_row(key, line, net, tax, cc, gl, bill.currency_code, context))
         if tax > 0:
             tax_rows.append(_tax_row(key, line, net, tax, bill.currency_code, context))
     tolerance = CENT * max(1, len(bill.line_items))
     if bill.line_items and abs(subtotal + tax_total - bill.total) > tolerance:
-        problems.append(Problem(ErrorCode.MALFORMED_RECORD,
-                                f"total {money(bill.total)} does not equal lines {money(subtotal)} + tax "
-                                f"{money(tax_total)}"))  # fmt: skip
+        problems.append(
+            Problem(
+                ErrorCode.MALFORMED_RECORD,
+                f"total {money(bill.total)} does not equal lines {money(subtotal)} + tax {money(tax_total)}",
+            )
+        )
     document = InvoiceDocument(
-        external_key=key, bill_id=bill.bill_id, bill_number=bill.bill_number, vendor_id=bill.vendor_id,
-        vendor_name=bill.vendor_name, supplier_code=supplier.sn_value if supplier else None, date=doc_date,
-        currency=bill.currency_code, exchange_rate=bill.exchange_rate, subtotal=subtotal, tax=tax_total,
-        total=bill.total, status=bill.status, lines=lines, problems=_dedupe(problems),
-    )  # fmt: skip
+        external_key=key,
+        bill_id=bill.bill_id,
+        bill_number=bill.bill_number,
+        vendor_id=bill.vendor_id,
+        vendor_name=bill.vendor_name,
+        supplier_code=supplier.sn_value if supplier else None,
+        date=doc_date,
+        currency=bill.currency_code,
+        exchange_rate=bill.exchange_rate,
+        subtotal=subtotal,
+        tax=tax_total,
+        total=bill.total,
+        status=bill.status,
+        lines=lines,
+        problems=_dedupe(problems),
+    )
     if document.ok:
-        header = StagingRow(table=col.INVOICE_TABLE, source_ref=key, values={
-            "u_external_invoice_number": key,
-            "u_external_invoice_source": context.erp_source,
-            "u_erp_source": context.erp_source,
-            "u_erp_number": bill.bill_id,
-            "u_third_party_import_id": key,
-            "u_supplier_invoice_number": bill.bill_number,
-            "u_supplier": document.supplier_code or "",
-            "u_supplier_tax_id": (supplier.tax_id or "") if supplier else "",
-            "u_invoice_date": doc_date or "",
-            "u_due_date": local_date(bill.due_date, None, context.time_zone) or "",
-            "u_currency": bill.currency_code,
-            "u_subtotal": money(subtotal),
-            "u_tax_amount": money(tax_total),
-            "u_shipping_amount": "0.00",
-            "u_amount_invoiced": money(bill.total),
-            "u_purchase_order": bill.reference_number or "",
-            "u_legal_entity": index.legal_entity or "",
-            "u_invoice_type": col.INVOICE_TYPE,
-            "u_invoice_line_count": str(len(bill.line_items)),
-            "u_short_description": _describe(bill, context),
-        })  # fmt: skip
+        header = StagingRow(
+            table=col.INVOICE_TABLE,
+            source_ref=key,
+            values={
+                "u_external_invoice_number": key,
+                "u_external_invoice_source": context.erp_source,
+                "u_erp_source": context.erp_source,
+                "u_erp_number": bill.bill_id,
+                "u_third_party_import_id": key,
+                "u_supplier_invoice_number": bill.bill_number,
+                "u_supplier": document.supplier_code or "",
+                "u_supplier_tax_id": (supplier.tax_id or "") if supplier else "",
+                "u_invoice_date": doc_date or "",
+                "u_due_date": local_date(bill.due_date, None, context.time_zone) or "",
+                "u_currency": bill.currency_code,
+                "u_subtotal": money(subtotal),
+                "u_tax_amount": money(tax_total),
+                "u_shipping_amount": "0.00",
+                "u_amount_invoiced": money(bill.total),
+                "u_purchase_order": bill.reference_number or "",
+                "u_legal_entity": index.legal_entity or "",
+                "u_invoice_type": col.INVOICE_TYPE,
+                "u_invoice_line_count": str(len(bill.line_items)),
+                "u_short_description": _describe(bill, context),
+            },
+        )
         document.rows = [header, *line_rows, *tax_rows]
     return document
 
@@ -254,8 +280,11 @@ def cancellation_rows(context: RunContext, bill_id: str, bill_number: str | None
 
 
 def payment_to_details(
-    payment: ZohoVendorPayment, context: RunContext, index: MappingIndex, staged_bills: set[str],
-) -> PaymentDocument:  # fmt: skip
+    payment: ZohoVendorPayment,
+    context: RunContext,
+    index: MappingIndex,
+    staged_bills: set[str],
+) -> PaymentDocument:
     """Map one vendor payment: a payment-detail row per bill it pays, linked by the bill's external key.
 
     `staged_bills` holds the ids of bills whose invoice is in staging; a payment for any other bill waits.
@@ -283,23 +312,34 @@ def payment_to_details(
             label = allocation.bill_number or allocation.bill_id
             problems.append(Problem(ErrorCode.INVOICE_NOT_STAGED, f"bill {label} is not staged yet", label))
         reference = col.payment_reference(context.organization_id, payment.payment_id, allocation.bill_id)
-        rows.append(StagingRow(table=col.PAYMENT_DETAIL_TABLE, source_ref=reference, values={
-            "u_erp_invoice_number": col.invoice_key(context.organization_id, allocation.bill_id),
-            "u_erp_supplier_code": (supplier.sn_value or "") if supplier else "",
-            "u_erp_source": context.erp_source,
-            "u_currency": currency or "",
-            "u_payment_amount": money(allocation.amount_applied),
-            "u_payment_date": pay_date or "",
-            "u_scheduled_payment_date": pay_date or "",
-            "u_payment_method": method,
-            "u_payment_reference_id": reference,
-            "u_third_party_import_id": reference,
-        }))  # fmt: skip
+        rows.append(
+            StagingRow(
+                table=col.PAYMENT_DETAIL_TABLE,
+                source_ref=reference,
+                values={
+                    "u_erp_invoice_number": col.invoice_key(context.organization_id, allocation.bill_id),
+                    "u_erp_supplier_code": (supplier.sn_value or "") if supplier else "",
+                    "u_erp_source": context.erp_source,
+                    "u_currency": currency or "",
+                    "u_payment_amount": money(allocation.amount_applied),
+                    "u_payment_date": pay_date or "",
+                    "u_scheduled_payment_date": pay_date or "",
+                    "u_payment_method": method,
+                    "u_payment_reference_id": reference,
+                    "u_third_party_import_id": reference,
+                },
+            )
+        )
     document = PaymentDocument(
-        external_key=key, payment_id=payment.payment_id, payment_number=payment.payment_number,
-        vendor_name=payment.vendor_name, date=pay_date, currency=currency, amount=payment.amount,
+        external_key=key,
+        payment_id=payment.payment_id,
+        payment_number=payment.payment_number,
+        vendor_name=payment.vendor_name,
+        date=pay_date,
+        currency=currency,
+        amount=payment.amount,
         problems=_dedupe(problems),
-    )  # fmt: skip
+    )
     if document.ok:
         document.rows = rows
     return document
@@ -327,9 +367,15 @@ def supplier_rows(vendor: ZohoVendor, context: RunContext) -> list[StagingRow]:
 
 
 def _line_row(
-    key: str, line: ZohoBillLine, net: Decimal, tax: Decimal, cc: MappedRef | None, gl: MappedRef | None,
-    currency: str, context: RunContext,
-) -> StagingRow:  # fmt: skip
+    key: str,
+    line: ZohoBillLine,
+    net: Decimal,
+    tax: Decimal,
+    cc: MappedRef | None,
+    gl: MappedRef | None,
+    currency: str,
+    context: RunContext,
+) -> StagingRow:
     values = {
         "u_external_invoice_number": key,
         "u_erp_source": context.erp_source,
