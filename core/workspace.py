@@ -24,6 +24,7 @@ from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import Connection, ConnectionKind, ConnectionState, CostCenterSource, SyncProfile
+from zbsn.core.engine.runner import SyncRunner
 from zbsn.core.redaction import redact
 from zbsn.core.servicenow.auth import ServiceNowAuth
 from zbsn.core.servicenow.client import ServiceNowClient
@@ -489,6 +490,22 @@ class Workspace:
             clock=self.clock,
         )
 
+    def sync_runner(self) -> SyncRunner:
+        """The engine's runner, building real clients for each profile from this workspace."""
+        return SyncRunner(
+            self.db_engine,
+            lambda profile: self.zoho_client(_profile_id(profile)),
+            lambda profile: self.servicenow_client(_profile_id(profile)),
+            self.clock,
+        )
+
+    def forget_clients(self) -> None:
+        """Drop cached token managers, auth objects and budgets (their locks belong to the loop that used
+        them); call it before using the workspace from another event loop."""
+        self._zoho_managers.clear()
+        self._servicenow_auths.clear()
+        self.budgets = BudgetRegistry()
+
     def zoho_budget(self, organization_id: str) -> OrgBudget:
         """The budget shared by every client of this organization in this workspace."""
         return self.budgets.get(organization_id, self.budget_config, clock=self.clock)
@@ -583,6 +600,11 @@ def classify_error(exc: BaseException) -> Literal["reauthorise", "wait", "unreac
     if isinstance(exc, ZohoTransportError | httpx.TransportError | ConnectionError | asyncio.TimeoutError):
         return "unreachable"
     return "other"
+
+
+def _profile_id(profile: SyncProfile) -> int:
+    assert profile.id is not None
+    return profile.id
 
 
 def _connection_view(row: Connection) -> ConnectionView:

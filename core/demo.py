@@ -1,0 +1,332 @@
+"""The demo: both sandboxes in-process with the seeded company, connected through the real OAuth flows.
+
+`start_demo()` starts the Zoho Books and ServiceNow sandboxes on free loopback ports, authorises Zoho through
+the auth-code consent (the sandbox approves it and redirects to our loopback catcher) and ServiceNow through
+client credentials, creates the profile, and (unless told not to) runs the webhook receiver in a background
+thread so Zoho-side edits arrive as signed webhooks. The database is a temp dir unless `db` is given, so a
+demo never touches the operator's real database; with a temp database the vault key lives only in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import sqlalchemy as sa
+
+from zbsn.core.db import migrate
+from zbsn.core.db.engine import make_engine
+from zbsn.core.settings import Settings
+from zbsn.core.token_store import SecretCipher
+from zbsn.core.vault import KeySource, Vault, generate_key, open_vault
+from zbsn.core.workspace import Workspace
+from zbsn.core.zoho.budget import BudgetConfig
+
+T = TypeVar("T")
+DEMO_PROFILE_NAME = "Northwind Advisory (demo)"
+
+
+def _run_in_fresh_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine on a private event loop in a helper thread (safe inside a running loop too)."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(make())
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="zbsn-demo-setup", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    value: T = outcome["value"]
+    return value
+
+
+async def _follow_consent(url: str) -> None:
+    """Act as the browser: the sandbox approves consent and redirects to the loopback catcher."""
+    async with httpx.AsyncClient(follow_redirects=True, timeout=30) as browser:
+        response = await browser.get(url)
+        response.raise_for_status()
+
+
+@dataclass(frozen=True, slots=True)
+class MissingCostCenter:
+    """A cost center the Zoho org uses that the ServiceNow instance does not have (yet)."""
+
+    account_number: str
+    name: str
+
+
+class _WebhookThread:
+    """The serve runtime (receiver + inbox processor) on its own loop in a daemon thread."""
+
+    def __init__(self, workspace: Workspace, secret: str) -> None:
+        from zbsn.core.webhooks.runtime import ServeRuntime
+
+        runner = workspace.sync_runner()
+
+        async def handle_bill(profile_id: int, bill: dict[str, Any], event_type: str) -> object:
+            return await runner.process_webhook_bill(profile_id, bill, event_type)
+
+        self.runtime = ServeRuntime(
+            workspace.db_engine,
+            handle_bill=handle_bill,
+            start_run=None,
+            secret_for_profile=lambda _profile_id: secret,
+            port=0,
+            is_retryable=_is_locked,
+            clock=workspace.clock,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="zbsn-demo-webhooks", daemon=True)
+
+    def _main(self) -> None:
+        async def body() -> None:
+            self._loop = asyncio.get_running_loop()
+            serving = asyncio.create_task(self.runtime.serve())
+            await self.runtime.wait_started()
+            self._ready.set()
+            await serving
+
+        asyncio.run(body())
+
+    def start(self) -> str:
+        self._thread.start()
+        if not self._ready.wait(15) or self.runtime.url is None:
+            raise RuntimeError("the demo webhook receiver did not start")
+        return self.runtime.url
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self.runtime.request_stop)
+            self._thread.join(15)
+
+
+def _is_locked(exc: BaseException) -> bool:
+    from zbsn.core.engine.lock import RunLocked
+
+    return isinstance(exc, RunLocked)
+
+
+@dataclass
+class DemoHandle:
+    """A running demo: URLs, the connected workspace, the profile, and the story's actions."""
+
+    workspace: Workspace
+    db_engine: sa.Engine
+    profile_id: int
+    zoho: Any  # zbsn.sandbox.zoho.ZohoSandbox
+    servicenow: Any  # zbsn.sandbox.servicenow.ServiceNowSandbox
+    company: Any  # zbsn.sandbox.company.Company
+    webhook_secret: str = field(repr=False)
+    data_dir: Path | None = None
+    webhook_url: str | None = None
+    _webhooks: _WebhookThread | None = field(default=None, repr=False)
+    _owns_engine: bool = field(default=False, repr=False)
+
+    @property
+    def zoho_url(self) -> str:
+        """The Zoho Books API domain of the demo org's DC."""
+        return str(self.zoho.api_domain)
+
+    @property
+    def zoho_accounts_url(self) -> str:
+        return str(self.zoho.accounts_url)
+
+    @property
+    def servicenow_url(self) -> str:
+        return str(self.servicenow.url)
+
+    @property
+    def organization_id(self) -> str:
+        return str(self.zoho.organization_id)
+
+    def missing_cost_centers(self) -> list[MissingCostCenter]:
+        """Cost centers used in Zoho but absent from ServiceNow right now."""
+        present = {row.get("account_number") for row in self.servicenow.table("cmn_cost_center")}
+        return [
+            MissingCostCenter(cc.account_number, cc.name)
+            for cc in self.company.cost_centers
+            if cc.account_number not in present
+        ]
+
+    def create_missing_cost_center(self, account_number: str) -> str:
+        """Create one missing cmn_cost_center in the ServiceNow sandbox (the fix before a replay)."""
+        for missing in self.missing_cost_centers():
+            if missing.account_number == account_number:
+                record = self.servicenow.create_cost_center(missing.account_number, missing.name)
+                return str(record.get("sys_id", "")) if isinstance(record, dict) else str(record)
+        raise ValueError(f"cost center {account_number} is not missing in ServiceNow")
+
+    def create_all_missing_cost_centers(self) -> list[str]:
+        """Create every missing cost center; returns their account numbers."""
+        created = []
+        for missing in self.missing_cost_centers():
+            self.servicenow.create_cost_center(missing.account_number, missing.name)
+            created.append(missing.account_number)
+        return created
+
+    def bill_ids(self) -> list[str]:
+        """Every bill id of the demo org."""
+        return [bill.bill_id for bill in self.company.bills]
+
+    def edit_bill(self, bill_id: str, changes: dict[str, Any] | None = None) -> None:
+        """Edit a bill in Zoho (fires `bill.edited` to the receiver when webhooks run)."""
+        self.zoho.edit_bill(bill_id, changes or {"notes": f"edited in the demo {secrets.token_hex(3)}"})
+
+    def void_bill(self, bill_id: str) -> None:
+        """Void a bill in Zoho (fires `bill.voided`)."""
+        self.zoho.void_bill(bill_id)
+
+    def fire_webhook(self, bill_id: str, event: str = "bill.edited", wait_s: float = 10.0) -> dict[str, Any]:
+        """Touch a bill so Zoho sends `event` for it; returns the sandbox's delivery record."""
+        if self.webhook_url is None:
+            raise RuntimeError("the demo runs without the webhook receiver")
+        before = len(self.zoho.wait_webhooks(0))
+        if event == "bill.voided":
+            self.void_bill(bill_id)
+        elif event == "bill.deleted":
+            self.zoho.delete_bill(bill_id)
+        else:
+            self.edit_bill(bill_id)
+        log: list[dict[str, Any]] = self.zoho.wait_webhooks(wait_s)
+        if len(log) <= before:
+            raise RuntimeError(f"the Zoho sandbox sent no {event} webhook")
+        return log[-1]
+
+    def revoke_zoho(self) -> int:
+        """Revoke every Zoho refresh token (the next run needs re-authorising)."""
+        return int(self.zoho.revoke_all_refresh_tokens())
+
+    def stop(self) -> None:
+        """Stop the receiver and both sandboxes; delete the temp database."""
+        if self._webhooks is not None:
+            self._webhooks.stop()
+            self._webhooks = None
+        self.zoho.configure_webhooks(None)
+        self.zoho.stop()
+        self.servicenow.stop()
+        if self._owns_engine:
+            self.db_engine.dispose()
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.data_dir = None
+
+    def __enter__(self) -> DemoHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _open_database(db: str | sa.Engine | None) -> tuple[sa.Engine, Path | None, bool]:
+    if isinstance(db, sa.Engine):
+        return db, None, False
+    data_dir = None
+    if db is None:
+        data_dir = Path(tempfile.mkdtemp(prefix="zbsn-demo-"))
+        db = f"sqlite:///{data_dir / 'demo.db'}"
+    engine = make_engine(db)
+    migrate.upgrade(engine)
+    return engine, data_dir, True
+
+
+def start_demo(
+    db: str | sa.Engine | None = None,
+    settings: Settings | None = None,
+    *,
+    seed: int = 7,
+    bills: int = 200,
+    rate_window_s: float = 60.0,
+    allow_supplier_create: bool = True,
+    webhooks: bool = True,
+    vault: SecretCipher | None = None,
+) -> DemoHandle:
+    """Start both sandboxes, connect to them through the real flows, create the profile; see the module doc.
+
+    `rate_window_s` shrinks Zoho's 100-requests-per-minute window in the sandbox and the client's budget
+    alike (tests and quick demos); the limit itself stays 100.
+    """
+    from zbsn.sandbox.company_generator import generate_company
+    from zbsn.sandbox.servicenow import DEMO_CLIENT_ID as SN_CLIENT_ID
+    from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_CLIENT_SECRET
+    from zbsn.sandbox.servicenow import create_servicenow_sandbox
+    from zbsn.sandbox.zoho import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SandboxConfig, create_zoho_sandbox
+
+    settings = settings or Settings()
+    engine, data_dir, owns_engine = _open_database(db)
+    if vault is None:
+        temporary = data_dir is not None
+        in_memory = Vault(generate_key(), KeySource.ENV) if temporary else None
+        vault = in_memory or open_vault(engine, settings.keyring_service)
+    company = generate_company(seed=seed, bills=bills)
+    zoho = create_zoho_sandbox(company, SandboxConfig(org_dc="eu", seed=seed, bills=bills)).start()
+    servicenow = create_servicenow_sandbox(company).start()
+    try:
+        if rate_window_s != 60.0:
+            zoho.set_limits(window_seconds=rate_window_s)
+        budget = BudgetConfig(per_window_limit=settings.zoho.per_minute_limit, window_s=rate_window_s)
+        workspace = Workspace(engine, settings, vault, budget_config=budget)
+
+        async def connect() -> int:
+            zoho_result = await workspace.connect_zoho_auth_code(
+                DEMO_CLIENT_ID,
+                DEMO_CLIENT_SECRET,
+                name="Zoho Books (demo)",
+                accounts_server=zoho.dc_urls("us").accounts_url,
+                open_url=_follow_consent,
+                organization_id=zoho.organization_id,
+                timeout_s=30,
+            )
+            sn_id, test = await workspace.connect_servicenow(
+                servicenow.url, SN_CLIENT_ID, SN_CLIENT_SECRET, name="ServiceNow (demo)"
+            )
+            if not test.ok:
+                raise RuntimeError(f"the ServiceNow sandbox refused the demo client: {test.message}")
+            profile = workspace.create_profile(
+                DEMO_PROFILE_NAME,
+                zoho_result.connection_id,
+                sn_id,
+                cost_center_tag_name=company.cost_center_tag_name,
+                allow_supplier_create=allow_supplier_create,
+                legal_entity=company.legal_entity.company_code,
+            )
+            return profile.id
+
+        profile_id = _run_in_fresh_loop(connect)
+        workspace.forget_clients()
+        handle = DemoHandle(
+            workspace=workspace,
+            db_engine=engine,
+            profile_id=profile_id,
+            zoho=zoho,
+            servicenow=servicenow,
+            company=company,
+            webhook_secret=secrets.token_hex(16),
+            data_dir=data_dir,
+            _owns_engine=owns_engine,
+        )
+        if webhooks:
+            receiver_workspace = Workspace(engine, settings, vault, budget_config=budget)
+            handle._webhooks = _WebhookThread(receiver_workspace, handle.webhook_secret)
+            handle.webhook_url = f"{handle._webhooks.start()}/zoho/webhook/{profile_id}"
+            zoho.configure_webhooks(handle.webhook_url, handle.webhook_secret)
+        return handle
+    except BaseException:
+        zoho.stop()
+        servicenow.stop()
+        if data_dir is not None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        raise
