@@ -47,7 +47,7 @@ class ServiceNowSandbox:
         self.counters = Counters()
         self.engine = TransformEngine(self.db, self.config)
         self.imports = ImportSetService(self.db, self.config, self.engine)
-        self.table_api = TableApi(self.db, self.config)
+        self.table_api = TableApi(self.db, self.config, self.imports.stage_and_transform)
         seed_company(self.db, company)
         self.app = Gateway(self._routes(), self.tokens, self.limiter, self.faults, self.counters)
         self._server: LoopbackServer | None = None

@@ -63,8 +63,8 @@ class ImportSetService:
             "sys_import_set", {"table_name": staging_table, "state": "loading", "mode": "synchronous"}
         )
 
-    def stage_row(self, staging_table: str, values: dict[str, str], import_set: Record, index: int) -> Record:
-        """Insert one pending staging row."""
+    def stage_row(self, staging_table: str, values: dict[str, str], import_set: Record) -> Record:
+        """Insert one pending staging row; `sys_import_row` counts up from 0 within its import set."""
         schema = STAGING_TABLES[staging_table]
         known = {k: v for k, v in values.items() if k in schema.by_name and k.startswith("u_")}
         return self.db.insert(
@@ -72,7 +72,7 @@ class ImportSetService:
             {
                 **known,
                 "sys_import_set": import_set["sys_id"],
-                "sys_import_row": str(index),
+                "sys_import_row": str(self.db.next_row_index(import_set["sys_id"])),
                 "sys_import_state": "pending",
                 "sys_class_name": staging_table,
                 "sys_target_table": TRANSFORM_MAPS[staging_table].target_table,
@@ -94,6 +94,11 @@ class ImportSetService:
                 "sys_target_sys_id": outcome.target_sys_id,
             },
         )
+
+    def stage_and_transform(self, staging_table: str, values: dict[str, str]) -> Record:
+        """Stage one row into the day's web-service set and transform it now (caller holds the lock)."""
+        import_set = self.web_service_set(staging_table)
+        return self.transform_row(staging_table, self.stage_row(staging_table, values, import_set))
 
     def process_set(self, set_sys_id: str) -> None:
         """Transform every pending row of an (async) import set in row order, then mark it processed."""
@@ -162,10 +167,7 @@ class ImportSetService:
         values = {k: _flatten(v) for k, v in body.items()}
         with self.db.lock:
             import_set = self.web_service_set(staging_table)
-            index = sum(
-                1 for r in self.db.records(staging_table) if r["sys_import_set"] == import_set["sys_id"]
-            )
-            row = self.transform_row(staging_table, self.stage_row(staging_table, values, import_set, index))
+            row = self.stage_and_transform(staging_table, values)
             entry = self.result_entry(staging_table, row, base_url(request))
         return JSONResponse(
             {"import_set": import_set["number"], "staging_table": staging_table, "result": [entry]},
@@ -218,12 +220,12 @@ class ImportSetService:
                 },
             )
             rows = []
-            for index, record in enumerate(records):
+            for record in records:
                 if settings.column_mapping == "name":
                     values = {k: _flatten(v) for k, v in record.items()}
                 else:
                     values = {by_label[k]: _flatten(v) for k, v in record.items() if k in by_label}
-                rows.append(self.stage_row(staging_table, values, import_set, index))
+                rows.append(self.stage_row(staging_table, values, import_set))
             answer: dict[str, Any] = {"import_set_id": import_set["sys_id"], "multi_import_set_id": multi_id}
             if synchronous:
                 base = base_url(request)

@@ -45,6 +45,7 @@ class Database:
             name: {} for name in ALL_TABLES if name != IMPORT_SET_ROW.name
         }
         self._numbers: dict[str, int] = {}
+        self._row_counts: dict[str, int] = {}
 
     # --- identity ------------------------------------------------------------------------------------
     def new_sys_id(self) -> str:
@@ -56,6 +57,12 @@ class Database:
         self._numbers[schema.name] = count
         base = 10000 if schema.name == "sys_import_set" else 1000
         return f"{schema.number_prefix}{base + count:07d}"
+
+    def next_row_index(self, import_set_sys_id: str) -> int:
+        """The 0-based `sys_import_row` for the next row staged into an import set."""
+        index = self._row_counts.get(import_set_sys_id, 0)
+        self._row_counts[import_set_sys_id] = index + 1
+        return index
 
     def now_text(self) -> str:
         """The instance clock, formatted as ServiceNow stores sys dates."""

@@ -9,6 +9,7 @@ unversioned path answer 200 with `[]`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 from . import encoded_query
 from .config import ServiceNowSandboxConfig
 from .gateway import failure
-from .schema import ALL_TABLES, CHOICE_FIELDS, display_choice
-from .state import Database, Record
+from .schema import ALL_TABLES, CHOICE_FIELDS, STAGING_TABLES, display_choice
+from .state import Database, Record, as_string
 
 DEFAULT_LIMIT = 10000
 NOT_FOUND = ("No Record found", "Record doesn't exist or ACL restricts the record retrieval")
@@ -143,9 +144,16 @@ def _int_param(request: Request, name: str, default: int) -> int:
 class TableApi:
     """Route handlers bound to one instance's database and config."""
 
-    def __init__(self, db: Database, config: ServiceNowSandboxConfig) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: ServiceNowSandboxConfig,
+        stage_row: Callable[[str, dict[str, str]], Record] | None = None,
+    ) -> None:
         self.db = db
         self.config = config
+        # A Table API insert into a staging table is transformed like an Import Set API row (§4.3).
+        self.stage_row = stage_row
 
     def _denied(self, table: str, operation: str) -> bool:
         return operation in self.config.acl_denied.get(table, set())
@@ -236,7 +244,11 @@ class TableApi:
         fields, display, exclude = _render_options(request)
         user = request.state.sn_user
         with self.db.lock:
-            record = self.db.insert(table, _writable(table, values), user=user)
+            if self.stage_row is not None and table in STAGING_TABLES:
+                staged = {k: as_string(v) for k, v in _writable(table, values).items() if k != "sys_id"}
+                record = self.stage_row(table, staged)
+            else:
+                record = self.db.insert(table, _writable(table, values), user=user)
             base = base_url(request)
             body = render_record(
                 self.db, table, record, fields=fields, display=display, exclude_link=exclude, base=base

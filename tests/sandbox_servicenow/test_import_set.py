@@ -306,3 +306,80 @@ def test_not_a_staging_table(api: httpx.Client) -> None:
     response = api.post("/api/now/import/sn_shop_invoice", json={"number": "x"})
     assert response.status_code == 400
     assert response.json()["status"] == "failure"
+
+
+def test_async_rows_are_pending_until_processed(api: httpx.Client, sandbox: ServiceNowSandbox) -> None:
+    sandbox.config.async_delay_seconds = 0.5
+    try:
+        records = [{"Account number": "CC-PEND-1", "Name": "Pending one"}]
+        body = api.post(
+            "/api/now/import/sn_fcms_intg_imp_cost_center/insertMultiple", json={"records": records}
+        ).json()
+        assert _rows(api, body["import_set_id"])[0]["sys_import_state"] == "pending"
+        import_set = api.get(f"/api/now/table/sys_import_set/{body['import_set_id']}").json()["result"]
+        assert import_set["state"] == "loading"
+        _wait_processed(api, body["import_set_id"])
+        assert _rows(api, body["import_set_id"])[0]["sys_import_state"] == "inserted"
+    finally:
+        sandbox.config.async_delay_seconds = 0.05
+
+
+def test_tax_lines_link_to_header_and_line(api: httpx.Client, company: Company) -> None:
+    _import(api, INVOICE, _invoice(company, "BILL-TAX-1"))
+    _import(
+        api,
+        LINE,
+        {
+            "u_external_invoice_number": "BILL-TAX-1",
+            "u_erp_source": "Zoho Books",
+            "u_erp_line_number": "1",
+            "u_subtotal": "100",
+        },
+    )
+    tax = {
+        "u_external_invoice_number": "BILL-TAX-1",
+        "u_erp_source": "Zoho Books",
+        "u_erp_line_number": "1",
+        "u_tax_type": "VAT",
+        "u_tax_amount": "20.00",
+        "u_taxable_amount": "100.00",
+        "u_supplier_tax_rate": "20",
+    }
+    first = _import(api, "sn_spend_intg_imp_invoice_tax_line", tax)
+    assert first["status"] == "inserted"
+    assert _import(api, "sn_spend_intg_imp_invoice_tax_line", tax)["status"] == "ignored"
+    stored = api.get(
+        f"/api/now/table/sn_shop_invoice_tax_line/{first['sys_id']}",
+        params={"sysparm_display_value": "true", "sysparm_exclude_reference_link": "true"},
+    )
+    assert stored.json()["result"]["invoice_line"].startswith("INVL")
+    wrong_line = _import(api, "sn_spend_intg_imp_invoice_tax_line", {**tax, "u_erp_line_number": "9"})
+    assert wrong_line["status"] == "error"
+
+
+def test_import_settings_via_admin_endpoint(
+    api: httpx.Client, company: Company, sandbox: ServiceNowSandbox
+) -> None:
+    url = f"{sandbox.url}/_admin/import_settings/sn_fcms_intg_imp_supplier"
+    assert httpx.post(url, json={"mode": "sync", "column_mapping": "label"}).status_code == 200
+    try:
+        records = [{"ERP supplier code": "SUP-ADM-1", "Name": "Admin Co"}]
+        body = api.post("/api/now/import/sn_fcms_intg_imp_supplier/insertMultiple", json={"records": records})
+        assert [r["status"] for r in body.json()["result"]] == ["inserted"]
+    finally:
+        httpx.post(url, json={"mode": "async", "column_mapping": "label"})
+    assert httpx.post(f"{sandbox.url}/_admin/import_settings/sn_shop_invoice", json={}).status_code == 400
+
+
+def test_table_api_insert_into_staging_table_transforms(api: httpx.Client) -> None:
+    response = api.post(
+        "/api/now/table/sn_fcms_intg_imp_cost_center",
+        json={"u_account_number": "CC-TBL-1", "u_name": "Via Table API"},
+    )
+    assert response.status_code == 201
+    row = response.json()["result"]
+    assert row["sys_import_state"] == "inserted"
+    target = api.get(f"/api/now/table/cmn_cost_center/{row['sys_target_sys_id']}").json()["result"]
+    assert target["account_number"] == "CC-TBL-1"
+    refused = api.patch(f"/api/now/table/sys_import_set_row/{row['sys_id']}", json={"sys_import_state": "x"})
+    assert refused.status_code == 403

@@ -103,3 +103,10 @@ def test_latency(api: httpx.Client, clean: ServiceNowSandbox) -> None:
     started = time.monotonic()
     assert api.get("/api/now/table/fx_currency").status_code == 200
     assert time.monotonic() - started >= 0.2
+
+
+def test_single_user_rule_does_not_touch_other_users(api: httpx.Client, clean: ServiceNowSandbox) -> None:
+    clean.set_rate_limits([RateLimitRule(limit=1, user="someone.else", api="table")])
+    answers = [api.get("/api/now/table/fx_currency") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert "X-RateLimit-Rule" not in answers[0].headers
