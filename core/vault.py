@@ -247,7 +247,14 @@ def _create_key(keyring_service: str) -> LocatedKey:
     source = KeySource.KEYRING if keyring_usable() else KeySource.FILE
     store = _KeyStore(source, keyring_service)
     key = generate_key()
-    store.create(key)
+    try:
+        store.create(key)
+    except FileExistsError:
+        # Another process created the key file a moment ago: use that one.
+        located = locate_key(keyring_service)
+        if located is None:
+            raise
+        return located
     if source is KeySource.FILE:
         logger.warning(
             "no OS keyring backend (%s): created the data key file %s (mode 0600); "
