@@ -92,6 +92,8 @@ fields: sys_import_row (0-based index of the record in `records`), sys_import_st
 inserted/updated/ignored/skipped/error), sys_import_state_comment (status or error text), sys_row_error
 (error text), sys_target_table, sys_target_sys_id, sys_transform_map, sys_class_name (the staging table).
 `sys_import_set/<id>` has state loading -> processed. Sync mode also returns result[] in record order.
+A Table API POST into a staging table is transformed too and answers the staging row (sys_target_sys_id).
+For skipped/error results `table`/`sys_id` name the staging row (there is no target) [I].
 """
 
 from .app import ServiceNowSandbox, create_servicenow_sandbox

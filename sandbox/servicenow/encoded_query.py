@@ -3,10 +3,12 @@
 Grammar: groups joined by `^NQ` (OR of groups); inside a group, terms joined by `^` (AND) or `^OR` (OR with
 the previous term: `^OR` binds only the terms right next to it); `ORDERBY<col>` / `ORDERBYDESC<col>` terms
 sort. Operators: `=`, `!=`, `<`, `<=`, `>`, `>=`, `IN`, `NOT IN`, `STARTSWITH`, `ENDSWITH`, `LIKE`,
-`NOT LIKE`, `ISEMPTY`, `ISNOTEMPTY`. Values are case-sensitive (§3.3). Dot-walking follows references.
+`NOT LIKE`, `ISEMPTY`, `ISNOTEMPTY`, `ANYTHING`, `EMPTYSTRING`, `BETWEEN` (`a@b`, inclusive).
+Values are case-sensitive (§3.3). Dot-walking follows references.
 
-Escaping [I]: a literal caret inside a value is written `^^` (the encoding ServiceNow's condition builder
-produces for a caret in a value; not covered by the fact sheet). The splitter turns `^^` into a literal `^`
+Escaping [I]: a literal caret inside a value is written `^^`. The fact sheet is silent on escaping; `^^` is
+the convention zbsn's project brief settled on (it is how ServiceNow tooling is commonly said to escape a
+caret, but that is not verified on an instance). The splitter turns `^^` into a literal `^`
 *before* looking for separators, so `name=Acme^^ORactive=false` is ONE term whose value is
 `Acme^ORactive=false` - it cannot widen the query. An unescaped `^OR` is always a separator.
 
@@ -25,6 +27,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _OPERATORS = (
+    "BETWEEN",
+    "ANYTHING",
+    "EMPTYSTRING",
     "NOT LIKE",
     "NOT IN",
     "ISNOTEMPTY",
@@ -124,7 +129,7 @@ def _parse_term(text: str) -> Term | None:
     if match is None:
         return None
     field_name, operator, value = match.groups()
-    if operator in ("ISEMPTY", "ISNOTEMPTY") and value:
+    if operator in ("ISEMPTY", "ISNOTEMPTY", "ANYTHING", "EMPTYSTRING") and value:
         return None
     return Term(field_name, operator, value)
 
@@ -165,6 +170,13 @@ def term_matches(term: Term, actual: str) -> bool:
         return actual == ""
     if op == "ISNOTEMPTY":
         return actual != ""
+    if op == "ANYTHING":
+        return True
+    if op == "EMPTYSTRING":
+        return actual == ""
+    if op == "BETWEEN":
+        low, _, high = value.partition("@")
+        return actual != "" and _compare(actual, low) >= 0 and _compare(actual, high) <= 0
     if actual == "":
         return False
     order = _compare(actual, value)

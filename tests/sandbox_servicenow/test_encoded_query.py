@@ -53,6 +53,9 @@ def test_operators() -> None:
         "priority<=9": False,
         "name!=Acme Ltd": False,
         "name=acme ltd": False,
+        "priorityBETWEEN5@10": True,
+        "priorityBETWEEN11@20": False,
+        "nameANYTHING": True,
     }
     for query, expected in cases.items():
         assert matches(_parse(query), record.__getitem__) is expected, query
