@@ -1,1 +1,29 @@
-"""core/engine"""
+"""The sync engine: Zoho Books bills, vendors and payments into ServiceNow AP staging, exactly once.
+
+Data flows one way: pull -> normalize -> map -> validate -> stage -> audit. Callers use the facade::
+
+    from zbsn.core.engine.service import EngineService
+    service = EngineService(db_engine, zoho_factory, servicenow_factory, clock=None)
+    # zoho_factory(profile: SyncProfile) -> ZohoSource (e.g. ZohoBooksClient), sync or async;
+    # servicenow_factory(profile) -> ServiceNowTarget (e.g. ServiceNowClient); aclose() is called after use.
+
+    await service.preview(profile_id, date_start=None, date_end=None) -> PreviewReport  # stages nothing
+    await service.run(profile_id, mode="changed"|"full", trigger="manual", events=sink, cancel=event)
+        -> RunSummary            # raises lock.RunLocked when the profile is already running
+    await service.process_webhook_bill(profile_id, bill_payload, event_type, events=None) -> RunSummary
+    await service.replay(profile_id, audit_ids=None, where=ReplayFilter(...), events=None) -> RunSummary
+    await service.reconcile(profile_id, date_start=None, date_end=None) -> ReconciliationReport
+    service.mappings(profile_id) -> Mappings (cost_centers, gl_accounts, suppliers; blocked_bills per row)
+    await service.refresh_mappings(profile_id) -> Mappings
+    await service.set_override(profile_id, "cost_center"|"gl_account"|"supplier", zoho_key, sn_sys_id)
+    service.clear_override(profile_id, kind, zoho_key)
+
+Modules: `ports` (what the clients must offer; RunContext), `matching` + `masters` (mapping rules and the
+mapping tables), `transform` (bill/payment/vendor -> staging rows, validation; `columns` names the staging
+columns), `preview`, `runner` (+ `lock`, `cursors`, `audit_writer`, `staging_batch`), `replay`, `reconcile`,
+`service`. Error codes are in `problems.ErrorCode`. Events are `events.*` (published to the `events` sink).
+
+Exactly once: an audit row is committed `pending` with the mapped payload BEFORE each ServiceNow write and
+updated AFTER it (plus an AuditAttempt per attempt); staging coalesces on the external key `ZB-<org>-<bill>`;
+pending rows are resent first by the next run. A crash at any point leaves no duplicate and no gap.
+"""

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlmodel import col, select
+from sqlmodel import select
 
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.db.engine import session_scope
@@ -34,6 +34,7 @@ from zbsn.core.db.models import (
 )
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine import cursors, lock
+from zbsn.core.engine.audit_lookup import known_audits, staged_header
 from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion, rows_from_payload
 from zbsn.core.engine.events import (
     EventSink,
@@ -199,32 +200,40 @@ class SyncRunner:
         """Run one profile ("changed" or "full"); raises `lock.RunLocked` when it is already running."""
         if mode not in ("changed", "full"):
             raise ValueError(f"unknown run mode {mode!r} (changed | full)")
-        profile, _connection = load_profile(self.db, profile_id)
-        zoho = await open_client(self.zoho_factory, profile)
-        servicenow = await open_client(self.servicenow_factory, profile)
-        try:
-            run = _Run(self, profile, zoho, servicenow, mode, trigger, Telemetry(events), cancel)
-            return await run.execute(run.full_run)
-        finally:
-            await close_client(zoho)
-            await close_client(servicenow)
+        return await self.session(profile_id, mode, trigger, events, cancel, RunSession.full_run)
 
     async def process_webhook_bill(
         self, profile_id: int, bill_payload: dict[str, Any], event_type: str, events: EventSink | None = None
     ) -> RunSummary:
         """Stage the bill a Zoho webhook carried (no Zoho request when complete); void/delete cancels."""
+
+        async def body(run: RunSession) -> None:
+            await run.webhook_bill(bill_payload, event_type)
+
+        return await self.session(profile_id, "webhook", "webhook", events, None, body)
+
+    async def session(
+        self,
+        profile_id: int,
+        mode: str,
+        trigger: str,
+        events: EventSink | None,
+        cancel: asyncio.Event | None,
+        body: Callable[[RunSession], Awaitable[None]],
+    ) -> RunSummary:
+        """Open both clients, take the profile's lock as a new run, run `body`, record the outcome."""
         profile, _connection = load_profile(self.db, profile_id)
         zoho = await open_client(self.zoho_factory, profile)
         servicenow = await open_client(self.servicenow_factory, profile)
         try:
-            run = _Run(self, profile, zoho, servicenow, "webhook", "webhook", Telemetry(events), None)
-            return await run.execute(lambda: run.webhook_bill(bill_payload, event_type))
+            run = RunSession(self, profile, zoho, servicenow, mode, trigger, Telemetry(events), cancel)
+            return await run.execute(lambda: body(run))
         finally:
             await close_client(zoho)
             await close_client(servicenow)
 
 
-class _Run:
+class RunSession:
     """The state of one run: clients, lock lease, audit writer, counters."""
 
     def __init__(
@@ -645,17 +654,14 @@ class _Run:
             zoho_modified=marker,
             source_payload=source,
         )
-        if previous is None or previous[0] not in (
-            AuditStatus.STAGED,
-            AuditStatus.PENDING,
-            AuditStatus.CANCELLED,
-        ):
+        staged = (AuditStatus.STAGED, AuditStatus.PENDING, AuditStatus.CANCELLED)
+        header = (
+            staged_header(self.db, self.profile_id, bill_id) if previous and previous[0] in staged else None
+        )
+        if header is None:
             entry.status, entry.error_message = AuditStatus.SKIPPED, f"{why}; never staged, nothing to cancel"
             return entry
-        entry.rows, entry.success_status = (
-            cancellation_rows(self.context, bill_id, number),
-            AuditStatus.CANCELLED,
-        )
+        entry.rows, entry.success_status = cancellation_rows(header, key), AuditStatus.CANCELLED
         entry.extra = {"reason": why}
         return entry
 
@@ -679,17 +685,7 @@ class _Run:
 
     def known_audits(self, kind: str, ids: list[str]) -> dict[str, tuple[str, str | None]]:
         """(status, zoho_modified) of the audit rows of `ids`."""
-        found: dict[str, tuple[str, str | None]] = {}
-        with session_scope(self.db) as session:
-            for start in range(0, len(ids), 500):
-                query = select(AuditRecord.zoho_id, AuditRecord.status, AuditRecord.zoho_modified).where(
-                    AuditRecord.profile_id == self.profile_id,
-                    AuditRecord.kind == kind,
-                    col(AuditRecord.zoho_id).in_(ids[start : start + 500]),
-                )
-                for zoho_id, status, modified in session.exec(query):
-                    found[zoho_id] = (status, modified)
-        return found
+        return known_audits(self.db, self.profile_id, kind, ids)
 
     # -- payments -------------------------------------------------------------------------------------------
     async def stage_payments(self) -> None:

@@ -266,17 +266,11 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
     return document
 
 
-def cancellation_rows(context: RunContext, bill_id: str, bill_number: str | None) -> list[StagingRow]:
-    """The staging row that cancels a bill's invoice (voided or deleted in Zoho)."""
-    key = col.invoice_key(context.organization_id, bill_id)
-    values = {
-        "u_external_invoice_number": key,
-        "u_erp_source": context.erp_source,
-        "u_invoice_state": col.CANCELED_STATE,
-    }
-    if bill_number:
-        values["u_supplier_invoice_number"] = bill_number
-    return [StagingRow(table=col.INVOICE_TABLE, source_ref=key, values=values)]
+def cancellation_rows(header: dict[str, str], external_key: str) -> list[StagingRow]:
+    """The staging row that cancels an invoice: its last header again, with `u_invoice_state = canceled`
+    (the transform needs the header's required fields on every row)."""
+    values = {**header, "u_invoice_state": col.CANCELED_STATE}
+    return [StagingRow(table=col.INVOICE_TABLE, source_ref=external_key, values=values)]
 
 
 def payment_to_details(

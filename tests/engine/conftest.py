@@ -55,10 +55,15 @@ def sandboxes() -> Iterator[Sandboxes]:
             zoho.accounts_url, zoho.self_client_code(), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
         )
         endpoints = Endpoints(
-            zoho_accounts_url=zoho.accounts_url, zoho_api_domain=zoho.api_domain, servicenow_url=servicenow.url,
-            zoho_tokens=tokens, zoho_client_id=DEMO_CLIENT_ID, zoho_client_secret=DEMO_CLIENT_SECRET,
-            servicenow_client_id=SN_CLIENT_ID, servicenow_client_secret=SN_CLIENT_SECRET,
-        )  # fmt: skip
+            zoho_accounts_url=zoho.accounts_url,
+            zoho_api_domain=zoho.api_domain,
+            servicenow_url=servicenow.url,
+            zoho_tokens=tokens,
+            zoho_client_id=DEMO_CLIENT_ID,
+            zoho_client_secret=DEMO_CLIENT_SECRET,
+            servicenow_client_id=SN_CLIENT_ID,
+            servicenow_client_secret=SN_CLIENT_SECRET,
+        )
         yield Sandboxes(zoho, servicenow, endpoints)
     finally:
         zoho.stop()

@@ -25,8 +25,14 @@ from zbsn.core.zoho.client import ZohoBooksClient
 
 ORG_ID = "20098765432"
 LEGAL_ENTITY = "NWA-UK"
-FAST_BUDGET = BudgetConfig(per_window_limit=100_000, window_s=1.0, max_concurrency=10,
-                           retry_wait_initial_s=0.01, retry_wait_max_s=0.05, concurrency_retry_s=0.01)  # fmt: skip
+FAST_BUDGET = BudgetConfig(
+    per_window_limit=100_000,
+    window_s=1.0,
+    max_concurrency=10,
+    retry_wait_initial_s=0.01,
+    retry_wait_max_s=0.05,
+    concurrency_retry_s=0.01,
+)
 FAST_RETRY = RetryPolicy(attempts=8, wait_initial_s=0.01, wait_max_s=0.05, wait_jitter_s=0.01)
 
 
@@ -55,14 +61,23 @@ class ClientFactories:
     def zoho(self, profile: SyncProfile) -> ZohoBooksClient:
         store = MemoryTokenStore(self.endpoints.zoho_tokens)
         manager = ZohoTokenManager(store, self.endpoints.zoho_client_id, self.endpoints.zoho_client_secret)
-        client = ZohoBooksClient(organization_id=ORG_ID, tokens=manager, budget=OrgBudget(ORG_ID, FAST_BUDGET),
-                                 api_domain=self.endpoints.zoho_api_domain)  # fmt: skip
+        client = ZohoBooksClient(
+            organization_id=ORG_ID,
+            tokens=manager,
+            budget=OrgBudget(ORG_ID, FAST_BUDGET),
+            api_domain=self.endpoints.zoho_api_domain,
+        )
         self.built.append(client)
         return client
 
     def servicenow(self, profile: SyncProfile) -> ServiceNowClient:
-        auth = ServiceNowAuth(self.endpoints.servicenow_url, self.endpoints.servicenow_client_id,
-                              self.endpoints.servicenow_client_secret, MemoryTokenStore(), OffsetClock())  # fmt: skip
+        auth = ServiceNowAuth(
+            self.endpoints.servicenow_url,
+            self.endpoints.servicenow_client_id,
+            self.endpoints.servicenow_client_secret,
+            MemoryTokenStore(),
+            OffsetClock(),
+        )
         client = ServiceNowClient(
             self.endpoints.servicenow_url,
             auth,
@@ -86,21 +101,35 @@ def authorize_zoho(accounts_url: str, code: str, client_id: str, client_secret: 
     return asyncio.run(go())
 
 
-def create_profile(db: sa.Engine, endpoints: Endpoints, *, allow_supplier_create: bool = False,
-                   name: str = "Northwind") -> int:  # fmt: skip
+def create_profile(
+    db: sa.Engine, endpoints: Endpoints, *, allow_supplier_create: bool = False, name: str = "Northwind"
+) -> int:
     """The two connections and a profile pairing them (the demo org's settings)."""
     with session_scope(db) as session:
-        zoho = Connection(kind="zoho", name=f"{name}-zoho", state="connected", organization_id=ORG_ID,
-                          time_zone="Europe/London", currency_code="GBP",
-                          api_domain=endpoints.zoho_api_domain)  # fmt: skip
-        servicenow = Connection(kind="servicenow", name=f"{name}-sn", state="connected",
-                                instance_url=endpoints.servicenow_url)  # fmt: skip
+        zoho = Connection(
+            kind="zoho",
+            name=f"{name}-zoho",
+            state="connected",
+            organization_id=ORG_ID,
+            time_zone="Europe/London",
+            currency_code="GBP",
+            api_domain=endpoints.zoho_api_domain,
+        )
+        servicenow = Connection(
+            kind="servicenow", name=f"{name}-sn", state="connected", instance_url=endpoints.servicenow_url
+        )
         session.add(zoho)
         session.add(servicenow)
         session.flush()
-        assert zoho.id is not None and servicenow.id is not None
-        profile = SyncProfile(name=name, zoho_connection_id=zoho.id, servicenow_connection_id=servicenow.id,
-                              legal_entity=LEGAL_ENTITY, allow_supplier_create=allow_supplier_create)  # fmt: skip
+        assert zoho.id is not None
+        assert servicenow.id is not None
+        profile = SyncProfile(
+            name=name,
+            zoho_connection_id=zoho.id,
+            servicenow_connection_id=servicenow.id,
+            legal_entity=LEGAL_ENTITY,
+            allow_supplier_create=allow_supplier_create,
+        )
         session.add(profile)
         session.flush()
         assert profile.id is not None

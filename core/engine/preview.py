@@ -1,0 +1,214 @@
+"""Dry run: every bill of a period (or every bill changed since the cursor) as the invoice it would become.
+
+Per line its cost center and GL account, per bill what is missing; counts, totals per currency, and how many
+bills each missing mapping blocks. Reads Zoho and ServiceNow masters; writes nothing to ServiceNow (the
+local mapping tables are refreshed, as a run would).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+import sqlalchemy as sa
+
+from zbsn.core.clock import Clock
+from zbsn.core.db.engine import session_scope
+from zbsn.core.db.models import AuditStatus, RecordKind
+from zbsn.core.engine import cursors
+from zbsn.core.engine.alignment import refresh_mappings
+from zbsn.core.engine.audit_lookup import known_audits
+from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
+from zbsn.core.engine.problems import ErrorCode, Problem
+from zbsn.core.engine.runner import modified_marker
+from zbsn.core.engine.transform import InvoiceDocument, bill_to_invoice, money
+from zbsn.core.zoho.models import RecordError, ZohoBillSummary
+
+CSV_COLUMNS = (
+    "bill_number",
+    "bill_id",
+    "external_key",
+    "vendor",
+    "supplier_code",
+    "date",
+    "currency",
+    "exchange_rate",
+    "bill_total",
+    "outcome",
+    "line",
+    "line_description",
+    "line_amount",
+    "line_tax",
+    "cost_center",
+    "cost_center_number",
+    "gl_account",
+    "gl_number",
+    "missing",
+)
+
+
+@dataclass(slots=True)
+class PreviewItem:
+    """One bill in the preview: its invoice document, or why it cannot be read."""
+
+    bill_id: str
+    bill_number: str | None
+    outcome: str  # "ready" | "blocked" | "cancel" | "unreadable"
+    document: InvoiceDocument | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PreviewReport:
+    """The whole preview, with counts and totals."""
+
+    mode: str  # "period" | "changed"
+    items: list[PreviewItem] = field(default_factory=list)
+    unchanged: int = 0
+    zoho_requests: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Bills per outcome."""
+        counter = Counter(item.outcome for item in self.items)
+        return {name: counter.get(name, 0) for name in ("ready", "blocked", "cancel", "unreadable")}
+
+    @property
+    def totals(self) -> dict[str, dict[str, Decimal]]:
+        """Per outcome, the bill totals per currency."""
+        totals: dict[str, dict[str, Decimal]] = {}
+        for item in self.items:
+            if item.document is None:
+                continue
+            per_currency = totals.setdefault(item.outcome, {})
+            currency = item.document.currency
+            per_currency[currency] = per_currency.get(currency, Decimal(0)) + item.document.total
+        return totals
+
+    @property
+    def blocked_by(self) -> dict[tuple[str, str], int]:
+        """(error code, what is missing) -> number of bills it blocks."""
+        counter: Counter[tuple[str, str]] = Counter()
+        for item in self.items:
+            for key in {(p.code.value, p.subject or p.message) for p in item.problems}:
+                counter[key] += 1
+        return dict(counter.most_common())
+
+    def csv_rows(self) -> Iterator[dict[str, str]]:
+        """One row per invoice line (one per bill without lines)."""
+        for item in self.items:
+            doc = item.document
+            missing = "; ".join(p.message for p in item.problems)
+            base = {
+                "bill_number": item.bill_number or "",
+                "bill_id": item.bill_id,
+                "outcome": item.outcome,
+                "external_key": doc.external_key if doc else "",
+                "vendor": (doc.vendor_name or "") if doc else "",
+                "supplier_code": (doc.supplier_code or "") if doc else "",
+                "date": (doc.date or "") if doc else "",
+                "currency": doc.currency if doc else "",
+                "bill_total": money(doc.total) if doc else "",
+                "exchange_rate": str(doc.exchange_rate or "") if doc else "",
+                "missing": missing,
+            }
+            lines = doc.lines if doc else []
+            if not lines:
+                yield {column: base.get(column, "") for column in CSV_COLUMNS}
+            for number, line in enumerate(lines, start=1):
+                yield {
+                    **{column: base.get(column, "") for column in CSV_COLUMNS},
+                    "line": str(number),
+                    "line_description": line.description or "",
+                    "line_amount": money(line.amount),
+                    "line_tax": money(line.tax),
+                    "cost_center": line.cost_center or "",
+                    "cost_center_number": line.cost_center_number or "",
+                    "gl_account": line.gl_account or "",
+                    "gl_number": line.gl_number or "",
+                }
+
+    def to_csv(self, target: str | Path | TextIO) -> None:
+        """Write the preview as CSV to a path or an open text stream."""
+        if isinstance(target, str | Path):
+            with Path(target).open("w", newline="", encoding="utf-8") as handle:
+                self._write(handle)
+        else:
+            self._write(target)
+
+    def _write(self, handle: TextIO) -> None:
+        writer = csv.DictWriter(handle, fieldnames=list(CSV_COLUMNS))
+        writer.writeheader()
+        writer.writerows(self.csv_rows())
+
+    def csv_text(self) -> str:
+        """The CSV as a string."""
+        buffer = io.StringIO()
+        self._write(buffer)
+        return buffer.getvalue()
+
+
+async def build_preview(
+    db: sa.Engine,
+    context: RunContext,
+    zoho: ZohoSource,
+    servicenow: ServiceNowTarget,
+    clock: Clock,
+    *,
+    date_start: date | None = None,
+    date_end: date | None = None,
+) -> PreviewReport:
+    """Preview a period (`date_start`/`date_end`) or, with neither, what changed since the bills cursor."""
+    by_period = date_start is not None or date_end is not None
+    zoho_before = zoho.request_count
+    _masters, index = await refresh_mappings(db, context, zoho, servicenow, clock)
+    report = PreviewReport(mode="period" if by_period else "changed")
+    since = None
+    if not by_period:
+        with session_scope(db) as session:
+            row = cursors.read_cursor(session, context.profile_id, cursors.BILLS)
+        since = cursors.window_start(row.cursor_value if row else None, context.overlap_seconds)
+    summaries: list[ZohoBillSummary] = []
+    async for item in zoho.iter_bills(modified_since=since, date_start=date_start, date_end=date_end):
+        if isinstance(item, RecordError):
+            report.items.append(
+                PreviewItem(
+                    item.record_id or "?",
+                    None,
+                    "unreadable",
+                    problems=[Problem(ErrorCode.MALFORMED_RECORD, item.reason)],
+                )
+            )
+        else:
+            summaries.append(item)
+    known = known_audits(db, context.profile_id, RecordKind.BILL, [s.bill_id for s in summaries])
+    for summary in summaries:
+        marker = modified_marker(summary.last_modified_time_raw, summary.last_modified_time)
+        previous = known.get(summary.bill_id)
+        if not by_period and previous and previous[1] == marker and previous[0] != AuditStatus.PENDING:
+            report.unchanged += 1
+            continue
+        if summary.status == "void":
+            report.items.append(PreviewItem(summary.bill_id, summary.bill_number, "cancel"))
+            continue
+        detail = await zoho.get_bill(summary.bill_id)
+        if isinstance(detail, RecordError):
+            problem = Problem(ErrorCode.MALFORMED_RECORD, detail.reason)
+            report.items.append(
+                PreviewItem(summary.bill_id, summary.bill_number, "unreadable", problems=[problem])
+            )
+            continue
+        document = bill_to_invoice(detail, context, index)
+        outcome = "ready" if document.ok else "blocked"
+        report.items.append(
+            PreviewItem(detail.bill_id, detail.bill_number, outcome, document, document.problems)
+        )
+    report.zoho_requests = zoho.request_count - zoho_before
+    return report

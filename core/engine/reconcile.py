@@ -1,0 +1,212 @@
+"""Reconciliation for a period: bills in Zoho vs invoices staged in ServiceNow, and what differs.
+
+Zoho side: the period's bills (list rows, no detail requests), void ones apart. ServiceNow side:
+`sn_shop_invoice` rows whose external number carries this org's prefix, read back through the Table API
+with an escaped query. A difference the audit log explains (a failed record with its reason) is `explained`;
+the report balances when every difference is explained and the totals agree once those are set aside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from zbsn.core.db.engine import session_scope
+from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind
+from zbsn.core.engine import columns as colnames
+from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
+from zbsn.core.servicenow.query import EncodedQuery
+from zbsn.core.zoho.models import RecordError
+
+TOLERANCE = Decimal("0.01")
+INVOICE_FIELDS = (
+    "sys_id",
+    "number",
+    "external_invoice_number",
+    "invoice_amount",
+    "currency",
+    "state",
+    "invoice_date",
+    "supplier_invoice_number",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One bill/invoice that does not agree between the two systems."""
+
+    kind: str  # missing_in_servicenow | missing_in_zoho | amount_mismatch | status_mismatch
+    external_key: str
+    bill_number: str | None
+    zoho_amount: Decimal | None
+    servicenow_amount: Decimal | None
+    detail: str
+    explained: bool = False  # the audit log holds a failed record saying why
+
+
+@dataclass(slots=True)
+class Side:
+    """Counts and totals (per currency) of one system for the period."""
+
+    count: int = 0
+    totals: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, currency: str, amount: Decimal) -> None:
+        self.count += 1
+        self.totals[currency] = self.totals.get(currency, Decimal(0)) + amount
+
+
+@dataclass(slots=True)
+class ReconciliationReport:
+    """Zoho vs ServiceNow for one period."""
+
+    date_start: date | None
+    date_end: date | None
+    zoho: Side = field(default_factory=Side)
+    servicenow: Side = field(default_factory=Side)
+    explained: Side = field(default_factory=Side)  # bills not staged for a reason in the audit log
+    zoho_void: int = 0
+    servicenow_canceled: int = 0
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def unexplained(self) -> list[Difference]:
+        """Differences no audit record accounts for."""
+        return [d for d in self.differences if not d.explained]
+
+    @property
+    def balanced(self) -> bool:
+        """True when Zoho = ServiceNow + explained failures, in count and in every currency's total."""
+        if self.unexplained or self.zoho.count != self.servicenow.count + self.explained.count:
+            return False
+        currencies = set(self.zoho.totals) | set(self.servicenow.totals) | set(self.explained.totals)
+        return all(
+            abs(
+                self.zoho.totals.get(c, Decimal(0))
+                - self.servicenow.totals.get(c, Decimal(0))
+                - self.explained.totals.get(c, Decimal(0))
+            )
+            <= TOLERANCE
+            for c in currencies
+        )
+
+
+def _decimal(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+async def reconcile(
+    db: sa.Engine,
+    context: RunContext,
+    zoho: ZohoSource,
+    servicenow: ServiceNowTarget,
+    date_start: date | None = None,
+    date_end: date | None = None,
+) -> ReconciliationReport:
+    """Compare the period's bills with the staged invoices (see the module docstring)."""
+    report = ReconciliationReport(date_start, date_end)
+    bills: dict[str, tuple[str, Decimal, str, str]] = {}  # key -> (number, total, currency, status)
+    async for item in zoho.iter_bills(date_start=date_start, date_end=date_end):
+        if isinstance(item, RecordError):
+            continue
+        key = colnames.invoice_key(context.organization_id, item.bill_id)
+        bills[key] = (item.bill_number, item.total, item.currency_code, item.status)
+    currencies = {
+        r["sys_id"]: str(r.get("code", ""))
+        for r in await servicenow.get_records("fx_currency", EncodedQuery(), ["sys_id", "code"])
+    }
+    prefix = colnames.invoice_key(context.organization_id, "")
+    query = EncodedQuery().starts_with("external_invoice_number", prefix)
+    invoices: dict[str, dict[str, object]] = {}
+    for record in await servicenow.get_records(colnames.INVOICE_TARGET_TABLE, query, INVOICE_FIELDS):
+        invoice_date = str(record.get("invoice_date") or "")[:10]
+        if date_start and invoice_date and invoice_date < date_start.isoformat():
+            continue
+        if date_end and invoice_date and invoice_date > date_end.isoformat():
+            continue
+        invoices[str(record.get("external_invoice_number"))] = record
+    failures = _failed_audits(db, context.profile_id)
+    for key, (number, total, currency, status) in bills.items():
+        invoice = invoices.get(key)
+        if status == "void":
+            report.zoho_void += 1
+            if invoice is not None and invoice.get("state") != colnames.CANCELED_STATE:
+                report.differences.append(
+                    Difference(
+                        "status_mismatch",
+                        key,
+                        number,
+                        total,
+                        _decimal(invoice.get("invoice_amount")),
+                        "void in Zoho, not canceled in ServiceNow",
+                    )
+                )
+            continue
+        report.zoho.add(currency, total)
+        if invoice is None or invoice.get("state") == colnames.CANCELED_STATE:
+            reason = failures.get(key)
+            if reason is not None:
+                report.explained.add(currency, total)
+            what = "canceled in ServiceNow, open in Zoho" if invoice is not None else "not in ServiceNow"
+            kind = "status_mismatch" if invoice is not None else "missing_in_servicenow"
+            report.differences.append(
+                Difference(
+                    kind,
+                    key,
+                    number,
+                    total,
+                    None,
+                    f"{what}: {reason}" if reason else what,
+                    reason is not None,
+                )
+            )
+            if invoice is not None:
+                report.servicenow_canceled += 1
+            continue
+        amount = _decimal(invoice.get("invoice_amount"))
+        report.servicenow.add(
+            currencies.get(str(invoice.get("currency")), str(invoice.get("currency"))), amount or Decimal(0)
+        )
+        if amount is None or abs(amount - total) > TOLERANCE:
+            report.differences.append(
+                Difference(
+                    "amount_mismatch", key, number, total, amount, f"Zoho {total} vs ServiceNow {amount}"
+                )
+            )
+    for key, invoice in invoices.items():
+        if key in bills:
+            continue
+        if invoice.get("state") == colnames.CANCELED_STATE:
+            report.servicenow_canceled += 1
+            continue
+        amount = _decimal(invoice.get("invoice_amount"))
+        report.servicenow.add(currencies.get(str(invoice.get("currency")), ""), amount or Decimal(0))
+        report.differences.append(
+            Difference(
+                "missing_in_zoho",
+                key,
+                str(invoice.get("supplier_invoice_number")),
+                None,
+                amount,
+                "staged but no longer a bill of this period in Zoho",
+            )
+        )
+    return report
+
+
+def _failed_audits(db: sa.Engine, profile_id: int) -> dict[str, str]:
+    """external key -> "CODE: message" of the failed bill records."""
+    with session_scope(db) as session:
+        query = select(AuditRecord.external_key, AuditRecord.error_code, AuditRecord.error_message).where(
+            AuditRecord.profile_id == profile_id,
+            AuditRecord.kind == RecordKind.BILL,
+            col(AuditRecord.status).in_([AuditStatus.FAILED, AuditStatus.PENDING]),
+        )
+        return {key: f"{code}: {message}" for key, code, message in session.exec(query)}

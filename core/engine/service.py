@@ -1,0 +1,263 @@
+"""The engine's facade: what the TUI, the CLI and `zbsn serve` call (see `core/engine/__init__.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import col, func, select
+
+from zbsn.core.clock import Clock, SystemClock
+from zbsn.core.db.engine import session_scope
+from zbsn.core.db.models import AuditRecord, AuditStatus, CostCenterMap, GLAccountMap, RecordKind, SupplierMap
+from zbsn.core.engine import masters
+from zbsn.core.engine.alignment import refresh_mappings
+from zbsn.core.engine.events import EventSink
+from zbsn.core.engine.masters import MappingKind
+from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
+from zbsn.core.engine.preview import PreviewReport, build_preview
+from zbsn.core.engine.reconcile import ReconciliationReport, reconcile
+from zbsn.core.engine.replay import ReplayFilter, replay
+from zbsn.core.engine.run_context import load_profile, resolve_context
+from zbsn.core.engine.runner import (
+    RunSummary,
+    ServiceNowFactory,
+    SyncRunner,
+    ZohoFactory,
+    close_client,
+    open_client,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class MappingRow:
+    """One mapping as the mapping screen shows it."""
+
+    kind: MappingKind
+    zoho_key: str
+    zoho_name: str
+    zoho_code: str | None
+    sn_sys_id: str | None
+    sn_value: str | None  # account number / GL number / supplier code
+    sn_name: str | None
+    origin: str  # auto | manual
+    status: str  # matched | missing | staged
+    blocked_bills: int  # failed bills whose reason names this mapping
+
+
+@dataclass(frozen=True, slots=True)
+class Mappings:
+    """The three mapping tables of a profile."""
+
+    cost_centers: list[MappingRow]
+    gl_accounts: list[MappingRow]
+    suppliers: list[MappingRow]
+
+
+class EngineService:
+    """Everything the engine does, per profile; clients come from the two factories (called per use)."""
+
+    def __init__(
+        self,
+        db_engine: sa.Engine,
+        zoho_factory: ZohoFactory,
+        servicenow_factory: ServiceNowFactory,
+        clock: Clock | None = None,
+        **runner_options: Any,
+    ) -> None:
+        self.db = db_engine
+        self.clock: Clock = clock or SystemClock()
+        self.runner = SyncRunner(db_engine, zoho_factory, servicenow_factory, self.clock, **runner_options)
+
+    async def _with_clients(
+        self, profile_id: int, body: Callable[[RunContext, ZohoSource, ServiceNowTarget], Awaitable[T]]
+    ) -> T:
+        profile, _connection = load_profile(self.db, profile_id)
+        zoho = await open_client(self.runner.zoho_factory, profile)
+        servicenow = await open_client(self.runner.servicenow_factory, profile)
+        try:
+            context = await resolve_context(self.db, profile_id, zoho)
+            return await body(context, zoho, servicenow)
+        finally:
+            await close_client(zoho)
+            await close_client(servicenow)
+
+    async def preview(
+        self, profile_id: int, *, date_start: date | None = None, date_end: date | None = None
+    ) -> PreviewReport:
+        """Dry run of a period (dates given) or of what changed since the last run; nothing is staged."""
+
+        async def body(context: RunContext, zoho: ZohoSource, servicenow: ServiceNowTarget) -> PreviewReport:
+            return await build_preview(
+                self.db, context, zoho, servicenow, self.clock, date_start=date_start, date_end=date_end
+            )
+
+        return await self._with_clients(profile_id, body)
+
+    async def run(
+        self,
+        profile_id: int,
+        mode: str = "changed",
+        trigger: str = "manual",
+        events: EventSink | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> RunSummary:
+        """A sync run ("changed" | "full"); raises `lock.RunLocked` if the profile is already running."""
+        return await self.runner.run(profile_id, mode=mode, trigger=trigger, events=events, cancel=cancel)
+
+    async def process_webhook_bill(
+        self, profile_id: int, bill_payload: dict[str, Any], event_type: str, events: EventSink | None = None
+    ) -> RunSummary:
+        """Stage a webhook's bill (no Zoho request when the payload is complete); void/delete cancels."""
+        return await self.runner.process_webhook_bill(profile_id, bill_payload, event_type, events)
+
+    async def replay(
+        self,
+        profile_id: int,
+        audit_ids: list[int] | None = None,
+        where: ReplayFilter | None = None,
+        events: EventSink | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> RunSummary:
+        """Replay records (ids, or a filter; default every failed record) with the current mappings."""
+        return await replay(self.runner, profile_id, audit_ids, where, events, cancel)
+
+    async def reconcile(
+        self, profile_id: int, date_start: date | None = None, date_end: date | None = None
+    ) -> ReconciliationReport:
+        """Counts and totals in Zoho vs ServiceNow for a period, and the records that differ."""
+
+        async def body(
+            context: RunContext, zoho: ZohoSource, servicenow: ServiceNowTarget
+        ) -> ReconciliationReport:
+            return await reconcile(self.db, context, zoho, servicenow, date_start, date_end)
+
+        return await self._with_clients(profile_id, body)
+
+    async def refresh_mappings(self, profile_id: int) -> Mappings:
+        """Re-read masters on both sides, re-match the auto mappings, return the three tables."""
+
+        async def body(context: RunContext, zoho: ZohoSource, servicenow: ServiceNowTarget) -> None:
+            await refresh_mappings(self.db, context, zoho, servicenow, self.clock)
+
+        await self._with_clients(profile_id, body)
+        return self.mappings(profile_id)
+
+    def mappings(self, profile_id: int) -> Mappings:
+        """The three mapping tables (as stored) with the number of failed bills each missing one blocks."""
+        with session_scope(self.db) as session:
+            ccs = session.exec(select(CostCenterMap).where(CostCenterMap.profile_id == profile_id)).all()
+            gls = session.exec(select(GLAccountMap).where(GLAccountMap.profile_id == profile_id)).all()
+            sups = session.exec(select(SupplierMap).where(SupplierMap.profile_id == profile_id)).all()
+            blocked = _BlockedCounter(session, profile_id)
+            return Mappings(
+                cost_centers=sorted(
+                    (
+                        MappingRow(
+                            "cost_center",
+                            r.zoho_key,
+                            r.zoho_name,
+                            None,
+                            r.sn_sys_id,
+                            r.sn_account_number,
+                            r.sn_name,
+                            r.origin,
+                            r.status,
+                            blocked.count(r.status, f"cost center {r.zoho_name!r}"),
+                        )
+                        for r in ccs
+                    ),
+                    key=_missing_first,
+                ),
+                gl_accounts=sorted(
+                    (
+                        MappingRow(
+                            "gl_account",
+                            r.zoho_account_id,
+                            r.zoho_name,
+                            r.zoho_code,
+                            r.sn_sys_id,
+                            r.sn_number,
+                            r.sn_name,
+                            r.origin,
+                            r.status,
+                            blocked.count(r.status, f"GL account {r.zoho_name!r}"),
+                        )
+                        for r in gls
+                    ),
+                    key=_missing_first,
+                ),
+                suppliers=sorted(
+                    (
+                        MappingRow(
+                            "supplier",
+                            r.zoho_vendor_id,
+                            r.zoho_name,
+                            r.tax_id,
+                            r.sn_sys_id,
+                            r.sn_supplier_code,
+                            r.sn_name,
+                            r.origin,
+                            r.status,
+                            blocked.count(r.status, f"vendor {r.zoho_name!r}"),
+                        )
+                        for r in sups
+                    ),
+                    key=_missing_first,
+                ),
+            )
+
+    async def set_override(self, profile_id: int, kind: MappingKind, zoho_key: str, sn_sys_id: str) -> None:
+        """Map a Zoho value to a ServiceNow record (by sys_id) by hand; auto-matching never overwrites it."""
+
+        async def body(context: RunContext, zoho: ZohoSource, servicenow: ServiceNowTarget) -> None:
+            records: list[Any]
+            if kind == "cost_center":
+                records = list(await servicenow.list_cost_centers())
+            elif kind == "gl_account":
+                records = list(await servicenow.list_gl_accounts())
+            else:
+                records = list(await servicenow.list_suppliers())
+            target = next((r for r in records if r.sys_id == sn_sys_id), None)
+            if target is None:
+                raise LookupError(f"no ServiceNow record {sn_sys_id} for a {kind} mapping")
+            with session_scope(self.db) as session:
+                masters.set_override(session, profile_id, kind, zoho_key, target, self.clock.now())
+
+        await self._with_clients(profile_id, body)
+
+    def clear_override(self, profile_id: int, kind: MappingKind, zoho_key: str) -> None:
+        """Drop a manual override; the next alignment re-matches the value automatically."""
+        with session_scope(self.db) as session:
+            masters.clear_override(session, profile_id, kind, zoho_key, self.clock.now())
+
+
+class _BlockedCounter:
+    def __init__(self, session: Any, profile_id: int) -> None:
+        self.session = session
+        self.profile_id = profile_id
+
+    def count(self, status: str, phrase: str) -> int:
+        if status != "missing":
+            return 0
+        query = (
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(
+                AuditRecord.profile_id == self.profile_id,
+                AuditRecord.kind == RecordKind.BILL,
+                AuditRecord.status == AuditStatus.FAILED,
+                col(AuditRecord.error_message).contains(phrase),
+            )
+        )
+        return int(self.session.exec(query).one())
+
+
+def _missing_first(row: MappingRow) -> tuple[int, int, str]:
+    return (0 if row.status == "missing" else 1, -row.blocked_bills, row.zoho_name.casefold())
