@@ -565,6 +565,15 @@ class Workspace:
             message=redact(message) if message else None,
         )
 
+    def persist_token_states(self) -> None:
+        """Write what live auth objects learnt (a refused refresh, a throttle) to their connection rows."""
+        for connection_id, manager in self._zoho_managers.items():
+            if manager.state == "reauthorise":
+                self.mark_reauthorise(connection_id, manager.reason or "Zoho refused the refresh token")
+        for connection_id, auth in self._servicenow_auths.items():
+            if auth.state == "reauthorise":
+                self.mark_reauthorise(connection_id, "ServiceNow refused the client credentials")
+
     def mark_reauthorise(self, connection_id: int, reason: str) -> None:
         """Record that a connection needs the operator (a refused refresh, a revoked client)."""
         self.token_store(connection_id).set_state(ConnectionState.REAUTH, redact(reason))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import sqlalchemy as sa
 import typer
@@ -24,6 +24,11 @@ EXIT_LOCKED = 4  # another run of the profile is in progress
 EXIT_UNREACHABLE = 5  # Zoho or ServiceNow could not be reached
 
 T = TypeVar("T")
+
+ProfileOption = Annotated[
+    str | None, typer.Option("--profile", help="Profile name or id (default: the only one).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON (never a secret).")]
 
 
 def open_workspace(ctx: typer.Context) -> Workspace:
