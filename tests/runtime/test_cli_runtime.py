@@ -64,9 +64,8 @@ def test_audit_json_pages_and_filters(demo: tuple[DemoHandle, str]) -> None:
     assert len(page["rows"]) == 5
     assert {row["kind"] for row in page["rows"]} == {"bill"}
     assert page["next_cursor"]
-    second = runner.invoke(
-        app, ["--db", url, "audit", "--kind", "bill", "--limit", "5", "--after", page["next_cursor"], "--json"]
-    )
+    args = ["--db", url, "audit", "--kind", "bill", "--limit", "5", "--after", page["next_cursor"]]
+    second = runner.invoke(app, [*args, "--json"])
     next_page = json.loads(second.stdout)
     assert {r["id"] for r in page["rows"]}.isdisjoint({r["id"] for r in next_page["rows"]})
     bad = runner.invoke(app, ["--db", url, "audit", "--status", "exploded"])
