@@ -1,0 +1,71 @@
+"""What the seeded company should look like in ServiceNow after a sync (computed from the generator)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from zbsn.sandbox.company import Bill, Company
+
+from .harness import ORG_ID
+
+CENT = Decimal("0.01")
+
+
+def key(bill_id: str) -> str:
+    return f"ZB-{ORG_ID}-{bill_id}"
+
+
+@dataclass
+class Expected:
+    company: Company
+
+    @property
+    def missing_cost_centers(self) -> set[str]:
+        return {c.tag_option_id for c in self.company.cost_centers if not c.exists_in_servicenow}
+
+    @property
+    def vendors_in_servicenow(self) -> set[str]:
+        return {v.contact_id for v in self.company.vendors if v.exists_in_servicenow}
+
+    def blocked_only_by_cost_center(self, bill: Bill) -> bool:
+        return (
+            bill.status != "void"
+            and bill.defect is None
+            and bill.vendor_id in self.vendors_in_servicenow
+            and any(line.cost_center_option_id in self.missing_cost_centers for line in bill.lines)
+        )
+
+    def good(self, bill: Bill) -> bool:
+        """Stageable on the first run."""
+        return (
+            bill.status != "void"
+            and bill.defect is None
+            and bill.vendor_id in self.vendors_in_servicenow
+            and not any(line.cost_center_option_id in self.missing_cost_centers for line in bill.lines)
+        )
+
+    @property
+    def good_bills(self) -> list[Bill]:
+        return [b for b in self.company.bills if self.good(b)]
+
+    @property
+    def broken_bills(self) -> list[Bill]:
+        return [b for b in self.company.bills if b.status != "void" and not self.good(b)]
+
+    def cost_center_number(self, option_id: str | None) -> str:
+        return next(c.account_number for c in self.company.cost_centers if c.tag_option_id == option_id)
+
+    def gl_number(self, account_id: str) -> str:
+        return next(a.code for a in self.company.accounts if a.account_id == account_id)
+
+    @staticmethod
+    def line_tax(bill: Bill) -> dict[str, Decimal]:
+        taxes = {}
+        for line in bill.lines:
+            if line.tax_percentage > 0:
+                net = (line.quantity * line.rate).quantize(CENT, rounding=ROUND_HALF_UP)
+                taxes[line.line_item_id] = (net * line.tax_percentage / 100).quantize(
+                    CENT, rounding=ROUND_HALF_UP
+                )
+        return taxes
