@@ -152,8 +152,8 @@ class BooksApi:
         label = f"{'/'.join(methods)} {path}"
 
         async def endpoint(request: Request) -> Response:
-            response = await self._guarded(request, handler, scope, needs_org, faults, label)
-            self.sandbox.limiter.record_status(response.status_code)
+            response = await self._guarded(request, handler, scope, needs_org, faults)
+            self.sandbox.limiter.record(label, response.status_code)
             return response
 
         return Route("/books/v3" + path, endpoint, methods=list(methods))
@@ -165,7 +165,6 @@ class BooksApi:
         scope: str,
         needs_org: bool,
         faults: frozenset[str],
-        label: str,
     ) -> Response:
         sandbox = self.sandbox
         dc: str = request.scope["zoho_dc"]
@@ -187,7 +186,7 @@ class BooksApi:
         if sandbox.config.enforce_scopes and not has_scope(access.scopes, scope):
             return error(401, 57, CODE_57)
         limiter = sandbox.limiter
-        refused, message = limiter.acquire(label)
+        refused, message = limiter.acquire()
         if refused is not None:
             return error(429, refused, message, limiter.headers())
         try:

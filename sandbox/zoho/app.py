@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections import Counter
 from types import TracebackType
 from typing import Any
@@ -72,6 +73,11 @@ class ZohoSandbox:
     def start(self) -> ZohoSandbox:
         """Serve every DC on loopback (2 ports per DC) and fill `urls`."""
         server = LoopbackServer(self, count=2 * len(DC_CODES))
+        # Without TCP_NODELAY, small keep-alive responses (headers and body in two writes) stall ~40 ms on
+        # Nagle + delayed ACK. Accepted sockets inherit the flag from the listener on Linux. (Belongs in
+        # sandbox/serve.py's _bind; set here until it is.)
+        for sock in getattr(server, "_sockets", []):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._roles = assign_ports(server.ports)
         by_role = {
             (self._roles[port].dc, self._roles[port].kind): url

@@ -75,12 +75,10 @@ class RateLimiter:
             self.day_index, self.day_count = day, 0
         return local
 
-    def acquire(self, endpoint: str) -> tuple[int | None, str]:
+    def acquire(self) -> tuple[int | None, str]:
         """Admit a request ((None, "")) or refuse it ((code, message)); `release` an admitted one."""
         with self.lock:
             self._roll()
-            self.requests += 1
-            self.by_endpoint[endpoint] += 1
             refusal: tuple[int, str] | None = None
             if self.limits.enabled:
                 if self.day_count >= self.daily_limit:
@@ -107,9 +105,11 @@ class RateLimiter:
         with self.lock:
             self.in_flight -= 1
 
-    def record_status(self, status: int) -> None:
-        """Count a response status (all API responses, 401s included)."""
+    def record(self, endpoint: str, status: int) -> None:
+        """Count an API response by endpoint and status (every API request: 401s and 429s included)."""
         with self.lock:
+            self.requests += 1
+            self.by_endpoint[endpoint] += 1
             self.statuses[status] += 1
 
     def headers(self) -> dict[str, str]:

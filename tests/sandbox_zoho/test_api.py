@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import httpx
 
@@ -14,8 +15,8 @@ from zbsn.sandbox.zoho import ZohoSandbox
 ZOHO_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}$")
 
 
-def _walk(books: Books, path: str, key: str, **params: object) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
+def _walk(books: Books, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     page = 1
     while True:
         body = books.get(path, page=page, **params).json()
