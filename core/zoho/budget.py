@@ -54,6 +54,9 @@ class BudgetConfig:
     retry_wait_max_s: float = 15.0
     foreign_headroom: int = 2  # extra requests kept free per window when others share the org
     probe_after_windows: int = 3  # clean windows before a lowered cap is raised again
+    # [INF] whether Zoho counts a refused (429) request against the window is undocumented: counting it is
+    # the safe choice; the sandbox does not count them.
+    count_rejected: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ class BudgetSnapshot:
     total_429_by_code: dict[int, int] = field(default_factory=dict)
     effective_limit: int = 0  # our share of the window after others' estimated use
     others_per_window: float = 0.0  # estimated requests per window by other clients of the org
+    concurrency_limit: int = 0  # our in-flight cap now (lowered after code 1070)
 
 
 class _TransientResponse(Exception):
@@ -112,10 +116,11 @@ def _error_code(response: httpx.Response) -> int | None:
 
 
 class _Slot:
-    __slots__ = ("weight",)
+    __slots__ = ("refused", "weight")
 
     def __init__(self) -> None:
         self.weight = 1
+        self.refused = 0  # refused requests not to be counted in the window (count_rejected=False)
 
 
 _current_slot: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("zoho_budget_slot", default=None)
@@ -147,6 +152,8 @@ class OrgBudget:
         self._pause_reason: str | None = None
         self._cap = self.config.per_window_limit
         self._last_cap_change = self._clock.monotonic()
+        self._concurrency_cap = self.config.max_concurrency  # lowered after code 1070, probed back up
+        self._last_concurrency_change = self._clock.monotonic()
         self._remaining_samples: deque[tuple[float, int, int]] = deque()  # (t, remaining, our responses)
         self._others_per_window = 0.0
         self._responses_seen = 0
@@ -181,6 +188,18 @@ class OrgBudget:
             allowed = min(allowed, limit - math.ceil(self._others_per_window) - self.config.foreign_headroom)
         return max(1, allowed)
 
+    def concurrency_limit(self) -> int:
+        """How many of our requests may be in flight now (lowered after code 1070, then probed back up)."""
+        now = self._clock.monotonic()
+        wait = self.config.probe_after_windows * self.config.window_s
+        if (
+            self._concurrency_cap < self.config.max_concurrency
+            and now - self._last_concurrency_change >= wait
+        ):
+            self._concurrency_cap += 1
+            self._last_concurrency_change = now
+        return self._concurrency_cap
+
     def snapshot(self) -> BudgetSnapshot:
         """The budget's live figures."""
         now = self._clock.monotonic()
@@ -200,6 +219,7 @@ class OrgBudget:
             total_429_by_code=dict(self.total_429_by_code),
             effective_limit=self.effective_limit(),
             others_per_window=self._others_per_window,
+            concurrency_limit=self.concurrency_limit(),
         )
 
     # -- admission ------------------------------------------------------------------------------------------
@@ -221,7 +241,7 @@ class OrgBudget:
                 reset_at=self._reset_at,
             )
 
-    async def _wait_for_room(self, before_wait: BeforeWait | None) -> None:
+    async def _wait_for_room(self, before_wait: BeforeWait | None, *, new_flight: bool = True) -> None:
         while True:
             now = self._clock.monotonic()
             self._check_daily(now)
@@ -231,7 +251,8 @@ class OrgBudget:
                     await before_wait(pause)
                 await self._sleep(pause)
                 continue
-            if self._used(now) < self.effective_limit():
+            room_in_flight = not new_flight or self._in_flight < self.concurrency_limit()
+            if self._used(now) < self.effective_limit() and room_in_flight:
                 return
             # wait until the oldest completed entry leaves the window, or an in-flight one completes
             timeout = (self._done[0] + self.config.window_s - now) if self._done else self.config.window_s
@@ -251,9 +272,9 @@ class OrgBudget:
                 async with self._admission:
                     await self._wait_for_room(before_wait)
                     self._in_flight_weight += 1
+                    self._in_flight += 1
             finally:
                 self._queued -= 1
-            self._in_flight += 1
             self.total_requests += 1
             token = _current_slot.set(slot)
             try:
@@ -263,7 +284,7 @@ class OrgBudget:
                 stamp = self._clock.monotonic()
                 self._in_flight -= 1
                 self._in_flight_weight -= slot.weight
-                self._done.extend([stamp] * slot.weight)
+                self._done.extend([stamp] * (slot.weight - slot.refused))
                 self._notify()
         finally:
             self._semaphore.release()
@@ -274,7 +295,7 @@ class OrgBudget:
         if slot is None:
             return
         async with self._admission:
-            await self._wait_for_room(None)
+            await self._wait_for_room(None, new_flight=False)  # rides in the current slot's flight
             self._in_flight_weight += 1
             slot.weight += 1
             self.total_requests += 1
@@ -327,6 +348,12 @@ class OrgBudget:
         self._last_cap_change = self._clock.monotonic()
         self._pause(self.config.window_s, "per-minute limit (code 44)")
 
+    def _on_concurrency_limit(self) -> None:
+        # our request was one too many for Zoho's in-flight limit: the others still in flight were enough
+        self._concurrency_cap = max(1, min(self._concurrency_cap, self._in_flight))
+        self._last_concurrency_change = self._clock.monotonic()
+        self._notify()
+
     async def _attempt(
         self, call: Callable[[], Awaitable[httpx.Response]], idempotent: bool, before_wait: BeforeWait | None
     ) -> httpx.Response:
@@ -341,9 +368,11 @@ class OrgBudget:
                 wait_jitter=cfg.retry_wait_initial_s,
             ):
                 with attempt:
-                    async with self._slot(before_wait):
+                    async with self._slot(before_wait) as slot:
                         response = await call()
                         self._observe(response)
+                        if response.status_code == 429 and not cfg.count_rejected:
+                            slot.refused = 1
                     if response.status_code >= 500:
                         raise _TransientResponse(response)
                     if response.status_code < 300 and not _is_json(response):
@@ -383,6 +412,7 @@ class OrgBudget:
                 self._reset_at = self._clock.now() + timedelta(seconds=wait)
                 self._pause(wait, "daily quota spent (code 45)")
             elif code == 1070:
+                self._on_concurrency_limit()
                 delay = (
                     self.config.concurrency_retry_s * (2 ** min(repeats - 1, 4)) * random.uniform(0.5, 1.5)
                 )
