@@ -1,6 +1,26 @@
 """`/_admin/...`: plain-JSON control of the sandbox for out-of-process use (no auth: loopback only).
 
 Every endpoint mirrors a `ZohoSandbox` method; errors answer 400 `{"error": "..."}` (404 for unknown ids).
+
+    GET  /_admin/state                       org id, DC, sizes, clock, per-DC URLs
+    POST /_admin/reset                       {"seed"?, "bills"?}: regenerate data (tokens survive)
+    GET  /_admin/clock                       {"now"}
+    POST /_admin/clock/advance               {"seconds"}
+    POST /_admin/bills                       Zoho-shaped bill body → {"bill"}      (webhook bill.created)
+    PUT  /_admin/bills/{id}                  changes → {"bill"}                     (bill.edited)
+    POST /_admin/bills/{id}/void             → {"bill"}                             (bill.voided)
+    DELETE /_admin/bills/{id}                → {"deleted"}                          (bill.deleted)
+    POST /_admin/vendorpayments              {"bills": [{"bill_id", "amount_applied"}]}
+                                             (vendorpayment.created)
+    GET|PUT /_admin/faults                   {"fault_rate", "kinds", "latency_ms", "slow_ms", "seed"}
+    GET|PUT /_admin/limits                   {"per_window", "window_seconds", "daily_limit", "day_seconds",
+                                              "concurrency", "enabled"}
+    POST /_admin/oauth/selfclient            {"scope"?, "ttl_seconds"?, "client_id"?, "dc"?} → {"code"}
+    POST /_admin/oauth/clients               {"client_id", "client_secret", "redirect_uris",
+                                              "loopback_redirects"?}
+    POST /_admin/oauth/revoke                {"token"} or {"all_refresh_tokens": true}
+    GET  /_admin/counters                    requests by endpoint, 429s by code, statuses, OAuth, faults
+    GET|PUT /_admin/webhooks                 {"url", "secret", "events"?} → config + delivery log
 """
 
 from __future__ import annotations

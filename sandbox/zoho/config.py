@@ -26,6 +26,8 @@ class OAuthLimits:
     mint_window_seconds: float = 600.0
     live_access_tokens: int = 15  # per refresh token; the 16th invalidates the oldest
     refresh_tokens_per_user: int = 20  # FIFO: the 21st silently invalidates the oldest
+    codes_per_client: int = 10  # consent codes per client per window, then the redirect says access_denied
+    codes_window_seconds: float = 600.0
 
 
 @dataclass(slots=True)

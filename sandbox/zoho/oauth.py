@@ -111,7 +111,6 @@ class OAuthStore:
         self.access_tokens: dict[str, AccessToken] = {}
         self.user_refresh: deque[str] = deque()  # the one sandbox user's refresh tokens, oldest first
         self.offline_consents: set[str] = set()  # client ids the user already granted offline access
-        self.codes_per_client = 10  # per 10 minutes [DOC]; beyond that the consent redirects access_denied
         self.register_client(
             OAuthClient(
                 DEMO_CLIENT_ID,
@@ -147,9 +146,9 @@ class OAuthStore:
         with self.lock:
             now = self.clock.seconds()
             times = self.code_times.setdefault(client_id, deque())
-            while times and times[0] <= now - 600:
+            while times and times[0] <= now - self.limits.codes_window_seconds:
                 times.popleft()
-            if len(times) >= self.codes_per_client:
+            if len(times) >= self.limits.codes_per_client:
                 raise PermissionError("access_denied")
             times.append(now)
             issue_refresh = offline and (client_id not in self.offline_consents or prompt_consent)

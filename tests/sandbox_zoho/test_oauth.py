@@ -252,3 +252,12 @@ def test_serverinfo_lists_every_dc(shared: ZohoSandbox) -> None:
     body = httpx.get(shared.urls["us"].accounts_url + "/oauth/serverinfo").json()
     assert body["locations"]["ca"] == shared.urls["ca"].accounts_url
     assert set(body["locations"]) == set(DC_CODES)
+
+
+def test_grant_code_throttle_redirects_access_denied(fresh: ZohoSandbox) -> None:
+    codes = [_redirect_params(_consent(fresh, fresh.accounts_url)) for _ in range(10)]
+    assert all("code" in c for c in codes)
+    denied = _redirect_params(_consent(fresh, fresh.accounts_url))
+    assert denied == {"error": "access_denied"}
+    fresh.advance(601)
+    assert "code" in _redirect_params(_consent(fresh, fresh.accounts_url))
