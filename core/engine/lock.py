@@ -86,6 +86,7 @@ def acquire(
                     )
                 )
             else:
+                old_holder, old_run = current.holder, current.run_id  # the update below refreshes `current`
                 stale = current.heartbeat_at < now - timedelta(seconds=stale_after_s)
                 if not (stale or _holder_is_dead(current.holder)):
                     raise RunLocked(profile_id, current.holder, current.run_id)
@@ -100,12 +101,12 @@ def acquire(
                 )
                 if swapped.rowcount != 1:  # type: ignore[attr-defined]
                     raise RunLocked(profile_id, current.holder, current.run_id)
-                taken_over = current.run_id
+                taken_over = old_run
                 if taken_over is not None:
                     old = session.get(SyncRun, taken_over)
                     if old is not None and old.status == RunStatus.RUNNING:
                         old.status, old.finished_at = RunStatus.INTERRUPTED, now
-                        old.message = f"interrupted: its process ({current.holder}) stopped without finishing"
+                        old.message = f"interrupted: its process ({old_holder}) stopped without finishing"
                         session.add(old)
             return Lease(profile_id, run.id, holder, taken_over)
     except IntegrityError as exc:  # another run inserted the lock row first

@@ -7,7 +7,6 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
