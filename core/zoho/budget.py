@@ -57,6 +57,9 @@ class BudgetConfig:
     # [INF] whether Zoho counts a refused (429) request against the window is undocumented: counting it is
     # the safe choice; the sandbox does not count them.
     count_rejected: bool = True
+    # Space admissions evenly (window / effective limit apart) instead of spending a window in one burst:
+    # the org's traffic stays smooth, so other clients of the org and our estimate of them are not upset.
+    pace_evenly: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,7 @@ class OrgBudget:
         self._pause_reason: str | None = None
         self._cap = self.config.per_window_limit
         self._last_cap_change = self._clock.monotonic()
+        self._next_admission = 0.0  # monotonic time before which pacing admits nothing
         self._concurrency_cap = self.config.max_concurrency  # lowered after code 1070, probed back up
         self._last_concurrency_change = self._clock.monotonic()
         self._remaining_samples: deque[tuple[float, int, int]] = deque()  # (t, remaining, our responses)
@@ -251,8 +255,13 @@ class OrgBudget:
                     await before_wait(pause)
                 await self._sleep(pause)
                 continue
+            if new_flight and self.config.pace_evenly and now < self._next_admission:
+                await self._sleep(self._next_admission - now)
+                continue
             room_in_flight = not new_flight or self._in_flight < self.concurrency_limit()
-            if self._used(now) < self.effective_limit() and room_in_flight:
+            limit = self.effective_limit()
+            if self._used(now) < limit and room_in_flight:
+                self._next_admission = now + self.config.window_s / limit
                 return
             # wait until the oldest completed entry leaves the window, or an in-flight one completes
             timeout = (self._done[0] + self.config.window_s - now) if self._done else self.config.window_s

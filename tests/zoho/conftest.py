@@ -14,7 +14,9 @@ from zbsn.core.zoho.auth import ZohoTokenManager
 from zbsn.core.zoho.budget import BudgetConfig, OrgBudget
 from zbsn.core.zoho.client import ZohoBooksClient
 
-FAST_RETRIES = BudgetConfig(retry_wait_initial_s=0.001, retry_wait_max_s=0.005, concurrency_retry_s=0.001)
+FAST_RETRIES = BudgetConfig(
+    retry_wait_initial_s=0.001, retry_wait_max_s=0.005, concurrency_retry_s=0.001, pace_evenly=False
+)
 
 
 @pytest.fixture

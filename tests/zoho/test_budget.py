@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import time
 from collections.abc import Callable
@@ -15,7 +16,13 @@ from zbsn.core.clock import OffsetClock
 from zbsn.core.zoho.budget import BudgetConfig, BudgetRegistry, OrgBudget
 from zbsn.core.zoho.errors import ZohoDailyLimitExceeded, ZohoTransportError
 
-FAST = {"retry_wait_initial_s": 0.001, "retry_wait_max_s": 0.002, "concurrency_retry_s": 0.001}
+# no pacing: these tests run a 60 s window on a virtual clock, and check pacing separately
+FAST = {
+    "retry_wait_initial_s": 0.001,
+    "retry_wait_max_s": 0.002,
+    "concurrency_retry_s": 0.001,
+    "pace_evenly": False,
+}
 
 
 def max_in_any_window(stamps: list[float], window: float) -> int:
@@ -29,12 +36,12 @@ def max_in_any_window(stamps: list[float], window: float) -> int:
     return best
 
 
-async def test_no_window_ever_holds_more_than_the_limit() -> None:
+@pytest.mark.parametrize("pace_evenly", [True, False], ids=["paced", "burst"])
+async def test_no_window_ever_holds_more_than_the_limit(pace_evenly: bool) -> None:
     """Real time at a fast scale (limit 10 per 0.4 s), jittery latency, 4 in flight, 60 requests."""
     limit, window = 10, 0.4
-    budget = OrgBudget(
-        "org", BudgetConfig(per_window_limit=limit, window_s=window, max_concurrency=4, **FAST)
-    )
+    config = BudgetConfig(per_window_limit=limit, window_s=window, max_concurrency=4, **FAST)
+    budget = OrgBudget("org", dataclasses.replace(config, pace_evenly=pace_evenly))
     arrivals: list[float] = []
     rng = random.Random(3)
 
