@@ -178,6 +178,7 @@ class BooksState:
                 last_modified_time=now,
             )
             self.bills[bill.bill_id] = bill
+            self.company.bills.append(bill)  # keep the Company in step with what the API serves
             self.totals[bill.bill_id] = bill_total(bill)
             return bill
 
@@ -229,7 +230,7 @@ class BooksState:
             if self.paid.get(bill_id):
                 raise InvalidRequest("Bills with payments applied cannot be deleted", 4)
             self._touch()
-            del self.bills[bill_id]
+            self.company.bills.remove(self.bills.pop(bill_id))
             self.totals.pop(bill_id, None)
             self.deleted_bill_ids.append(bill_id)
 
@@ -280,6 +281,7 @@ class BooksState:
                 last_modified_time=now,
             )
             self.payments[payment.payment_id] = payment
+            self.company.payments.append(payment)
             self._index_payment(payment)
             for allocation in allocations:
                 bill = self.bills[allocation.bill_id]

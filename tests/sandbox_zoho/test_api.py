@@ -282,3 +282,27 @@ def exchange_token_with_writes(sandbox: ZohoSandbox) -> str:
     from tests.sandbox_zoho.conftest import exchange_code
 
     return str(exchange_code(sandbox, sandbox.self_client_code("ZohoBooks.fullaccess.all"))["access_token"])
+
+
+def test_default_org_fallback_is_opt_in() -> None:
+    from tests.sandbox_zoho.conftest import start
+    from zbsn.sandbox.zoho import SandboxConfig
+
+    sandbox = start(SandboxConfig(bills=50, default_org_fallback=True))
+    try:
+        books = Books(sandbox, new_tokens(sandbox)["access_token"])
+        response = books.client.get(sandbox.books_base + "/bills", headers=books.headers())
+        assert response.status_code == 200
+        assert len(response.json()["bills"]) == 50
+    finally:
+        sandbox.stop()
+
+
+def test_admin_changes_keep_the_company_in_step(fresh: ZohoSandbox) -> None:
+    vendor = next(iter(fresh.state.vendors))
+    account = next(a.account_id for a in fresh.state.accounts.values() if a.account_type == "expense")
+    bill = fresh.add_bill({"vendor_id": vendor, "line_items": [{"account_id": account, "rate": 5}]})
+    assert fresh.state.company.bills[-1] is bill
+    fresh.delete_bill(bill.bill_id)
+    assert bill not in fresh.state.company.bills
+    assert len(fresh.state.company.bills) == 60
