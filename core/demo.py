@@ -74,7 +74,7 @@ class _WebhookThread:
     def __init__(self, workspace: Workspace, secret: str) -> None:
         from zbsn.core.webhooks.runtime import ServeRuntime
 
-        runner = workspace.sync_runner()
+        runner = workspace.engine_service()
 
         async def handle_bill(profile_id: int, bill: dict[str, Any], event_type: str) -> object:
             return await runner.process_webhook_bill(profile_id, bill, event_type)

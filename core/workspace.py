@@ -24,7 +24,7 @@ from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import Connection, ConnectionKind, ConnectionState, CostCenterSource, SyncProfile
-from zbsn.core.engine.runner import SyncRunner
+from zbsn.core.engine.service import EngineService
 from zbsn.core.redaction import redact
 from zbsn.core.servicenow.auth import ServiceNowAuth
 from zbsn.core.servicenow.client import ServiceNowClient
@@ -490,9 +490,9 @@ class Workspace:
             clock=self.clock,
         )
 
-    def sync_runner(self) -> SyncRunner:
-        """The engine's runner, building real clients for each profile from this workspace."""
-        return SyncRunner(
+    def engine_service(self) -> EngineService:
+        """The engine, building real clients for each profile from this workspace (one per use)."""
+        return EngineService(
             self.db_engine,
             lambda profile: self.zoho_client(_profile_id(profile)),
             lambda profile: self.servicenow_client(_profile_id(profile)),

@@ -22,7 +22,7 @@ def build_runtime(
     workspace: Workspace, *, host: str, port: int, webhooks: bool, schedules: bool
 ) -> ServeRuntime:
     """The runtime for this workspace: scheduled runs and webhook bills go through the engine."""
-    runner = workspace.sync_runner()
+    runner = workspace.engine_service()
     settings = workspace.settings.webhook
     secret = settings.secret.get_secret_value() if settings.secret is not None else None
 

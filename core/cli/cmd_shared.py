@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import sqlalchemy as sa
@@ -90,6 +92,21 @@ def cli_errors() -> Iterator[None]:
     except Exception as exc:
         code = exit_code_for(exc)
         die(f"{exc or type(exc).__name__}{hint_for(code)}", code)
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """A yyyy-mm-dd option value; exits with a usage error otherwise."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        die(f"{option} takes a date as yyyy-mm-dd, not '{value}'", EXIT_USAGE)
+
+
+def money_text(totals: dict[str, Decimal]) -> str:
+    """Totals per currency as `1,234.50 GBP, 10.00 USD`."""
+    return ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items())) or "0"
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -117,7 +117,7 @@ def sync(
         bars = StageProgress(enabled=not json_output and err_console.is_terminal)
         with bars.progress:
             summary = run_async(
-                workspace.sync_runner().run(chosen.id, mode="full" if full else "changed", events=bars)
+                workspace.engine_service().run(chosen.id, mode="full" if full else "changed", events=bars)
             )
         workspace.persist_token_states()
     code = exit_code_for_run(summary.status, summary.message)

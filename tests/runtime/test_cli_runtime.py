@@ -11,6 +11,9 @@ from typer.testing import CliRunner
 
 import zbsn.core.cli.cmd_audit
 import zbsn.core.cli.cmd_connect
+import zbsn.core.cli.cmd_preview
+import zbsn.core.cli.cmd_reconcile
+import zbsn.core.cli.cmd_replay
 import zbsn.core.cli.cmd_serve
 import zbsn.core.cli.cmd_sync  # noqa: F401 - registers the commands on the app
 from zbsn.core.cli.app import app
@@ -22,7 +25,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Iterator[tuple[DemoHandle, str]]:
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DemoHandle, str]]:
+    # The demo's sandbox allows 100 requests per 2 s; let the CLI's own budget use 1,000 a minute of it.
+    monkeypatch.setenv("ZBSN_ZOHO__PER_MINUTE_LIMIT", "1000")
     url = f"sqlite:///{tmp_path / 'cli-demo.db'}"
     handle = start_demo(url, seed=7, bills=50, rate_window_s=2.0, webhooks=False)
     yield handle, url
@@ -81,3 +86,34 @@ def test_revoked_zoho_token_exits_3(demo: tuple[DemoHandle, str]) -> None:
     assert result.exit_code == 3
     zoho_id = handle.workspace.get_profile(handle.profile_id).zoho_connection_id
     assert handle.workspace.get_connection(zoho_id).state == "reauth"
+
+
+def test_preview_fix_replay_reconcile(demo: tuple[DemoHandle, str], tmp_path: Path) -> None:
+    handle, url = demo
+    preview = runner.invoke(app, ["--db", url, "preview", "--from", "2000-01-01", "--json"])
+    assert preview.exit_code == 0, preview.output
+    report = json.loads(preview.stdout)
+    assert report["counts"]["blocked"] > 0
+    missing_names = {m.name for m in handle.missing_cost_centers()}
+    blocked_cost_centers = {
+        entry["missing"] for entry in report["blocked_by"] if entry["error_code"] == "UNMAPPED_COST_CENTER"
+    }
+    assert blocked_cost_centers == missing_names
+    csv_file = tmp_path / "preview.csv"
+    assert runner.invoke(app, ["--db", url, "preview", "--changed", "--csv", str(csv_file)]).exit_code == 0
+    assert csv_file.read_text().startswith("bill_number,")
+
+    first = json.loads(runner.invoke(app, ["--db", url, "sync", "--full", "--json"]).stdout)
+    assert first["failed"] > 0
+    handle.create_all_missing_cost_centers()
+    replayed = runner.invoke(app, ["--db", url, "replay", "--all-failed", "--kind", "bill", "--json"])
+    outcome = json.loads(replayed.stdout)
+    assert outcome["staged"] > 0, outcome
+    assert replayed.exit_code == (0 if outcome["failed"] == 0 else 1)
+
+    reconciled = runner.invoke(app, ["--db", url, "reconcile", "--from", "2000-01-01", "--json"])
+    result = json.loads(reconciled.stdout)
+    assert result["zoho"]["count"] > 0
+    assert reconciled.exit_code == (0 if result["balanced"] else 1)
+    assert runner.invoke(app, ["--db", url, "replay"]).exit_code == 2
+    assert runner.invoke(app, ["--db", url, "preview", "--from", "31/01/2025"]).exit_code == 2

@@ -42,7 +42,7 @@ def test_demo_connects_both_systems_through_oauth(demo: DemoHandle) -> None:
 
 
 async def test_demo_run_stages_bills_and_the_fix_replays(demo: DemoHandle) -> None:
-    summary = await demo.workspace.sync_runner().run(demo.profile_id, mode="full")
+    summary = await demo.workspace.engine_service().run(demo.profile_id, mode="full")
     assert summary.staged > 0, summary
     counts = _bill_counts(demo)
     assert counts.get(AuditStatus.STAGED, 0) > 0

@@ -1,0 +1,114 @@
+"""`zbsn preview`: a dry run for a period or for what changed: every bill as the invoice it would become."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from zbsn.core.cli.app import app, emit_json, note
+from zbsn.core.cli.cmd_shared import (
+    EXIT_USAGE,
+    JsonOption,
+    ProfileOption,
+    cli_errors,
+    die,
+    money_text,
+    open_workspace,
+    parse_day,
+    run_async,
+)
+from zbsn.core.engine.preview import PreviewReport
+
+
+def preview_json(report: PreviewReport) -> dict[str, Any]:
+    """Counts, totals, what blocks how many bills, and one entry per bill."""
+    return {
+        "mode": report.mode,
+        "counts": report.counts,
+        "unchanged": report.unchanged,
+        "zoho_requests": report.zoho_requests,
+        "totals": {k: {c: str(v) for c, v in t.items()} for k, t in report.totals.items()},
+        "blocked_by": [
+            {"error_code": code, "missing": subject, "bills": bills}
+            for (code, subject), bills in report.blocked_by.items()
+        ],
+        "bills": [
+            {
+                "bill_id": item.bill_id,
+                "bill_number": item.bill_number,
+                "outcome": item.outcome,
+                "vendor": item.document.vendor_name if item.document else None,
+                "total": str(item.document.total) if item.document else None,
+                "currency": item.document.currency if item.document else None,
+                "problems": [p.message for p in item.problems],
+            }
+            for item in report.items
+        ],
+    }
+
+
+def print_preview(report: PreviewReport) -> None:
+    console = Console(highlight=False)
+    counts = report.counts
+    console.print(
+        f"{len(report.items)} bills: {counts['ready']} ready, {counts['blocked']} blocked, "
+        f"{counts['cancel']} to cancel, {counts['unreadable']} unreadable; {report.unchanged} unchanged.",
+        markup=False,
+    )
+    for outcome, totals in report.totals.items():
+        console.print(f"  {outcome}: {money_text(totals)}", markup=False)
+    if report.blocked_by:
+        missing = Table(title="What is missing", title_justify="left")
+        for column in ("error", "missing", "bills"):
+            missing.add_column(column)
+        for (code, subject), bills in report.blocked_by.items():
+            missing.add_row(code, subject, str(bills))
+        console.print(missing)
+    table = Table(title="Bills", title_justify="left")
+    for column in ("bill", "outcome", "vendor", "date", "total", "missing"):
+        table.add_column(column, overflow="fold")
+    for item in report.items:
+        doc = item.document
+        table.add_row(
+            item.bill_number or item.bill_id,
+            item.outcome,
+            (doc.vendor_name or "") if doc else "",
+            (doc.date or "") if doc else "",
+            f"{doc.total:,.2f} {doc.currency}" if doc else "",
+            "; ".join(p.message for p in item.problems),
+        )
+    console.print(table)
+
+
+@app.command("preview")
+def preview(
+    ctx: typer.Context,
+    period_from: Annotated[str | None, typer.Option("--from", help="Bills dated from (yyyy-mm-dd).")] = None,
+    period_to: Annotated[str | None, typer.Option("--to", help="Bills dated to (yyyy-mm-dd).")] = None,
+    changed: Annotated[bool, typer.Option("--changed", help="What changed since the last run.")] = False,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the preview as CSV here.")] = None,
+    profile: ProfileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show what a run would stage, per bill and line, and what is missing; nothing is written."""
+    start, end = parse_day(period_from, "--from"), parse_day(period_to, "--to")
+    if changed and (start or end):
+        die("give a period (--from/--to) or --changed, not both", EXIT_USAGE)
+    if not changed and not (start or end):
+        die("give a period (--from and/or --to) or --changed", EXIT_USAGE)
+    workspace = open_workspace(ctx)
+    with cli_errors():
+        chosen = workspace.resolve_profile(profile)
+        report = run_async(workspace.engine_service().preview(chosen.id, date_start=start, date_end=end))
+        workspace.persist_token_states()
+    if csv_path is not None:
+        report.to_csv(csv_path)
+        note(f"wrote {csv_path}")
+    if json_output:
+        emit_json(preview_json(report))
+    elif csv_path is None:
+        print_preview(report)

@@ -1,0 +1,92 @@
+"""`zbsn reconcile`: counts and totals in Zoho vs staged in ServiceNow for a period, and what differs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from zbsn.core.cli.app import app, emit_json
+from zbsn.core.cli.cmd_shared import (
+    EXIT_FAILURES,
+    EXIT_OK,
+    JsonOption,
+    ProfileOption,
+    cli_errors,
+    money_text,
+    open_workspace,
+    parse_day,
+    run_async,
+)
+from zbsn.core.engine.reconcile import ReconciliationReport
+
+
+def reconciliation_json(report: ReconciliationReport) -> dict[str, Any]:
+    def side(count: int, totals: dict[str, Any]) -> dict[str, Any]:
+        return {"count": count, "totals": {c: str(v) for c, v in totals.items()}}
+
+    return {
+        "from": report.date_start.isoformat() if report.date_start else None,
+        "to": report.date_end.isoformat() if report.date_end else None,
+        "balanced": report.balanced,
+        "zoho": side(report.zoho.count, report.zoho.totals),
+        "servicenow": side(report.servicenow.count, report.servicenow.totals),
+        "explained": side(report.explained.count, report.explained.totals),
+        "zoho_void": report.zoho_void,
+        "servicenow_canceled": report.servicenow_canceled,
+        "differences": [
+            {
+                "kind": d.kind,
+                "external_key": d.external_key,
+                "bill_number": d.bill_number,
+                "zoho_amount": None if d.zoho_amount is None else str(d.zoho_amount),
+                "servicenow_amount": None if d.servicenow_amount is None else str(d.servicenow_amount),
+                "detail": d.detail,
+                "explained": d.explained,
+            }
+            for d in report.differences
+        ],
+    }
+
+
+@app.command("reconcile")
+def reconcile(
+    ctx: typer.Context,
+    period_from: Annotated[str | None, typer.Option("--from", help="Bills dated from (yyyy-mm-dd).")] = None,
+    period_to: Annotated[str | None, typer.Option("--to", help="Bills dated to (yyyy-mm-dd).")] = None,
+    profile: ProfileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Compare Zoho with ServiceNow for a period; exit 1 when something differs that no failure explains."""
+    start, end = parse_day(period_from, "--from"), parse_day(period_to, "--to")
+    workspace = open_workspace(ctx)
+    with cli_errors():
+        chosen = workspace.resolve_profile(profile)
+        report = run_async(workspace.engine_service().reconcile(chosen.id, start, end))
+        workspace.persist_token_states()
+    code = EXIT_OK if report.balanced else EXIT_FAILURES
+    if json_output:
+        emit_json(reconciliation_json(report))
+        raise typer.Exit(code)
+    console = Console(highlight=False)
+    console.print(
+        f"Zoho: {report.zoho.count} bills, {money_text(report.zoho.totals)}\n"
+        f"ServiceNow: {report.servicenow.count} invoices, {money_text(report.servicenow.totals)}\n"
+        f"Explained by failures in the audit log: {report.explained.count}, "
+        f"{money_text(report.explained.totals)}\n"
+        f"{'Balanced.' if report.balanced else 'NOT balanced.'}",
+        markup=False,
+    )
+    if report.differences:
+        table = Table(title="Differences", title_justify="left")
+        for column in ("kind", "bill", "Zoho", "ServiceNow", "explained", "detail"):
+            table.add_column(column, overflow="fold")
+        for d in report.differences:
+            table.add_row(
+                d.kind, d.bill_number or d.external_key, str(d.zoho_amount or ""),
+                str(d.servicenow_amount or ""), "yes" if d.explained else "no", d.detail,
+            )  # fmt: skip
+        console.print(table)
+    raise typer.Exit(code)

@@ -1,0 +1,73 @@
+"""`zbsn replay`: re-map and re-stage records with the current mappings (ids, or all failed of a filter)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from zbsn.core.cli.app import app, emit_json, err_console, note
+from zbsn.core.cli.cmd_shared import (
+    EXIT_USAGE,
+    JsonOption,
+    ProfileOption,
+    cli_errors,
+    die,
+    open_workspace,
+    parse_day,
+    run_async,
+)
+from zbsn.core.cli.cmd_sync import StageProgress, exit_code_for_run, summary_json
+from zbsn.core.engine.replay import ReplayFilter
+
+
+@app.command("replay")
+def replay(
+    ctx: typer.Context,
+    audit_ids: Annotated[list[int] | None, typer.Argument(help="Audit record ids to replay.")] = None,
+    all_failed: Annotated[
+        bool, typer.Option("--all-failed", help="Every failed record of the filter.")
+    ] = False,
+    kind: Annotated[str | None, typer.Option("--kind", help="bill, payment, supplier, …")] = None,
+    run_id: Annotated[int | None, typer.Option("--run", help="Failed records of this run.")] = None,
+    period_from: Annotated[str | None, typer.Option("--from", help="Dated from (yyyy-mm-dd).")] = None,
+    period_to: Annotated[str | None, typer.Option("--to", help="Dated to (yyyy-mm-dd).")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Number, id, vendor or key prefix.")] = None,
+    profile: ProfileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Replay records: masters are re-read first, so a cost center created since is picked up."""
+    filtering = any(v is not None for v in (kind, run_id, period_from, period_to, text))
+    if bool(audit_ids) == all_failed:
+        die("give audit ids, or --all-failed (optionally with filters)", EXIT_USAGE)
+    if audit_ids and filtering:
+        die("filters apply to --all-failed only", EXIT_USAGE)
+    where = ReplayFilter(
+        kind=kind,
+        run_id=run_id,
+        date_from=parse_day(period_from, "--from"),
+        date_to=parse_day(period_to, "--to"),
+        text=text,
+    )
+    workspace = open_workspace(ctx)
+    with cli_errors():
+        chosen = workspace.resolve_profile(profile)
+        bars = StageProgress(enabled=not json_output and err_console.is_terminal)
+        with bars.progress:
+            summary = run_async(
+                workspace.engine_service().replay(
+                    chosen.id, list(audit_ids) if audit_ids else None, None if audit_ids else where, bars
+                )
+            )
+        workspace.persist_token_states()
+    code = exit_code_for_run(summary.status, summary.message)
+    if json_output:
+        emit_json(summary_json(summary, chosen.name) | {"exit_code": code})
+    else:
+        typer.echo(
+            f"Replay run {summary.run_id} {summary.status}: {summary.staged} staged, {summary.failed} still "
+            f"failing, {summary.skipped} skipped."
+        )
+        if summary.message:
+            note(summary.message)
+    raise typer.Exit(code)
