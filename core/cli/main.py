@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from zbsn.core.cli import config, db, doctor, vault
+from zbsn.core.cli import (
+    cmd_audit,
+    cmd_connect,
+    cmd_preview,
+    cmd_reconcile,
+    cmd_replay,
+    cmd_schedule,
+    cmd_serve,
+    cmd_sync,
+    config,
+    db,
+    doctor,
+    vault,
+)
 from zbsn.core.cli.app import app
 
 COMMAND_MODULES = (config, db, doctor, vault)
+RUNTIME_COMMAND_MODULES = (
+    cmd_audit,
+    cmd_connect,
+    cmd_preview,
+    cmd_reconcile,
+    cmd_replay,
+    cmd_schedule,
+    cmd_serve,
+    cmd_sync,
+)
 
 
 def run() -> None:
