@@ -90,15 +90,15 @@ class ClientFactories:
         return client
 
 
+async def authorize_zoho_async(accounts_url: str, code: str, client_id: str, client_secret: str) -> TokenSet:
+    """Exchange a Self Client code for tokens."""
+    manager = ZohoTokenManager(MemoryTokenStore(), client_id, client_secret)
+    return await manager.authorize_self_client(accounts_url, code)
+
+
 def authorize_zoho(accounts_url: str, code: str, client_id: str, client_secret: str) -> TokenSet:
-    """Exchange a Self Client code for tokens (in a throwaway event loop)."""
-    store = MemoryTokenStore()
-    manager = ZohoTokenManager(store, client_id, client_secret)
-
-    async def go() -> TokenSet:
-        return await manager.authorize_self_client(accounts_url, code)
-
-    return asyncio.run(go())
+    """The same, outside any event loop."""
+    return asyncio.run(authorize_zoho_async(accounts_url, code, client_id, client_secret))
 
 
 def create_profile(

@@ -19,7 +19,7 @@ from zbsn.sandbox.zoho import render
 
 from .conftest import Sandboxes, company
 from .expectations import Expected, key
-from .harness import ClientFactories, create_profile
+from .harness import ClientFactories, authorize_zoho_async, create_profile
 
 DETAIL_ENDPOINTS = ("GET /bills/{bill_id}", "GET /vendorpayments/{payment_id}")
 
@@ -278,3 +278,44 @@ async def test_preview_writes_nothing_to_servicenow(
     assert text.splitlines()[0].startswith("bill_number,bill_id,external_key")
     assert "CC-LON-100" in text
     assert audits(sqlite_engine) == []
+
+
+async def test_revoked_zoho_grant_stops_the_run_with_reauth_and_resumes(
+    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories, profile_id: int
+) -> None:
+    engine_service = service(sqlite_engine, factories)
+    live.zoho.revoke_all_refresh_tokens()
+    try:
+        stopped = await engine_service.run(profile_id)
+        assert stopped.status == RunStatus.REAUTH
+        assert stopped.message is not None
+        assert "re-authoris" in stopped.message
+        assert live.servicenow.table("sn_shop_invoice") == []
+    finally:
+        live.endpoints.zoho_tokens = await authorize_zoho_async(
+            live.zoho.accounts_url,
+            live.zoho.self_client_code(),
+            live.endpoints.zoho_client_id,
+            live.endpoints.zoho_client_secret,
+        )
+    resumed = await engine_service.run(profile_id)
+    assert resumed.status == RunStatus.COMPLETED_WITH_FAILURES
+
+
+async def test_cancel_stops_between_batches_and_leaves_nothing_pending(
+    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories, profile_id: int
+) -> None:
+    cancel = asyncio.Event()
+    engine_service = EngineService(sqlite_engine, factories.zoho, factories.servicenow, batch_size=20)
+
+    def sink(event: Event) -> None:
+        if isinstance(event, RecordFailed) or getattr(event, "stage", None) == "bills":
+            cancel.set()
+
+    summary = await engine_service.run(profile_id, events=sink, cancel=cancel)
+
+    assert summary.status == RunStatus.CANCELLED
+    assert [r for r in audits(sqlite_engine) if r.status == AuditStatus.PENDING] == []
+    resumed = await engine_service.run(profile_id)
+    assert resumed.status == RunStatus.COMPLETED_WITH_FAILURES
+    assert set(invoices(live)) == {key(b.bill_id) for b in Expected(company()).good_bills}
