@@ -261,7 +261,10 @@ class OrgBudget:
             room_in_flight = not new_flight or self._in_flight < self.concurrency_limit()
             limit = self.effective_limit()
             if self._used(now) < limit and room_in_flight:
-                self._next_admission = now + self.config.window_s / limit
+                spacing = self.config.window_s / limit
+                # keep to the schedule: a wake-up a little late does not push every later admission back
+                on_schedule = now - self._next_admission < spacing
+                self._next_admission = (self._next_admission if on_schedule else now) + spacing
                 return
             # wait until the oldest completed entry leaves the window, or an in-flight one completes
             timeout = (self._done[0] + self.config.window_s - now) if self._done else self.config.window_s
