@@ -22,6 +22,7 @@ from zbsn.core.workspace import DEFAULT_ACCOUNTS_SERVER, OrganizationChoice, Wor
 connect_app = typer.Typer(help="Authorise Zoho Books or ServiceNow.", no_args_is_help=True)
 app.add_typer(connect_app, name="connect")
 
+SECRET_ENV = "ZBSN_CLIENT_SECRET"  # noqa: S105 - the name of a variable, not a secret
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON (no secrets).")]
 
 
@@ -46,7 +47,14 @@ def connect_zoho(
     ctx: typer.Context,
     client_id: Annotated[str, typer.Option("--client-id", help="OAuth client id from the Zoho API console.")],
     client_secret: Annotated[
-        str, typer.Option("--client-secret", prompt=True, hide_input=True, help="OAuth client secret.")
+        str,
+        typer.Option(
+            "--client-secret",
+            prompt=True,
+            hide_input=True,
+            envvar=SECRET_ENV,
+            help=f"OAuth client secret (prompted; or {SECRET_ENV}).",
+        ),
     ],
     self_client_code: Annotated[
         str | None, typer.Option("--self-client-code", help="Exchange a Self Client grant code instead.")
@@ -116,7 +124,14 @@ def connect_servicenow(
     instance_url: Annotated[str, typer.Option("--instance", help="https://<instance>.service-now.com")],
     client_id: Annotated[str, typer.Option("--client-id", help="OAuth client id (Application Registry).")],
     client_secret: Annotated[
-        str, typer.Option("--client-secret", prompt=True, hide_input=True, help="OAuth client secret.")
+        str,
+        typer.Option(
+            "--client-secret",
+            prompt=True,
+            hide_input=True,
+            envvar=SECRET_ENV,
+            help=f"OAuth client secret (prompted; or {SECRET_ENV}).",
+        ),
     ],
     name: Annotated[str | None, typer.Option("--name", help="Name of a new connection.")] = None,
     json_output: JsonOption = False,
