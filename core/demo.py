@@ -27,6 +27,7 @@ from zbsn.core.db.engine import make_engine
 from zbsn.core.settings import Settings
 from zbsn.core.token_store import SecretCipher
 from zbsn.core.vault import KeySource, Vault, generate_key, open_vault
+from zbsn.core.webhooks.receiver import ReceiverState
 from zbsn.core.workspace import Workspace
 from zbsn.core.zoho.budget import BudgetConfig
 
@@ -148,6 +149,11 @@ class DemoHandle:
     @property
     def servicenow_url(self) -> str:
         return str(self.servicenow.url)
+
+    @property
+    def receiver_state(self) -> ReceiverState | None:
+        """The webhook receiver's counters (None when the demo runs without it)."""
+        return self._webhooks.runtime.receiver_state if self._webhooks is not None else None
 
     @property
     def organization_id(self) -> str:

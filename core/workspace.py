@@ -26,6 +26,7 @@ from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import Connection, ConnectionKind, ConnectionState, CostCenterSource, SyncProfile
 from zbsn.core.engine.service import EngineService
 from zbsn.core.redaction import redact
+from zbsn.core.scheduling import ScheduleService
 from zbsn.core.servicenow.auth import ServiceNowAuth
 from zbsn.core.servicenow.client import ServiceNowClient
 from zbsn.core.servicenow.errors import ServiceNowError, ServiceNowReauthorize
@@ -498,6 +499,10 @@ class Workspace:
             lambda profile: self.servicenow_client(_profile_id(profile)),
             self.clock,
         )
+
+    def schedules(self) -> ScheduleService:
+        """Cron schedules over this workspace's database."""
+        return ScheduleService(self.db_engine, self.clock)
 
     def forget_clients(self) -> None:
         """Drop cached token managers, auth objects and budgets (their locks belong to the loop that used

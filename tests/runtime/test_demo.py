@@ -50,3 +50,41 @@ async def test_demo_run_stages_bills_and_the_fix_replays(demo: DemoHandle) -> No
     created = demo.create_all_missing_cost_centers()
     assert created
     assert demo.missing_cost_centers() == []
+
+
+async def test_a_due_schedule_starts_an_engine_run(demo: DemoHandle) -> None:
+    from datetime import datetime, timedelta
+
+    from zbsn.core.db.models import RunTrigger, SyncRun
+    from zbsn.core.scheduling import Scheduler
+    from zbsn.core.scheduling import ScheduleService as Schedules
+
+    class ManualClock:
+        def __init__(self) -> None:
+            self.current = demo.workspace.clock.now()
+
+        def now(self) -> datetime:
+            return self.current
+
+        def monotonic(self) -> float:
+            return self.current.timestamp()
+
+    clock = ManualClock()
+    schedules = Schedules(demo.db_engine, clock)
+    schedules.add(demo.profile_id, "*/5 * * * *", mode="full")
+    engine = demo.workspace.engine_service()
+
+    async def start_run(profile_id: int, mode: str) -> str:
+        summary = await engine.run(profile_id, mode=mode, trigger=RunTrigger.SCHEDULE)
+        return summary.status
+
+    scheduler = Scheduler(schedules, start_run, clock=clock)
+    assert await scheduler.tick() == []
+    clock.current += timedelta(minutes=5)
+    tasks = await scheduler.tick()
+    assert len(tasks) == 1
+    await tasks[0]
+    with Session(demo.db_engine) as session:
+        runs = session.exec(select(SyncRun)).all()
+    assert [(run.trigger, run.mode) for run in runs] == [("schedule", "full")]
+    assert runs[0].staged > 0

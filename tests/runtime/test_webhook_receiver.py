@@ -154,3 +154,23 @@ async def test_retryable_errors_leave_the_event_for_later(engine: sa.Engine, pro
     locked = False
     assert await processor.drain_once() == 1
     assert inbox.get(event.event_id).status == InboxStatus.PROCESSED  # type: ignore[union-attr]
+
+
+def test_signed_timestamp_outside_the_replay_window_is_refused(engine: sa.Engine, profile_id: int) -> None:
+    import time
+
+    from zbsn.core.webhooks.receiver import TIMESTAMP_HEADER
+
+    app = make_receiver_app(WebhookInbox(engine), lambda _pid: SECRET, replay_window_seconds=300)
+    body = _bill_body()
+    with LoopbackServer(app) as server:
+        url = f"{server.url}/zoho/webhook/{profile_id}"
+        for age, expected in ((4000, 401), (10, 200)):
+            stamp = str(int(time.time()) - age)
+            signature = compute_signature(SECRET, [("timestamp", stamp)], body)
+            headers = {SIGNATURE_HEADER: signature, TIMESTAMP_HEADER: stamp}
+            assert httpx.post(url, content=body, headers=headers).status_code == expected
+        unsigned_stamp = compute_signature(SECRET, [], body)
+        forged = {SIGNATURE_HEADER: unsigned_stamp, TIMESTAMP_HEADER: str(int(time.time()))}
+        assert httpx.post(url, content=body, headers=forged).status_code == 401  # the stamp is signed
+    assert len(_rows(engine)) == 1
