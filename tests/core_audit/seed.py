@@ -132,7 +132,7 @@ def seed_audit(engine: sa.Engine, records: int = 30, runs: int = 2, failed_every
                     "source_payload": json.dumps(source),
                     "mapped_payload": json.dumps({"u_invoice_number": number, "u_supplier": vendor}),
                     "status": "failed" if failed else "staged",
-                    "error_code": "cost_center_missing" if failed else None,
+                    "error_code": "UNMAPPED_COST_CENTER" if failed else None,
                     "error_message": "Cost center 'Marketing - Lisbon' has no ServiceNow match"
                     if failed
                     else None,
@@ -156,7 +156,7 @@ def seed_audit(engine: sa.Engine, records: int = 30, runs: int = 2, failed_every
                         "started_at": T0 - timedelta(minutes=10 - n),
                         "finished_at": T0 - timedelta(minutes=10 - n, seconds=-1),
                         "status": status,
-                        "error_code": "cost_center_missing" if status == "failed" else None,
+                        "error_code": "UNMAPPED_COST_CENTER" if status == "failed" else None,
                         "error_message": "no match" if status == "failed" else None,
                         "staging_status": "error" if status == "failed" else "inserted",
                     }

@@ -126,7 +126,7 @@ def test_detail_has_payloads_and_attempts(engine: sa.Engine, seeded: AuditFilter
     assert found is not None
     assert found.source_payload["bill_number"] == failed.zoho_number
     assert [a.attempt_no for a in found.attempts] == [1, 2]
-    assert found.row.error_code == "cost_center_missing"
+    assert found.row.error_code == "UNMAPPED_COST_CENTER"
     assert aq.detail(engine, 10**9) is None
 
 

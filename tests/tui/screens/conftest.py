@@ -1,0 +1,78 @@
+"""Fixtures for the console screens: a populated SQLite audit log, fake core services, the host app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.core_audit.seed import seed_audit
+from tests.tui.screens.fakes import FakeEngineService, FakeWorkspace
+from tests.tui.screens.harness import HarnessApp
+from zbsn.core.db.models import Schedule
+from zbsn.tui.screens.services import ConsoleContext
+
+WIDE = (160, 48)
+NARROW = (80, 24)
+
+
+def add_schedules(engine: sa.Engine, profile_id: int) -> None:
+    """Two schedules with fixed next-run times (snapshots must not depend on today's date)."""
+    table = sa.inspect(Schedule).local_table
+    created = datetime(2025, 3, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(table),
+            [
+                {
+                    "profile_id": profile_id,
+                    "name": "Weekday mornings",
+                    "cron": "0 6 * * 1-5",
+                    "mode": "changed",
+                    "enabled": True,
+                    "next_run_at": datetime(2025, 4, 1, 6, tzinfo=UTC),
+                    "created_at": created,
+                },
+                {
+                    "profile_id": profile_id,
+                    "name": "Month-end full sweep",
+                    "cron": "0 22 28-31 * *",
+                    "mode": "full",
+                    "enabled": False,
+                    "next_run_at": None,
+                    "created_at": created,
+                },
+            ],
+        )
+
+
+@pytest.fixture
+def seeded_db(sqlite_engine: sa.Engine) -> sa.Engine:
+    """120 audit records (every 5th failed) over 2 runs, plus two schedules."""
+    seeded = seed_audit(sqlite_engine, records=120, runs=2)
+    add_schedules(sqlite_engine, seeded.profile_id)
+    return sqlite_engine
+
+
+@pytest.fixture
+def make_app() -> Callable[..., HarnessApp]:
+    """Build the host app around a context: `make_app(start="audit", db=..., engine_service=...)`."""
+
+    def build(start: str | None = None, **context: Any) -> HarnessApp:
+        context.setdefault("profile_id", 1)
+        return HarnessApp(ConsoleContext(**context), start=start)
+
+    return build
+
+
+@pytest.fixture
+def fake_engine(seeded_db: sa.Engine) -> FakeEngineService:
+    return FakeEngineService(seeded_db)
+
+
+@pytest.fixture
+def fake_workspace() -> FakeWorkspace:
+    return FakeWorkspace()

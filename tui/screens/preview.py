@@ -1,0 +1,351 @@
+"""Preview: what a run would send. Mappings with what is missing (and how many bills each blocks), the bills
+as invoices-to-be with their lines, inline overrides, and a CSV export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+
+from zbsn.tui.messages import CoreCallFailed, MappingsLoaded, OverrideSaved, PreviewExported, PreviewLoaded
+from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
+from zbsn.tui.screens.override_modal import OverrideChoice, OverrideModal
+from zbsn.tui.screens.services import call_core, describe_error, missing_service
+from zbsn.tui.widgets.formatting import money, plural
+from zbsn.tui.widgets.preview_model import BillPreview, MappingLine, bills_from, mappings_from, pick
+
+MAPPING_TABS = (("cost_center", "Cost centers"), ("gl_account", "GL accounts"), ("supplier", "Suppliers"))
+
+
+def mapping_cells(line: MappingLine) -> list[Any]:
+    if line.missing:
+        status = Text("MISSING", style="bold red")
+    elif line.origin == "manual":
+        status = Text("override", style="cyan")
+    else:
+        status = Text(line.status, style="green")
+    blocked = Text(
+        f"{line.blocked_bills:,}", style="bold red" if line.blocked_bills else "dim", justify="right"
+    )
+    return [status, line.zoho_name, line.sn_value or "—", line.sn_name or "", blocked]
+
+
+def bill_cells(bill: BillPreview) -> list[Any]:
+    state = Text("ready", style="green") if bill.ready else Text("blocked", style="bold red")
+    return [
+        state,
+        bill.number,
+        bill.vendor,
+        bill.date,
+        Text(money(bill.total), justify="right"),
+        bill.currency or "",
+        "; ".join(bill.missing)[:70],
+    ]
+
+
+def render_bill(bill: BillPreview) -> Group:
+    """The detail pane: header, lines with cost center and GL, what is missing."""
+    header = Table.grid(padding=(0, 1))
+    header.add_column(style="bold")
+    header.add_column()
+    header.add_row("Invoice", bill.number)
+    header.add_row("Supplier", bill.vendor)
+    header.add_row("Date", bill.date)
+    header.add_row("Total", money(bill.total, bill.currency))
+    header.add_row(
+        "Will be", Text("staged", style="green") if bill.ready else Text("held back", style="bold red")
+    )
+    lines = Table(header_style="bold", show_edge=False, pad_edge=False)
+    for column in ("Line", "Amount", "Cost center", "GL account"):
+        lines.add_column(column)
+    for item in bill.lines:
+        lines.add_row(
+            item.description,
+            money(item.amount),
+            Text(item.cost_center or "missing", style="" if item.cost_center and not item.missing else "red"),
+            Text(item.gl_account or "missing", style="" if item.gl_account else "red"),
+        )
+    parts: list[Any] = [header, Text("\nLines", style="bold underline"), lines]
+    if bill.missing:
+        parts += [Text("\nWhat is missing", style="bold underline")]
+        parts += [Text(f"• {m}", style="red") for m in bill.missing]
+        parts += [
+            Text("\nMap it in the Cost centers / GL accounts / Suppliers tab (o on the row), then reload.")
+        ]
+    return Group(*parts)
+
+
+class PreviewScreen(ConsoleScreen):
+    """Dry run: nothing is sent from this screen."""
+
+    TITLE_TEXT = "Preview (nothing is sent from here)"
+    KEYS_HELP: ClassVar[list[tuple[str, str]]] = [
+        ("o / Enter", "Edit the override of the highlighted mapping"),
+        ("m", "Jump to the next missing mapping"),
+        ("w", "Export the bills to CSV"),
+        ("r", "Reload the preview from Zoho and ServiceNow"),
+        ("←/→ (tabs)", "Cost centers, GL accounts, Suppliers, Bills"),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *NAVIGATION_BINDINGS,
+        Binding("o", "edit_override", "Override"),
+        Binding("m", "next_missing", "Next missing"),
+        Binding("w", "export_csv", "Export CSV"),
+        Binding("r", "reload", "Reload"),
+    ]
+    DEFAULT_CSS = """
+    PreviewScreen #preview-summary { height: auto; padding: 0 1; }
+    PreviewScreen TabbedContent { height: 1fr; }
+    PreviewScreen TabPane { padding: 0; }
+    PreviewScreen DataTable { height: 1fr; }
+    PreviewScreen #bills-split { height: 1fr; }
+    PreviewScreen #bill-table { width: 3fr; }
+    PreviewScreen #bill-detail { width: 2fr; border: round $primary-darken-2; padding: 0 1; }
+    PreviewScreen.-narrow #bills-split { layout: vertical; }
+    PreviewScreen.-narrow #bill-table { width: 1fr; height: 1fr; }
+    PreviewScreen.-narrow #bill-detail { width: 1fr; height: 1fr; }
+    """
+
+    def __init__(self, context: Any, *, name: str | None = None) -> None:
+        super().__init__(context, name=name)
+        self.mappings: dict[str, list[MappingLine]] = {kind: [] for kind, _ in MAPPING_TABS}
+        self.bills: list[BillPreview] = []
+        self.preview: Any = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="preview-summary")
+        with TabbedContent(id="preview-tabs"):
+            for kind, title in MAPPING_TABS:
+                with TabPane(title, id=f"tab-{kind}"):
+                    yield DataTable(cursor_type="row", zebra_stripes=True, id=f"map-{kind}")
+            with TabPane("Bills", id="tab-bills"):
+                with Horizontal(id="bills-split"):
+                    yield DataTable(cursor_type="row", zebra_stripes=True, id="bill-table")
+                    with VerticalScroll(id="bill-detail"):
+                        yield Static("Highlight a bill to see its lines.", id="bill-detail-body")
+
+    def on_mount(self) -> None:
+        for kind, _ in MAPPING_TABS:
+            table = self.query_one(f"#map-{kind}", DataTable)
+            for key, label in (
+                ("status", "Status"),
+                ("zoho", "Zoho"),
+                ("sn", "ServiceNow"),
+                ("sn_name", "ServiceNow name"),
+                ("blocks", "Bills blocked"),
+            ):
+                table.add_column(label, key=key)
+        bills = self.query_one("#bill-table", DataTable)
+        for key, label in (
+            ("state", "State"),
+            ("number", "Bill"),
+            ("vendor", "Supplier"),
+            ("date", "Date"),
+            ("total", "Total"),
+            ("cur", "Cur"),
+            ("missing", "What is missing"),
+        ):
+            bills.add_column(label, key=key)
+        self.query_one("#bill-detail").border_title = "Invoice to be"
+        self.action_reload()
+
+    # ---- loading ---------------------------------------------------------------------------------------
+    def action_reload(self) -> None:
+        if self.context.engine_service is None or self.context.profile_id is None:
+            self.set_hint(missing_service("The preview"))
+            self.query_one("#preview-summary", Static).update(
+                "Connect both systems (F2) and create a profile; the preview then shows what a run "
+                "would send."
+            )
+            return
+        self.set_hint("Reading Zoho Books and ServiceNow to build the preview… (nothing is sent)")
+        for table in self.query(DataTable):
+            table.loading = True
+        self.load_mappings()
+        self.load_preview()
+
+    @work(exclusive=True, group="preview-mappings", exit_on_error=False)
+    async def load_mappings(self) -> None:
+        try:
+            result = await call_core(self.context.engine_service.mappings, self.context.profile_id)
+        except Exception as error:
+            self.post_message(CoreCallFailed("read the mappings", describe_error(error)))
+            return
+        found = mappings_from(result)
+        self.post_message(MappingsLoaded(found["cost_center"], found["gl_account"], found["supplier"]))
+
+    @work(exclusive=True, group="preview-bills", exit_on_error=False)
+    async def load_preview(self) -> None:
+        try:
+            result = await call_core(self.context.engine_service.preview, self.context.profile_id)
+        except Exception as error:
+            self.post_message(CoreCallFailed("build the preview", describe_error(error)))
+            return
+        self.post_message(PreviewLoaded(result))
+
+    @on(MappingsLoaded)
+    def mappings_loaded(self, message: MappingsLoaded) -> None:
+        self.mappings = {
+            "cost_center": message.cost_centers,
+            "gl_account": message.gl_accounts,
+            "supplier": message.suppliers,
+        }
+        tabs = self.query_one(TabbedContent)
+        for kind, title in MAPPING_TABS:
+            table = self.query_one(f"#map-{kind}", DataTable)
+            table.loading = False
+            table.clear()
+            for line in self.mappings[kind]:
+                table.add_row(*mapping_cells(line), key=line.zoho_key)
+            missing = sum(1 for line in self.mappings[kind] if line.missing)
+            label = f"{title} ({missing} missing)" if missing else title
+            tabs.get_tab(f"tab-{kind}").label = label
+        self._summarise()
+
+    @on(PreviewLoaded)
+    def preview_loaded(self, message: PreviewLoaded) -> None:
+        self.preview = message.preview
+        self.bills = bills_from(message.preview)
+        table = self.query_one("#bill-table", DataTable)
+        table.loading = False
+        table.clear()
+        for bill in self.bills:
+            table.add_row(*bill_cells(bill), key=bill.key)
+        blocked = sum(1 for b in self.bills if not b.ready)
+        label = f"Bills ({blocked} blocked)" if blocked else f"Bills ({len(self.bills)})"
+        self.query_one(TabbedContent).get_tab("tab-bills").label = label
+        self._summarise()
+
+    @on(CoreCallFailed)
+    def core_call_failed(self, message: CoreCallFailed) -> None:
+        for table in self.query(DataTable):
+            table.loading = False
+        self.set_hint(f"[$error]Could not {message.action}:[/] {message.error}. Press r to try again.")
+
+    def _summarise(self) -> None:
+        missing = {kind: [m for m in lines if m.missing] for kind, lines in self.mappings.items()}
+        ready = [b for b in self.bills if b.ready]
+        blocked = [b for b in self.bills if not b.ready]
+        total = sum((b.total for b in ready if b.total is not None), start=Decimal(0))
+        parts = [f"[$success]{plural(len(ready), 'bill')} ready[/] ({money(total) if ready else '0.00'})"]
+        if blocked:
+            parts.append(f"[$error]{plural(len(blocked), 'bill')} blocked[/]")
+        gaps = [
+            f"{len(v)} {k.replace('_', ' ')}{'s' if len(v) != 1 else ''}" for k, v in missing.items() if v
+        ]
+        if gaps:
+            parts.append("unmapped: " + ", ".join(gaps))
+        self.query_one("#preview-summary", Static).update(" · ".join(parts))
+        if gaps:
+            self.set_hint(
+                "Blocked bills wait for a mapping. Highlight a MISSING row and press o to map it, or "
+                "create the "
+                "value in ServiceNow and press r. Blocked bills fail in a run until mapped."
+            )
+        elif self.bills:
+            self.set_hint("Everything is mapped. Start a run on the Run screen (F4).")
+
+    # ---- bills detail ----------------------------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#bill-table")
+    def bill_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        bill = next((b for b in self.bills if b.key == event.row_key.value), None)
+        if bill is not None:
+            self.query_one("#bill-detail-body", Static).update(render_bill(bill))
+
+    # ---- overrides -------------------------------------------------------------------------------------
+    def _active_mapping(self) -> tuple[str, MappingLine] | None:
+        active = self.query_one(TabbedContent).active
+        kind = active.removeprefix("tab-")
+        if kind not in self.mappings:
+            return None
+        table = self.query_one(f"#map-{kind}", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        line = next((m for m in self.mappings[kind] if m.zoho_key == key), None)
+        return (kind, line) if line else None
+
+    @on(DataTable.RowSelected, "#map-cost_center, #map-gl_account, #map-supplier")
+    def action_edit_override(self) -> None:
+        active = self._active_mapping()
+        if active is None:
+            self.notify("Open a mapping tab and highlight a row to map it.", severity="warning")
+            return
+        kind, line = active
+        if self.context.engine_service is None:
+            self.notify(missing_service("Overrides"), severity="error")
+            return
+        current = line.sn_value if line.origin == "manual" else None
+
+        def done(choice: OverrideChoice | None) -> None:
+            if choice is not None:
+                self.save_override(kind, line.zoho_key, choice.value)
+
+        self.app.push_screen(OverrideModal(kind, line.zoho_name, current, line.blocked_bills), done)
+
+    @work(exclusive=True, group="preview-override", exit_on_error=False)
+    async def save_override(self, kind: str, zoho_key: str, value: str | None) -> None:
+        service = self.context.engine_service
+        try:
+            if value is None:
+                await call_core(service.clear_override, self.context.profile_id, kind, zoho_key)
+            else:
+                await call_core(service.set_override, self.context.profile_id, kind, zoho_key, value)
+        except Exception as error:
+            self.post_message(CoreCallFailed("save the override", describe_error(error)))
+            return
+        self.post_message(OverrideSaved(kind, zoho_key, value))
+
+    @on(OverrideSaved)
+    def override_saved(self, message: OverrideSaved) -> None:
+        what = f"mapped to {message.value}" if message.value else "back to automatic matching"
+        self.notify(f"Saved: {what}. Reloading the preview.")
+        self.action_reload()
+
+    def action_next_missing(self) -> None:
+        for kind, _ in MAPPING_TABS:
+            for index, line in enumerate(self.mappings[kind]):
+                if line.missing:
+                    self.query_one(TabbedContent).active = f"tab-{kind}"
+                    table = self.query_one(f"#map-{kind}", DataTable)
+                    table.move_cursor(row=index)
+                    table.focus()
+                    return
+        self.notify("Nothing is missing.")
+
+    # ---- export ----------------------------------------------------------------------------------------
+    def action_export_csv(self) -> None:
+        if self.preview is None:
+            self.notify("Nothing to export yet: the preview has not loaded.", severity="warning")
+            return
+        folder = Path(self.context.export_dir or Path.cwd())
+        path = folder / f"zbsn-preview-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
+        self.export_csv(path)
+
+    @work(exclusive=True, group="preview-export", exit_on_error=False)
+    async def export_csv(self, path: Path) -> None:
+        writer = pick(self.preview, "write_csv", "to_csv", "export_csv")
+        try:
+            if writer is None:
+                raise RuntimeError("the preview result cannot export CSV")
+            result = await call_core(writer, path)
+            if isinstance(result, str):
+                await call_core(path.write_text, result, encoding="utf-8")
+        except Exception as error:
+            self.post_message(CoreCallFailed("export the CSV", describe_error(error)))
+            return
+        self.post_message(PreviewExported(str(path), len(self.bills)))
+
+    @on(PreviewExported)
+    def exported(self, message: PreviewExported) -> None:
+        self.notify(f"Exported {plural(message.rows, 'bill')} to {message.path}", timeout=8)

@@ -1,0 +1,136 @@
+"""The audit detail pane: what this record is, what went wrong, what to do, and every attempt."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from zbsn.core.audit_query import AuditDetail
+from zbsn.tui.widgets.formatting import money, timestamp
+
+NEXT_STEPS = {
+    "UNMAPPED_COST_CENTER": "Map the cost center on the Preview screen (F3), or create it in ServiceNow; "
+    "then "
+    "replay this record (x).",
+    "UNMAPPED_GL_ACCOUNT": "Map the GL account on the Preview screen (F3), or create it in ServiceNow; then "
+    "replay (x).",
+    "UNMAPPED_SUPPLIER": "Map the supplier on the Preview screen (F3), or create it in ServiceNow; then "
+    "replay (x).",
+    "MISSING_LEGAL_ENTITY": "Set the legal entity of this profile, then replay (x).",
+    "UNKNOWN_CURRENCY": "Add the currency in ServiceNow, then replay (x).",
+    "INVOICE_NOT_STAGED": "The bill this payment settles is not staged yet: fix and replay the bill first.",
+    "STAGING_ERROR": "ServiceNow refused the row; read the staging result below, fix it there, "
+    "then replay (x).",
+    "MALFORMED_RECORD": "The Zoho record is incomplete; correct it in Zoho Books, then replay (x).",
+    "NOT_FOUND": "The record no longer exists in Zoho Books; nothing to do.",
+}
+MAX_PAYLOAD_CHARS = 4000
+
+
+def next_step(error_code: str | None, status: str) -> str:
+    """The operator's next move for a record in this state."""
+    if status == "staged":
+        return "Nothing to do: this record is in ServiceNow staging."
+    if status == "pending":
+        return "Being sent now, or interrupted mid-send: the next run resends it."
+    if error_code is None:
+        return "Replay it (x) to try again."
+    for code, advice in NEXT_STEPS.items():
+        if code.lower() in error_code.lower():
+            return advice
+    return "Fix the cause shown above, then replay (x)."
+
+
+def _payload(value: Any) -> RenderableType:
+    if value is None:
+        return Text("— none recorded —", style="dim")
+    text = value if isinstance(value, str) else json.dumps(value, indent=2, default=str)
+    if len(text) > MAX_PAYLOAD_CHARS:
+        text = text[:MAX_PAYLOAD_CHARS] + "\n… (truncated)"
+    return Syntax(text, "json", theme="ansi_dark", word_wrap=True, background_color="default")
+
+
+def _section(title: str) -> Text:
+    return Text(f"\n{title}", style="bold underline")
+
+
+def render_detail(detail: AuditDetail) -> RenderableType:
+    """Rich renderable of the whole pane."""
+    row = detail.row
+    header = Table.grid(padding=(0, 1))
+    header.add_column(style="bold", no_wrap=True)
+    header.add_column()
+    status_style = {"failed": "red", "staged": "green", "pending": "yellow"}.get(row.status, "")
+    header.add_row("Status", Text(row.status.upper(), style=f"bold {status_style}"))
+    header.add_row("Record", f"{row.kind.replace('_', ' ')} {row.zoho_number or ''}".strip())
+    header.add_row("Vendor", row.vendor_name or "—")
+    header.add_row("Amount", money(row.amount, row.currency) or "—")
+    header.add_row("Date", row.doc_date or "—")
+    header.add_row("Zoho id", row.zoho_id)
+    header.add_row("Key", row.external_key)
+    header.add_row("Run", str(row.run_id) if row.run_id is not None else "—")
+    header.add_row("Updated", timestamp(row.updated_at))
+    parts: list[RenderableType] = [header]
+    if row.status == "failed":
+        parts += [
+            _section("What went wrong"),
+            Text(f"{row.error_code or 'error'}: {row.error_message or 'no message'}", style="red"),
+        ]
+    parts += [_section("What to do next"), Text(next_step(row.error_code, row.status))]
+    staging = Table.grid(padding=(0, 1))
+    staging.add_column(style="bold")
+    staging.add_column()
+    staging.add_row("Result", row.staging_status or "—")
+    staging.add_row("sys_id", detail.sn_sys_id or "—")
+    staging.add_row("Import set", detail.sn_import_set or "—")
+    parts += [_section("ServiceNow staging result"), staging]
+    attempts = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for column in ("#", "Started", "Run", "Outcome", "Error"):
+        attempts.add_column(column)
+    for attempt in detail.attempts:
+        outcome = attempt.staging_status or attempt.status
+        attempts.add_row(
+            str(attempt.attempt_no),
+            timestamp(attempt.started_at),
+            str(attempt.run_id or "—"),
+            outcome,
+            attempt.error_message or "",
+        )
+    parts += [_section(f"Attempts ({len(detail.attempts)})"), attempts]
+    parts += [_section("Source record (Zoho)"), _payload(detail.source_payload)]
+    parts += [_section("Mapped payload (sent to ServiceNow)"), _payload(detail.mapped_payload)]
+    return Group(*parts)
+
+
+class AuditDetailPane(VerticalScroll):
+    """Scrollable detail of the highlighted record."""
+
+    DEFAULT_CSS = """
+    AuditDetailPane { border: round $primary-darken-2; padding: 0 1; }
+    AuditDetailPane > Static { width: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.border_title = "Record detail"
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static("Highlight a record to see its detail.", id="detail-body")
+
+    def show(self, detail: AuditDetail | None) -> None:
+        body = self.query_one("#detail-body", Static)
+        if detail is None:
+            body.update("This record no longer exists.")
+            return
+        body.update(render_detail(detail))
+        self.scroll_home(animate=False)
+
+    def show_message(self, text: str) -> None:
+        self.query_one("#detail-body", Static).update(text)

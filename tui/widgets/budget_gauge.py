@@ -1,0 +1,77 @@
+"""The Zoho request budget as a gauge with a short history: the run screen's 'are we being throttled?'."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, ProgressBar, Sparkline, Static
+
+from zbsn.core.engine.events import BudgetChanged
+from zbsn.tui.widgets.formatting import until
+
+HISTORY = 60
+
+
+class BudgetGauge(Vertical):
+    """Requests this window vs the limit, what is left today, time to reset, the queue, and a sparkline."""
+
+    DEFAULT_CSS = """
+    BudgetGauge { height: auto; border: round $primary-darken-2; border-title-color: $text; padding: 0 1; }
+    BudgetGauge Horizontal { height: 1; }
+    BudgetGauge ProgressBar { width: 1fr; }
+    BudgetGauge ProgressBar Bar { width: 1fr; }
+    BudgetGauge #budget-used { width: auto; min-width: 22; }
+    BudgetGauge Sparkline { height: 1; width: 1fr; }
+    BudgetGauge #budget-history-label { width: auto; min-width: 22; color: $text-muted; }
+    BudgetGauge #budget-detail { color: $text-muted; }
+    BudgetGauge #budget-paused { color: $error; display: none; }
+    BudgetGauge.-paused #budget-paused { display: block; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.border_title = "Zoho request budget"
+        self.history: deque[float] = deque([0.0] * 2, maxlen=HISTORY)
+        self.latest: BudgetChanged | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label("no requests yet", id="budget-used")
+            yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="budget-bar")
+        with Horizontal():
+            yield Label("last minutes", id="budget-history-label")
+            yield Sparkline(list(self.history), id="budget-history")
+        yield Static("Zoho allows a fixed number of requests per minute and per day.", id="budget-detail")
+        yield Static("", id="budget-paused")
+
+    def show(self, event: BudgetChanged) -> None:
+        """Render one budget update."""
+        self.latest = event
+        self.history.append(float(event.used_this_window))
+        bar = self.query_one("#budget-bar", ProgressBar)
+        bar.update(total=max(event.per_window_limit, 1), progress=event.used_this_window)
+        self.query_one("#budget-used", Label).update(
+            f"{event.used_this_window} / {event.per_window_limit} this minute"
+        )
+        self.query_one("#budget-history", Sparkline).data = list(self.history)
+        today = (
+            f"{event.remaining_today:,} of {event.daily_limit:,} left today"
+            if event.remaining_today is not None and event.daily_limit
+            else "daily allowance unknown"
+        )
+        parts = [
+            today,
+            f"resets in {until(event.reset_at)}",
+            f"queue {event.queue_depth}",
+            f"in flight {event.in_flight}",
+        ]
+        self.query_one("#budget-detail", Static).update(" · ".join(parts))
+        paused = event.paused_until is not None
+        self.set_class(paused, "-paused")
+        if paused:
+            reason = event.pause_reason or "Zoho asked us to slow down"
+            self.query_one("#budget-paused", Static).update(
+                f"Paused for {until(event.paused_until)}: {reason}. The run resumes by itself."
+            )

@@ -1,0 +1,71 @@
+"""The run's scrolling event log: one readable line per engine event worth reading."""
+
+from __future__ import annotations
+
+from textual.widgets import RichLog
+
+from zbsn.core.engine.events import (
+    Event,
+    LogLine,
+    RecordFailed,
+    RecordSkipped,
+    RecordStaged,
+    RunFinished,
+    RunStarted,
+    StageFinished,
+    StageStarted,
+    TokenStatusChanged,
+)
+from zbsn.tui.widgets.formatting import STAGE_TITLES, token_words
+
+
+def describe_event(event: Event) -> str | None:
+    """The log line for `event` (Rich markup), or None for events only the gauges show."""
+    match event:
+        case RunStarted():
+            return f"[b]Run {event.run_id} started[/b] ({event.mode}, {event.trigger})"
+        case StageStarted():
+            total = "size unknown" if event.total is None else f"{event.total:,} to check"
+            return f"{STAGE_TITLES[event.stage]}: started, {total}"
+        case StageFinished():
+            return (
+                f"{STAGE_TITLES[event.stage]}: done — {event.staged:,} staged, "
+                f"{event.failed:,} failed, {event.skipped:,} skipped"
+            )
+        case RecordStaged():
+            return f"[green]staged[/] {event.kind} {event.number or event.zoho_id} ({event.staging_status})"
+        case RecordFailed():
+            return f"[red]failed[/] {event.kind} {event.number or event.zoho_id or ''}: {event.message}"
+        case RecordSkipped():
+            return f"[dim]skipped {event.kind} {event.zoho_id}: {event.reason}[/]"
+        case TokenStatusChanged():
+            words, _ = token_words(event.state)
+            return f"{event.system} token: {words}" + (f" — {event.message}" if event.message else "")
+        case LogLine():
+            colour = {"info": "", "warning": "yellow", "error": "red"}[event.level]
+            return f"[{colour}]{event.text}[/]" if colour else event.text
+        case RunFinished():
+            return (
+                f"[b]Run {event.run_id} finished: {event.status.replace('_', ' ')}[/b] — "
+                f"{event.staged:,} staged, {event.failed:,} failed, {event.skipped:,} skipped, "
+                f"{event.unchanged:,} unchanged"
+            )
+    return None
+
+
+class EventLog(RichLog):
+    """A bounded RichLog fed with engine events."""
+
+    DEFAULT_CSS = """
+    EventLog { border: round $primary-darken-2; height: 1fr; min-height: 4; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, max_lines=2000, markup=True, wrap=True, highlight=False)
+        self.border_title = "Event log"
+
+    def add_event(self, event: Event) -> None:
+        line = describe_event(event)
+        if line is not None:
+            stamp = event.at.strftime("%H:%M:%S")
+            self.write(f"[dim]{stamp}[/] {line}")

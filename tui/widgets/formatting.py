@@ -1,0 +1,74 @@
+"""Words and numbers the way an AP operator reads them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+TOKEN_WORDS = {
+    "ok": ("connected", "success"),
+    "connected": ("connected", "success"),
+    "wait": ("throttled, retrying", "warning"),
+    "reauthorise": ("re-authorise needed", "error"),
+    "reauth": ("re-authorise needed", "error"),
+    "new": ("not connected", "warning"),
+    "not connected": ("not connected", "warning"),
+    "error": ("error", "error"),
+    "unknown": ("not connected", "warning"),
+}
+
+STATUS_STYLE = {
+    "failed": "error",
+    "staged": "success",
+    "pending": "warning",
+    "skipped": "secondary",
+    "cancelled": "secondary",
+}
+
+STAGE_TITLES = {
+    "cost_centers": "Cost centers",
+    "gl_accounts": "GL accounts",
+    "suppliers": "Suppliers",
+    "bills": "Bills",
+    "payments": "Payments",
+}
+
+
+def duration(seconds: float | None) -> str:
+    """'2h 05m', '41m', '35s'; '—' when unknown."""
+    if seconds is None:
+        return "—"
+    seconds = max(0, int(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m {seconds % 60:02d}s" if seconds < 600 else f"{seconds // 60}m"
+    return f"{seconds}s"
+
+
+def until(moment: datetime | None, now: datetime | None = None) -> str:
+    """Time from now to `moment`, as `duration`."""
+    if moment is None:
+        return "—"
+    return duration((moment - (now or datetime.now(UTC))).total_seconds())
+
+
+def money(amount: Decimal | None, currency: str | None = None) -> str:
+    if amount is None:
+        return ""
+    text = f"{amount:,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def timestamp(moment: datetime | None) -> str:
+    """'2025-03-31 17:00' in UTC, the way the audit log stores it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def token_words(state: str | None) -> tuple[str, str]:
+    """(words, severity) for a token state from either system."""
+    return TOKEN_WORDS.get((state or "unknown").lower(), (state or "unknown", "warning"))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

@@ -1,0 +1,80 @@
+"""One progress row per sync stage: cost centers, GL accounts, suppliers, bills, payments."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, ProgressBar
+
+from zbsn.core.engine.events import STAGES, Stage
+from zbsn.tui.widgets.formatting import STAGE_TITLES
+
+
+class StageRow(Horizontal):
+    """Title, bar and counts for one stage."""
+
+    DEFAULT_CSS = """
+    StageRow { height: 1; }
+    StageRow .stage-title { width: 14; }
+    StageRow ProgressBar { width: 1fr; }
+    StageRow ProgressBar Bar { width: 1fr; }
+    StageRow .stage-counts { width: auto; min-width: 28; padding-left: 1; color: $text-muted; }
+    StageRow.-done .stage-title { color: $success; }
+    StageRow.-failures .stage-counts { color: $error; }
+    """
+
+    def __init__(self, stage: Stage) -> None:
+        super().__init__(id=f"stage-{stage}")
+        self.stage = stage
+
+    def compose(self) -> ComposeResult:
+        yield Label(STAGE_TITLES[self.stage], classes="stage-title")
+        yield ProgressBar(total=1, show_eta=False, id=f"bar-{self.stage}")
+        yield Label("waiting", classes="stage-counts")
+
+    def started(self, total: int | None) -> None:
+        self.query_one(ProgressBar).update(total=total, progress=0)
+        self.query_one(".stage-counts", Label).update("reading…" if total is None else f"0 / {total:,}")
+
+    def progressed(self, done: int, total: int | None) -> None:
+        self.query_one(ProgressBar).update(total=total, progress=done)
+        self.query_one(".stage-counts", Label).update(
+            f"{done:,}" if total is None else f"{done:,} / {total:,}"
+        )
+
+    def finished(self, staged: int, failed: int, skipped: int) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.update(total=max(bar.total or 1, 1), progress=max(bar.total or 1, 1))
+        self.add_class("-done")
+        self.set_class(failed > 0, "-failures")
+        self.query_one(".stage-counts", Label).update(
+            f"{staged:,} staged · {failed:,} failed · {skipped:,} skipped"
+        )
+
+    def reset(self) -> None:
+        self.remove_class("-done", "-failures")
+        self.query_one(ProgressBar).update(total=1, progress=0)
+        self.query_one(".stage-counts", Label).update("waiting")
+
+
+class StageProgress(Vertical):
+    """The five stage rows, in the order the engine runs them."""
+
+    DEFAULT_CSS = """
+    StageProgress { height: auto; border: round $primary-darken-2; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.border_title = "Progress by stage"
+
+    def compose(self) -> ComposeResult:
+        for stage in STAGES:
+            yield StageRow(stage)
+
+    def row(self, stage: Stage) -> StageRow:
+        return self.query_one(f"#stage-{stage}", StageRow)
+
+    def reset(self) -> None:
+        for stage in STAGES:
+            self.row(stage).reset()

@@ -1,0 +1,128 @@
+"""One line, on every console screen: both systems' token state and the Zoho request budget."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from zbsn.core.engine.events import BudgetChanged, EventBus, TokenStatusChanged
+from zbsn.tui.messages import EngineEventArrived
+from zbsn.tui.widgets.engine_feed import subscribe
+from zbsn.tui.widgets.formatting import duration, token_words, until
+
+
+@dataclass
+class TokenView:
+    """What the bar knows about one system's token."""
+
+    state: str = "unknown"
+    expires_at_monotonic: float | None = None
+    message: str | None = None
+
+    @classmethod
+    def from_event(cls, event: TokenStatusChanged) -> TokenView:
+        expires = time.monotonic() + event.expires_in_s if event.expires_in_s is not None else None
+        return cls(state=event.state, expires_at_monotonic=expires, message=event.message)
+
+    def seconds_left(self) -> float | None:
+        return None if self.expires_at_monotonic is None else self.expires_at_monotonic - time.monotonic()
+
+
+def token_markup(name: str, token: TokenView, *, compact: bool) -> str:
+    words, severity = token_words(token.state)
+    left = token.seconds_left()
+    refresh = f" · refresh {duration(left)}" if left is not None and severity == "success" else ""
+    if compact:
+        words = {"connected": "ok", "re-authorise needed": "RE-AUTH", "not connected": "off"}.get(
+            words, words
+        )
+        refresh = f" {duration(left)}" if refresh else ""
+    return f"{name} [${severity}]●[/] {words}{refresh}"
+
+
+def budget_markup(budget: BudgetChanged | None, *, compact: bool) -> str:
+    if budget is None:
+        return "Zoho budget [dim]no requests yet[/]"
+    used = f"{budget.used_this_window}/{budget.per_window_limit}"
+    severity = (
+        "error"
+        if budget.paused_until
+        else "warning"
+        if budget.used_this_window >= budget.per_window_limit * 0.8
+        else "success"
+    )
+    today = f"{budget.remaining_today:,} left today" if budget.remaining_today is not None else ""
+    paused = f" · [$error]paused {until(budget.paused_until)}[/]" if budget.paused_until else ""
+    if compact:
+        return f"Budget [${severity}]{used}[/]/min{paused}"
+    queue = f" · queue {budget.queue_depth}" if budget.queue_depth else ""
+    return f"Zoho budget [${severity}]{used}[/] per min · {today}{queue}{paused}"
+
+
+class StatusBar(Horizontal):
+    """Token states and budget, updated from engine events; refreshes its countdowns every second."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    StatusBar > Static { width: auto; margin-right: 3; }
+    StatusBar > #status-budget { width: 1fr; text-align: right; margin-right: 0; }
+    """
+
+    def __init__(self, bus: EventBus, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.bus = bus
+        self.tokens: dict[str, TokenView] = {"zoho": TokenView(), "servicenow": TokenView()}
+        self.budget: BudgetChanged | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-zoho")
+        yield Static(id="status-sn")
+        yield Static(id="status-budget")
+
+    def on_mount(self) -> None:
+        for event in list(self.bus.history):
+            if isinstance(event, TokenStatusChanged):
+                self.tokens[event.system] = TokenView.from_event(event)
+            elif isinstance(event, BudgetChanged):
+                self.budget = event
+        self._unsubscribe = subscribe(self, self.bus)
+        self.set_interval(1.0, self.refresh_text)
+        self.refresh_text()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def set_token(self, system: str, state: str, expires_in_s: float | None = None) -> None:
+        """Seed a token state (e.g. from the workspace at start-up)."""
+        expires = time.monotonic() + expires_in_s if expires_in_s is not None else None
+        self.tokens[system] = TokenView(state=state, expires_at_monotonic=expires)
+        self.refresh_text()
+
+    @on(EngineEventArrived)
+    def engine_event(self, message: EngineEventArrived) -> None:
+        event = message.event
+        if isinstance(event, TokenStatusChanged):
+            self.tokens[event.system] = TokenView.from_event(event)
+        elif isinstance(event, BudgetChanged):
+            self.budget = event
+        else:
+            return
+        self.refresh_text()
+
+    def refresh_text(self) -> None:
+        compact = self.size.width and self.size.width < 110
+        self.query_one("#status-zoho", Static).update(
+            token_markup("Zoho", self.tokens["zoho"], compact=bool(compact))
+        )
+        self.query_one("#status-sn", Static).update(
+            token_markup("ServiceNow", self.tokens["servicenow"], compact=bool(compact))
+        )
+        self.query_one("#status-budget", Static).update(budget_markup(self.budget, compact=bool(compact)))
