@@ -59,7 +59,9 @@ class BudgetConfig:
     count_rejected: bool = True
     # Space admissions evenly (window / effective limit apart) instead of spending a window in one burst:
     # the org's traffic stays smooth, so other clients of the org and our estimate of them are not upset.
+    # After an idle spell up to `pace_burst` requests (default: half the limit) go at once.
     pace_evenly: bool = True
+    pace_burst: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,10 +263,11 @@ class OrgBudget:
             room_in_flight = not new_flight or self._in_flight < self.concurrency_limit()
             limit = self.effective_limit()
             if self._used(now) < limit and room_in_flight:
+                # virtual scheduling (GCRA): a late wake-up does not push later admissions back, and an
+                # idle spell banks at most `burst` admissions
                 spacing = self.config.window_s / limit
-                # keep to the schedule: a wake-up a little late does not push every later admission back
-                on_schedule = now - self._next_admission < spacing
-                self._next_admission = (self._next_admission if on_schedule else now) + spacing
+                burst = self.config.pace_burst if self.config.pace_burst is not None else limit // 2
+                self._next_admission = max(self._next_admission, now - max(burst, 1) * spacing) + spacing
                 return
             # wait until the oldest completed entry leaves the window, or an in-flight one completes
             timeout = (self._done[0] + self.config.window_s - now) if self._done else self.config.window_s
