@@ -14,10 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
 
 from zbsn.core.clock import Clock
-from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.servicenow.models import StagingOutcome, StagingRow
@@ -112,8 +110,13 @@ def conclude(ticket: Ticket, outcomes: Sequence[StagingOutcome]) -> Completion:
     return Completion(ticket, ticket.entry.success_status, head.status.value, sys_id, import_set, None, None)
 
 
+_RECORD = AuditRecord.__table__  # type: ignore[attr-defined]
+_ATTEMPT = AuditAttempt.__table__  # type: ignore[attr-defined]
+_CARRIED = ("zoho_number", "zoho_modified", "vendor_name", "amount", "currency", "doc_date")
+
+
 class AuditWriter:
-    """Batched audit writes for one run of one profile."""
+    """Batched audit writes for one run of one profile (bulk statements: one round trip per kind of write)."""
 
     def __init__(self, engine: sa.Engine, profile_id: int, run_id: int | None, clock: Clock) -> None:
         self.engine = engine
@@ -125,112 +128,149 @@ class AuditWriter:
         """Commit each entry's audit row and a new attempt; pending ones are then safe to send."""
         if not entries:
             return []
+        if len({(e.kind, e.zoho_id) for e in entries}) != len(entries):
+            raise ValueError("one batch holds the same record twice")
         now = self.clock.now()
-        with session_scope(self.engine) as session:
-            existing = self._load(session, entries)
-            pairs: list[tuple[AuditEntry, AuditRecord, AuditAttempt]] = []
+        with self.engine.begin() as conn:
+            existing = self._load(conn, entries)
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            attempts_no: list[int] = []
+            digests: list[str | None] = []
             for entry in entries:
-                record = existing.get((entry.kind, entry.zoho_id))
-                if record is None:
-                    record = AuditRecord(
+                payload = mapped_payload(entry) if entry.rows else None
+                digest = payload_hash(payload) if payload else None
+                digests.append(digest)
+                values = self._values(entry, payload, digest, now)
+                found = existing.get((entry.kind, entry.zoho_id))
+                if found is None:
+                    values.update(
                         profile_id=self.profile_id,
                         kind=entry.kind,
                         zoho_id=entry.zoho_id,
-                        external_key=entry.external_key,
                         created_at=now,
+                        attempts=1,
                     )
-                    existing[(entry.kind, entry.zoho_id)] = record
-                payload = mapped_payload(entry) if entry.rows else None
-                digest = payload_hash(payload) if payload else None
-                self._fill(record, entry, payload, digest, now)
-                session.add(record)
-                attempt = AuditAttempt(
-                    audit_id=0,
-                    run_id=self.run_id,
-                    attempt_no=record.attempts,
-                    started_at=now,
-                    status=entry.status,
-                    error_code=entry.error_code,
-                    error_message=entry.error_message,
-                    payload_hash=digest,
-                    finished_at=None if entry.status == AuditStatus.PENDING else now,
+                    inserts.append(values)
+                    attempts_no.append(1)
+                else:
+                    values.update(b_id=found[0], attempts=found[1] + 1)
+                    updates.append(values)
+                    attempts_no.append(found[1] + 1)
+            ids = self._insert_records(conn, inserts)
+            for same_shape in _by_shape(updates):
+                conn.execute(_RECORD.update().where(_RECORD.c.id == sa.bindparam("b_id")), same_shape)
+            audit_ids = [ids.get((e.kind, e.zoho_id)) or existing[(e.kind, e.zoho_id)][0] for e in entries]
+            attempt_rows = [
+                {
+                    "audit_id": audit_id,
+                    "run_id": self.run_id,
+                    "attempt_no": number,
+                    "started_at": now,
+                    "status": e.status,
+                    "error_code": e.error_code,
+                    "error_message": e.error_message,
+                    "payload_hash": digest,
+                    "finished_at": None if e.status == AuditStatus.PENDING else now,
+                }
+                for e, audit_id, number, digest in zip(entries, audit_ids, attempts_no, digests, strict=True)
+            ]
+            attempt_ids = (
+                conn.execute(
+                    _ATTEMPT.insert().returning(_ATTEMPT.c.id, sort_by_parameter_order=True), attempt_rows
                 )
-                pairs.append((entry, record, attempt))
-            session.flush()
-            for _entry, record, attempt in pairs:
-                assert record.id is not None
-                attempt.audit_id = record.id
-                session.add(attempt)
-            session.flush()
-            return [Ticket(r.id or 0, a.id or 0, e) for e, r, a in pairs]
+                .scalars()
+                .all()
+            )
+        return [Ticket(a, t, e) for e, a, t in zip(entries, audit_ids, attempt_ids, strict=True)]
 
     def finish(self, completions: Sequence[Completion]) -> None:
         """Commit the outcome of each write on its audit row and its attempt."""
         if not completions:
             return
         now = self.clock.now()
-        with session_scope(self.engine) as session:
-            records = {
-                r.id: r for r in self._by_ids(session, AuditRecord, [c.ticket.audit_id for c in completions])
+        records, attempts = [], []
+        for done in completions:
+            common = {
+                "status": done.status,
+                "staging_status": done.staging_status,
+                "error_code": done.error_code,
+                "error_message": done.error_message,
             }
-            attempts = {
-                a.id: a
-                for a in self._by_ids(session, AuditAttempt, [c.ticket.attempt_id for c in completions])
-            }
-            for done in completions:
-                record, attempt = records[done.ticket.audit_id], attempts[done.ticket.attempt_id]
-                record.status = attempt.status = done.status
-                record.staging_status = attempt.staging_status = done.staging_status
-                record.error_code = attempt.error_code = done.error_code
-                record.error_message = attempt.error_message = done.error_message
-                if done.sn_sys_id:
-                    record.sn_sys_id = attempt.sn_sys_id = done.sn_sys_id
-                if done.import_set:
-                    record.sn_import_set = done.import_set
-                record.run_id = self.run_id or record.run_id
-                record.updated_at = attempt.finished_at = now
-                session.add(record)
-                session.add(attempt)
+            records.append(
+                {
+                    **common,
+                    "b_id": done.ticket.audit_id,
+                    "updated_at": now,
+                    "run_id": self.run_id,
+                    "sn_sys_id": done.sn_sys_id,
+                    "sn_import_set": done.import_set,
+                }
+            )
+            attempts.append(
+                {**common, "b_id": done.ticket.attempt_id, "finished_at": now, "sn_sys_id": done.sn_sys_id}
+            )
+        with self.engine.begin() as conn:
+            conn.execute(_RECORD.update().where(_RECORD.c.id == sa.bindparam("b_id")), records)
+            conn.execute(_ATTEMPT.update().where(_ATTEMPT.c.id == sa.bindparam("b_id")), attempts)
 
-    def _fill(
-        self, record: AuditRecord, entry: AuditEntry, payload: str | None, digest: str | None, now: Any
-    ) -> None:
-        record.run_id = self.run_id or record.run_id
-        record.external_key = entry.external_key
-        for name in ("zoho_number", "zoho_modified", "vendor_name", "amount", "currency", "doc_date"):
+    def _values(self, entry: AuditEntry, payload: str | None, digest: str | None, now: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "run_id": self.run_id,
+            "external_key": entry.external_key,
+            "status": entry.status,
+            "error_code": entry.error_code,
+            "error_message": entry.error_message,
+            "updated_at": now,
+        }
+        for name in _CARRIED:
             value = getattr(entry, name)
             if value is not None:
-                setattr(record, name, value)
+                values[name] = value
         if entry.source_payload is not None:
-            record.source_payload = entry.source_payload
+            values["source_payload"] = entry.source_payload
         if payload is not None:
-            record.mapped_payload, record.payload_hash = payload, digest
-        record.status = entry.status
-        record.error_code, record.error_message = entry.error_code, entry.error_message
+            values["mapped_payload"], values["payload_hash"] = payload, digest
         if entry.status != AuditStatus.PENDING:
-            record.staging_status = None
-        record.attempts += 1
-        record.updated_at = now
+            values["staging_status"] = None
+        return values
 
-    def _load(self, session: Session, entries: Sequence[AuditEntry]) -> dict[tuple[str, str], AuditRecord]:
-        found: dict[tuple[str, str], AuditRecord] = {}
+    def _insert_records(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+        if not rows:
+            return {}
+        # executemany needs one shape: fill what some rows carry and others do not
+        columns = {name for row in rows for name in row}
+        shaped = [{name: row.get(name) for name in columns} for row in rows]
+        result = conn.execute(
+            _RECORD.insert().returning(
+                _RECORD.c.id, _RECORD.c.kind, _RECORD.c.zoho_id, sort_by_parameter_order=True
+            ),
+            shaped,
+        )
+        return {(kind, zoho_id): audit_id for audit_id, kind, zoho_id in result}
+
+    def _load(
+        self, conn: sa.Connection, entries: Sequence[AuditEntry]
+    ) -> dict[tuple[str, str], tuple[int, int]]:
+        found: dict[tuple[str, str], tuple[int, int]] = {}
         by_kind: dict[str, list[str]] = {}
         for entry in entries:
             by_kind.setdefault(entry.kind, []).append(entry.zoho_id)
         for kind, ids in by_kind.items():
             for start in range(0, len(ids), _IN_CHUNK):
-                query = select(AuditRecord).where(
-                    AuditRecord.profile_id == self.profile_id,
-                    AuditRecord.kind == kind,
-                    AuditRecord.zoho_id.in_(ids[start : start + _IN_CHUNK]),  # type: ignore[attr-defined]
+                query = sa.select(_RECORD.c.id, _RECORD.c.zoho_id, _RECORD.c.attempts).where(
+                    _RECORD.c.profile_id == self.profile_id,
+                    _RECORD.c.kind == kind,
+                    _RECORD.c.zoho_id.in_(ids[start : start + _IN_CHUNK]),
                 )
-                for record in session.exec(query):
-                    found[(record.kind, record.zoho_id)] = record
+                for audit_id, zoho_id, attempts in conn.execute(query):
+                    found[(kind, zoho_id)] = (audit_id, attempts)
         return found
 
-    @staticmethod
-    def _by_ids(session: Session, model: Any, ids: list[int]) -> list[Any]:
-        rows: list[Any] = []
-        for start in range(0, len(ids), _IN_CHUNK):
-            rows += session.exec(select(model).where(model.id.in_(ids[start : start + _IN_CHUNK]))).all()
-        return rows
+
+def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Split rows into groups with the same keys (an executemany needs one shape)."""
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(row), []).append(row)
+    return list(groups.values())

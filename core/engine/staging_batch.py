@@ -25,7 +25,11 @@ async def write_batch(
     Failed and skipped entries are final at `begin`; pending ones are concluded from the staged outcomes.
     An exception from `stage()` leaves the pending rows pending (the next run resends them).
     """
-    tickets = writer.begin(entries)
+    unique: dict[tuple[str, str], AuditEntry] = {}
+    for entry in entries:  # the same record twice in one batch (a page repeated by Zoho): the last one wins
+        unique.pop((entry.kind, entry.zoho_id), None)
+        unique[(entry.kind, entry.zoho_id)] = entry
+    tickets = writer.begin(list(unique.values()))
     pending = [t for t in tickets if t.entry.status == AuditStatus.PENDING and t.entry.rows]
     for ticket in tickets:
         entry = ticket.entry
