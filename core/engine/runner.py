@@ -26,6 +26,7 @@ from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import (
     AuditRecord,
     AuditStatus,
+    MappingStatus,
     RecordKind,
     RunStatus,
     SupplierMap,
@@ -375,6 +376,7 @@ class RunSession:
         if self.cancel is not None and self.cancel.is_set():
             raise RunCancelled()
         self.telemetry.budget(self.zoho)
+        self.telemetry.tokens(self.zoho, self.servicenow)
 
     # -- the full run ---------------------------------------------------------------------------------------
     async def full_run(self) -> None:
@@ -426,7 +428,7 @@ class RunSession:
                 ).first()
                 if row is None:
                     continue
-                row.status = "staged"
+                row.status = MappingStatus.STAGED
                 row.sn_supplier_code = done.ticket.entry.rows[0].values.get("u_erp_supplier_code")
                 row.sn_sys_id = done.sn_sys_id or row.sn_sys_id
                 row.sn_name = row.zoho_name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -319,3 +320,69 @@ async def test_cancel_stops_between_batches_and_leaves_nothing_pending(
     resumed = await engine_service.run(profile_id)
     assert resumed.status == RunStatus.COMPLETED_WITH_FAILURES
     assert set(invoices(live)) == {key(b.bill_id) for b in Expected(company()).good_bills}
+
+
+async def test_deleted_bill_webhook_cancels_with_no_zoho_request(
+    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories, profile_id: int
+) -> None:
+    expected = Expected(company())
+    engine_service = service(sqlite_engine, factories)
+    await engine_service.run(profile_id)
+    bill = [b for b in expected.good_bills if b.status in ("open", "overdue")][2]
+    live.zoho.delete_bill(bill.bill_id)
+    before = live.zoho.counters()["api"]["requests"]
+
+    summary = await engine_service.process_webhook_bill(
+        profile_id, {"bill": {"bill_id": bill.bill_id}}, "bill.deleted"
+    )
+
+    assert live.zoho.counters()["api"]["requests"] == before
+    assert summary.cancelled == 1
+    assert invoices(live)[key(bill.bill_id)]["state"] == "canceled"
+
+
+async def test_vendor_unknown_to_servicenow_is_staged_as_a_supplier_when_allowed(
+    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+) -> None:
+    expected = Expected(company())
+    profile_id = create_profile(sqlite_engine, live.endpoints, allow_supplier_create=True)
+    missing = next(v for v in expected.company.vendors if not v.exists_in_servicenow)
+
+    await service(sqlite_engine, factories).run(profile_id)
+
+    created = [s for s in live.servicenow.table("sn_fin_supplier") if s["name"] == missing.name]
+    assert len(created) == 1
+    assert created[0]["erp_supplier_code"].startswith("ZB-")
+    theirs = {
+        key(b.bill_id)
+        for b in expected.company.bills
+        if b.vendor_id == missing.contact_id
+        and b.status != "void"
+        and b.defect is None
+        and not any(line.cost_center_option_id in expected.missing_cost_centers for line in b.lines)
+    }
+    assert theirs
+    assert theirs <= set(invoices(live))
+    second = await service(sqlite_engine, factories).run(profile_id)
+    assert len([s for s in live.servicenow.table("sn_fin_supplier") if s["name"] == missing.name]) == 1
+    assert second.failed == 0
+
+
+async def test_preview_of_a_period_and_replay_of_a_selection(
+    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories, profile_id: int
+) -> None:
+    expected = Expected(company())
+    engine_service = service(sqlite_engine, factories)
+    august = [b for b in expected.company.bills if b.date.month == 8]
+    report = await engine_service.preview(profile_id, date_start=date(2026, 8, 1), date_end=date(2026, 8, 31))
+    assert len(report.items) == len(august)
+    assert report.counts["ready"] == len([b for b in august if expected.good(b)])
+
+    await engine_service.run(profile_id)
+    failed = [r for r in audits(sqlite_engine) if r.status == AuditStatus.FAILED and r.kind == "bill"]
+    chosen = [r.id for r in failed[:2] if r.id is not None]
+    summary = await engine_service.replay(profile_id, audit_ids=chosen)
+    assert summary.failed == len(chosen)  # nothing changed: they fail again, with their history extended
+    with session_scope(sqlite_engine) as session:
+        attempts = session.exec(select(AuditAttempt).where(AuditAttempt.audit_id == chosen[0])).all()
+    assert len(attempts) == 2
