@@ -11,7 +11,9 @@ from textual.widgets import HelpPanel
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, resolve_database_url
 from zbsn.core.settings import Settings, load_settings
+from zbsn.tui.navigation import install as install_console
 from zbsn.tui.screens.home import HomeScreen
+from zbsn.tui.screens.services import ConsoleContext
 
 
 class ZbsnApp(App[None]):
@@ -26,11 +28,19 @@ class ZbsnApp(App[None]):
         Binding("d", "toggle_dark", "Dark/Light"),
     ]
 
-    def __init__(self, engine: sa.Engine, settings: Settings, *, owns_engine: bool = False) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        settings: Settings,
+        *,
+        owns_engine: bool = False,
+        console: ConsoleContext | None = None,
+    ) -> None:
         super().__init__()
         self.engine = engine
         self.settings = settings
         self._owns_engine = owns_engine
+        install_console(self, console or ConsoleContext(db=engine))
 
     def get_default_screen(self) -> Screen[None]:
         return HomeScreen(self.engine)
@@ -52,6 +62,7 @@ def make_app(
     settings: Settings | None = None,
     *,
     apply_migrations: bool = True,
+    console: ConsoleContext | None = None,
 ) -> ZbsnApp:
     """Build the console for a database (engine or URL; default from settings/env/SQLite file).
 
@@ -64,4 +75,4 @@ def make_app(
         engine, owns_engine = make_engine(resolve_database_url(db or settings.database_url)), True
     if apply_migrations:
         migrate.upgrade(engine)
-    return ZbsnApp(engine, settings, owns_engine=owns_engine)
+    return ZbsnApp(engine, settings, owns_engine=owns_engine, console=console)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from zbsn.core import __version__
 from zbsn.core.logs import setup_logging
-from zbsn.core.settings import SettingsError, load_settings
+from zbsn.core.settings import Settings, SettingsError, load_settings
 
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
@@ -30,9 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str] | None = None) -> None:
     """Run the console (console script `zbsn-tui`)."""
     args = build_parser().parse_args(argv)
-    if args.demo:
-        print("zbsn-tui: demo arrives with the sandboxes", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
     try:
         settings = load_settings(args.config)
     except SettingsError as exc:
@@ -41,12 +38,34 @@ def run(argv: Sequence[str] | None = None) -> None:
     setup_logging(settings.log_level)
     from zbsn.tui.app import make_app  # Textual loads only once the options are valid
 
+    if args.demo:
+        run_demo(args.db, settings)
+        return
     try:
         app = make_app(args.db, settings)
     except sa.exc.SQLAlchemyError as exc:
         print(f"zbsn-tui: cannot open the database: {exc}", file=sys.stderr)
         sys.exit(EXIT_PROBLEM)
     app.run()
+
+
+def run_demo(db: str | None, settings: Settings) -> None:
+    """Start both sandboxes, connect to them, and open the console on the demo profile."""
+    from zbsn.core.demo import start_demo
+    from zbsn.tui.app import make_app
+    from zbsn.tui.screens.services import ConsoleContext
+
+    print("zbsn-tui: starting the demo sandboxes…", file=sys.stderr)
+    with start_demo(db, settings) as demo:
+        console = ConsoleContext(
+            db=demo.db_engine,
+            profile_id=demo.profile_id,
+            workspace=demo.workspace,
+            engine_service=demo.workspace.engine_service(),
+            webhook_receiver=demo.receiver_state,
+            demo=demo,
+        )
+        make_app(demo.db_engine, settings, console=console).run()
 
 
 if __name__ == "__main__":

@@ -107,11 +107,11 @@ def install(app: App[Any], context: ConsoleContext) -> None:
         app.install_screen(screen_class(context, name=name), name=name)
     app.action_console_go = partial(show, app)  # type: ignore[attr-defined]
     app.action_console_toggle_theme = partial(toggle_theme, app)  # type: ignore[attr-defined]
-    app.bind("f1", "console_go('help')", description="Help", key_display="F1")
-    app.bind("f2", "console_go('connect')", description="Connect", key_display="F2")
-    app.bind("f3", "console_go('preview')", description="Preview", key_display="F3")
-    app.bind("f4", "console_go('run')", description="Run", key_display="F4")
-    app.bind("f5", "console_go('audit')", description="Audit", key_display="F5")
+    app.bind("f1", "console_go('help')", description="Help", key_display="F1", show=False)
+    app.bind("f2", "console_go('connect')", description="Connect", key_display="F2", show=False)
+    app.bind("f3", "console_go('preview')", description="Preview", key_display="F3", show=False)
+    app.bind("f4", "console_go('run')", description="Run", key_display="F4", show=False)
+    app.bind("f5", "console_go('audit')", description="Audit", key_display="F5", show=False)
     app.bind("ctrl+t", "console_toggle_theme", description="Theme", show=False)
     app.COMMANDS = {*type(app).COMMANDS, ConsoleCommands}  # type: ignore[misc]
 

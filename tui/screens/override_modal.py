@@ -13,9 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 KIND_WORDS = {
-    "cost_center": ("cost center", "cost center number (cmn_cost_center account number)"),
-    "gl_account": ("GL account", "GL account number (sn_fin_gl_account)"),
-    "supplier": ("supplier", "supplier code (sn_fin_supplier)"),
+    "cost_center": ("cost center", "cmn_cost_center sys_id"),
+    "gl_account": ("GL account", "sn_fin_gl_account sys_id"),
+    "supplier": ("supplier", "sn_fin_supplier sys_id"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import ClassVar
 
 from textual import on, work
@@ -18,6 +18,13 @@ from zbsn.tui.screens.services import ConsoleContext, call_core, describe_error,
 from zbsn.tui.widgets.generic_report import render_report
 
 PERIOD = Regex(r"^\d{4}-\d{2}$", failure_description="Use yyyy-mm, e.g. 2025-03")
+
+
+def month_bounds(period: str) -> tuple[date, date]:
+    """First and last day of a yyyy-mm month."""
+    first = datetime.strptime(period + "-01", "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar date
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first, following - timedelta(days=1)
 
 
 class ReconcileModal(ModalScreen[None]):
@@ -81,7 +88,10 @@ class ReconcileModal(ModalScreen[None]):
     @work(exclusive=True, group="reconcile", exit_on_error=False)
     async def run_report(self, period: str) -> None:
         try:
-            report = await call_core(self.context.engine_service.reconcile, self.context.profile_id, period)
+            start, end = month_bounds(period)
+            report = await call_core(
+                self.context.engine_service.reconcile, self.context.profile_id, start, end
+            )
         except Exception as error:
             self.post_message(CoreCallFailed("build the reconciliation report", describe_error(error)))
             return

@@ -57,10 +57,11 @@ class BillPreview:
     currency: str | None
     missing: list[str]
     lines: list[BillLineItem] = field(default_factory=list)
+    outcome: str | None = None  # ready | blocked | cancel | unreadable (engine's PreviewItem.outcome)
 
     @property
     def ready(self) -> bool:
-        return not self.missing
+        return self.outcome == "ready" if self.outcome else not self.missing
 
 
 def mapping_lines(kind: str, rows: Iterable[Any]) -> list[MappingLine]:
@@ -102,7 +103,8 @@ def _missing(obj: Any) -> list[str]:
 def bills_from(preview: Any) -> list[BillPreview]:
     """The engine's preview result as bill rows, blocked bills first."""
     bills = []
-    for bill in pick(preview, "bills", "invoices", default=[]) or []:
+    for item in pick(preview, "items", "bills", "invoices", default=[]) or []:
+        bill = pick(item, "document", default=None) or item
         lines = [
             BillLineItem(
                 description=str(pick(line, "description", "name", "item_name", default="")),
@@ -115,14 +117,15 @@ def bills_from(preview: Any) -> list[BillPreview]:
         ]
         bills.append(
             BillPreview(
-                key=str(pick(bill, "zoho_id", "bill_id", "key", default=pick(bill, "number", default=""))),
-                number=str(pick(bill, "number", "bill_number", default="")),
+                key=str(pick(item, "bill_id", "zoho_id", "key", default=pick(item, "number", default=""))),
+                number=str(pick(item, "bill_number", "number", default="") or ""),
                 vendor=str(pick(bill, "vendor_name", "vendor", "supplier", default="")),
                 date=str(pick(bill, "date", "doc_date", default="")),
                 total=pick(bill, "total", "amount"),
                 currency=pick(bill, "currency", "currency_code"),
-                missing=_missing(bill),
+                missing=_missing(item),
                 lines=lines,
+                outcome=pick(item, "outcome"),
             )
         )
     return sorted(bills, key=lambda b: (b.ready, b.date), reverse=False)

@@ -317,11 +317,11 @@ class FakeEngineService:
             )
         return {"staged": len(rows), "failed": 0}
 
-    async def reconcile(self, profile_id: int, period: str) -> Reconciliation:
-        self.calls.append(("reconcile", period))
+    async def reconcile(self, profile_id: int, date_start: Any, date_end: Any) -> Reconciliation:
+        self.calls.append(("reconcile", (date_start, date_end)))
         self._check()
         return Reconciliation(
-            period=period,
+            period=f"{date_start} to {date_end}",
             zoho_bills=42,
             staged_bills=40,
             missing_in_servicenow=[

@@ -325,3 +325,12 @@ def test_every_palette_action_exists(screen: str, action: str) -> None:
 @pytest.mark.skip(reason="waits for core/demo.py (start_demo) and the EngineService facade; see report")
 async def test_demo_walk_connect_preview_run_audit_fix_replay() -> None:
     """connect → preview (2 unmapped cost centers) → run (blocked bills fail) → fix → replay."""
+
+
+def test_month_bounds() -> None:
+    from datetime import date
+
+    from zbsn.tui.screens.reconcile import month_bounds
+
+    assert month_bounds("2024-02") == (date(2024, 2, 1), date(2024, 2, 29))
+    assert month_bounds("2025-12") == (date(2025, 12, 1), date(2025, 12, 31))
