@@ -25,9 +25,9 @@ from zbsn.core.db.models import AuditStatus, RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.audit_lookup import known_audits
+from zbsn.core.engine.entries import modified_marker
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.engine.problems import ErrorCode, Problem
-from zbsn.core.engine.runner import modified_marker
 from zbsn.core.engine.transform import InvoiceDocument, bill_to_invoice, money
 from zbsn.core.zoho.models import RecordError, ZohoBillSummary
 

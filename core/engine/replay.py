@@ -22,9 +22,10 @@ from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
+from zbsn.core.engine.entries import invoice_entry, payment_entry
 from zbsn.core.engine.events import EventSink
 from zbsn.core.engine.problems import ErrorCode
-from zbsn.core.engine.runner import RunSession, RunSummary, SyncRunner, invoice_entry, payment_entry
+from zbsn.core.engine.runner import RunSession, RunSummary, SyncRunner
 from zbsn.core.engine.transform import supplier_rows
 from zbsn.core.zoho.errors import ZohoNotFound
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendor, ZohoVendorPayment

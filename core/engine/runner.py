@@ -14,8 +14,8 @@ import contextlib
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
+from datetime import timedelta
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -36,7 +36,15 @@ from zbsn.core.db.models import (
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine import cursors, lock
 from zbsn.core.engine.audit_lookup import known_audits, staged_header
-from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion, rows_from_payload
+from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion
+from zbsn.core.engine.entries import (
+    BillRef,
+    error_entry,
+    invoice_entry,
+    modified_marker,
+    payment_entry,
+    resend_entry,
+)
 from zbsn.core.engine.events import (
     EventSink,
     RunFinished,
@@ -57,11 +65,10 @@ from zbsn.core.engine.masters import (
     fetch_vendors,
 )
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
-from zbsn.core.engine.problems import ErrorCode, summarize
 from zbsn.core.engine.run_context import load_profile, resolve_context
 from zbsn.core.engine.staging_batch import write_batch
 from zbsn.core.engine.telemetry import Counters, Telemetry
-from zbsn.core.engine.transform import bill_to_invoice, cancellation_rows, payment_to_details, supplier_rows
+from zbsn.core.engine.transform import cancellation_rows, supplier_rows
 from zbsn.core.servicenow.errors import ServiceNowReauthorize
 from zbsn.core.zoho.errors import ZohoNotFound, ZohoReauthorize
 from zbsn.core.zoho.models import (
@@ -70,7 +77,6 @@ from zbsn.core.zoho.models import (
     ZohoBill,
     ZohoBillSummary,
     ZohoVendorPayment,
-    format_zoho_timestamp,
 )
 
 T = TypeVar("T")
@@ -82,15 +88,6 @@ _KIND_ORDER: dict[str, int] = {
     RecordKind.BILL.value: 1,
     RecordKind.PAYMENT.value: 2,
 }
-
-
-class BillRef(NamedTuple):
-    """What is known of a bill before its detail: for audit rows of deleted or unreadable bills."""
-
-    bill_id: str
-    bill_number: str | None
-    vendor_name: str | None
-    source: str
 
 
 class RunCancelled(Exception):
@@ -133,37 +130,6 @@ async def close_client(client: object) -> None:
     if closer is not None:
         with contextlib.suppress(Exception):
             await closer()
-
-
-def modified_marker(raw: str | None, moment: datetime | None) -> str | None:
-    """The exact modified string to dedupe on (Zoho's own string when known)."""
-    if raw:
-        return raw
-    return format_zoho_timestamp(moment) if moment is not None else None
-
-
-def error_entry(kind: str, error: RecordError, context: RunContext) -> AuditEntry:
-    """A failed audit entry for a record Zoho sent that could not be read."""
-    raw = error.raw or {}
-    zoho_id = error.record_id or "unreadable-" + str(abs(hash(json.dumps(raw, sort_keys=True, default=str))))
-    key = (
-        colnames.invoice_key(context.organization_id, zoho_id)
-        if kind == RecordKind.BILL
-        else (colnames.payment_key(context.organization_id, zoho_id))
-    )
-    number = raw.get("bill_number") or raw.get("payment_number")
-    return AuditEntry(
-        kind=kind,
-        zoho_id=zoho_id,
-        external_key=key,
-        status=AuditStatus.FAILED,
-        zoho_number=str(number) if number else None,
-        zoho_modified=raw.get("last_modified_time") or None,
-        vendor_name=raw.get("vendor_name") or None,
-        source_payload=json.dumps(raw, default=str),
-        error_code=ErrorCode.MALFORMED_RECORD.value,
-        error_message=f"Zoho sent an unreadable {error.entity}: {error.reason}",
-    )
 
 
 class SyncRunner:
@@ -557,23 +523,30 @@ class RunSession:
             )
         self.stage_finished_since("bills", before)
 
-    async def bill_batch(self, summaries: list[ZohoBillSummary], errors: list[AuditEntry]) -> None:
-        self.checkpoint()
-        known = self.known_audits(
-            RecordKind.BILL, [s.bill_id for s in summaries] + [e.zoho_id for e in errors]
-        )
-        entries: list[AuditEntry] = []
+    def new_errors(
+        self, errors: list[AuditEntry], known: dict[str, tuple[str, str | None]]
+    ) -> list[AuditEntry]:
+        """Unreadable records not already failed for the same modified time (those count as unchanged)."""
+        fresh = []
         for entry in errors:
             previous = known.get(entry.zoho_id)
             if (
                 previous
                 and previous[0] == AuditStatus.FAILED
-                and previous[1] == entry.zoho_modified
                 and entry.zoho_modified
+                and (previous[1] == entry.zoho_modified)
             ):
                 self.counters.unchanged += 1
             else:
-                entries.append(entry)
+                fresh.append(entry)
+        return fresh
+
+    async def bill_batch(self, summaries: list[ZohoBillSummary], errors: list[AuditEntry]) -> None:
+        self.checkpoint()
+        known = self.known_audits(
+            RecordKind.BILL, [s.bill_id for s in summaries] + [e.zoho_id for e in errors]
+        )
+        entries = self.new_errors(errors, known)
         to_fetch: list[ZohoBillSummary] = []
         for summary in summaries:
             marker = modified_marker(summary.last_modified_time_raw, summary.last_modified_time)
@@ -724,8 +697,9 @@ class RunSession:
 
     async def payment_batch(self, payments: list[ZohoVendorPayment], errors: list[AuditEntry]) -> None:
         self.checkpoint()
-        known = self.known_audits(RecordKind.PAYMENT, [p.payment_id for p in payments])
-        entries = list(errors)
+        ids = [p.payment_id for p in payments] + [e.zoho_id for e in errors]
+        known = self.known_audits(RecordKind.PAYMENT, ids)
+        entries = self.new_errors(errors, known)
         to_fetch: list[tuple[ZohoVendorPayment, str | None]] = []
         for payment in payments:
             marker = modified_marker(
@@ -826,78 +800,3 @@ class RunSession:
 
 def _snapshot(counters: Counters) -> Counters:
     return Counters(staged=counters.staged, failed=counters.failed, skipped=counters.skipped)
-
-
-def invoice_entry(bill: ZohoBill, context: RunContext, index: MappingIndex, marker: str | None) -> AuditEntry:
-    """The audit entry of a bill: pending with its rows, or failed with what is missing."""
-    document = bill_to_invoice(bill, context, index)
-    entry = AuditEntry(
-        kind=RecordKind.BILL,
-        zoho_id=bill.bill_id,
-        external_key=document.external_key,
-        zoho_number=bill.bill_number,
-        zoho_modified=marker,
-        vendor_name=bill.vendor_name,
-        amount=bill.total,
-        currency=bill.currency_code,
-        doc_date=document.date,
-        source_payload=bill.model_dump_json(),
-        rows=document.rows,
-        extra={"exchange_rate": str(bill.exchange_rate) if bill.exchange_rate is not None else None},
-    )
-    if not document.ok:
-        entry.status = AuditStatus.FAILED
-        entry.error_code, entry.error_message = summarize(document.problems)
-    return entry
-
-
-def payment_entry(
-    payment: ZohoVendorPayment,
-    context: RunContext,
-    index: MappingIndex,
-    staged_bills: set[str],
-    marker: str | None,
-) -> AuditEntry:
-    """The audit entry of a vendor payment."""
-    document = payment_to_details(payment, context, index, staged_bills)
-    entry = AuditEntry(
-        kind=RecordKind.PAYMENT,
-        zoho_id=payment.payment_id,
-        external_key=document.external_key,
-        zoho_number=payment.payment_number,
-        zoho_modified=marker,
-        vendor_name=payment.vendor_name,
-        amount=payment.amount,
-        currency=payment.currency_code,
-        doc_date=document.date,
-        source_payload=payment.model_dump_json(),
-        rows=document.rows,
-    )
-    if not document.ok:
-        entry.status = AuditStatus.FAILED
-        entry.error_code, entry.error_message = summarize(document.problems)
-    return entry
-
-
-def resend_entry(record: AuditRecord) -> AuditEntry:
-    """Re-arm a pending audit row from its stored mapped payload."""
-    rows = rows_from_payload(record.mapped_payload)
-    extra = {
-        k: v
-        for k, v in json.loads(record.mapped_payload or "{}").items()
-        if k not in ("rows", "external_key")
-    }
-    cancels = any(r.values.get("u_invoice_state") == colnames.CANCELED_STATE for r in rows)
-    return AuditEntry(
-        kind=record.kind,
-        zoho_id=record.zoho_id,
-        external_key=record.external_key,
-        rows=rows,
-        extra=extra,
-        success_status=AuditStatus.CANCELLED if cancels else AuditStatus.STAGED,
-        amount=record.amount,
-        zoho_number=record.zoho_number,
-        status=AuditStatus.PENDING if rows else AuditStatus.FAILED,
-        error_code=None if rows else ErrorCode.MALFORMED_RECORD.value,
-        error_message=None if rows else "a pending record without a stored payload",
-    )

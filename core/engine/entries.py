@@ -1,0 +1,136 @@
+"""Audit entries for each kind of record: what `begin` writes before a ServiceNow write."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import NamedTuple
+
+from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind
+from zbsn.core.engine import columns as colnames
+from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
+from zbsn.core.engine.mapping_index import MappingIndex
+from zbsn.core.engine.ports import RunContext
+from zbsn.core.engine.problems import ErrorCode, summarize
+from zbsn.core.engine.transform import bill_to_invoice, payment_to_details
+from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendorPayment, format_zoho_timestamp
+
+
+class BillRef(NamedTuple):
+    """What is known of a bill before its detail: for audit rows of deleted or unreadable bills."""
+
+    bill_id: str
+    bill_number: str | None
+    vendor_name: str | None
+    source: str
+
+
+def modified_marker(raw: str | None, moment: datetime | None) -> str | None:
+    """The exact modified string to dedupe on (Zoho's own string when known)."""
+    if raw:
+        return raw
+    return format_zoho_timestamp(moment) if moment is not None else None
+
+
+def error_entry(kind: str, error: RecordError, context: RunContext) -> AuditEntry:
+    """A failed audit entry for a record Zoho sent that could not be read."""
+    raw = error.raw or {}
+    zoho_id = (
+        error.record_id
+        or "unreadable-"
+        + hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    )
+    key = (
+        colnames.invoice_key(context.organization_id, zoho_id)
+        if kind == RecordKind.BILL
+        else (colnames.payment_key(context.organization_id, zoho_id))
+    )
+    number = raw.get("bill_number") or raw.get("payment_number")
+    return AuditEntry(
+        kind=kind,
+        zoho_id=zoho_id,
+        external_key=key,
+        status=AuditStatus.FAILED,
+        zoho_number=str(number) if number else None,
+        zoho_modified=raw.get("last_modified_time") or None,
+        vendor_name=raw.get("vendor_name") or None,
+        source_payload=json.dumps(raw, default=str),
+        error_code=ErrorCode.MALFORMED_RECORD.value,
+        error_message=f"Zoho sent an unreadable {error.entity}: {error.reason}",
+    )
+
+
+def invoice_entry(bill: ZohoBill, context: RunContext, index: MappingIndex, marker: str | None) -> AuditEntry:
+    """The audit entry of a bill: pending with its rows, or failed with what is missing."""
+    document = bill_to_invoice(bill, context, index)
+    entry = AuditEntry(
+        kind=RecordKind.BILL,
+        zoho_id=bill.bill_id,
+        external_key=document.external_key,
+        zoho_number=bill.bill_number,
+        zoho_modified=marker,
+        vendor_name=bill.vendor_name,
+        amount=bill.total,
+        currency=bill.currency_code,
+        doc_date=document.date,
+        source_payload=bill.model_dump_json(),
+        rows=document.rows,
+        extra={"exchange_rate": str(bill.exchange_rate) if bill.exchange_rate is not None else None},
+    )
+    if not document.ok:
+        entry.status = AuditStatus.FAILED
+        entry.error_code, entry.error_message = summarize(document.problems)
+    return entry
+
+
+def payment_entry(
+    payment: ZohoVendorPayment,
+    context: RunContext,
+    index: MappingIndex,
+    staged_bills: set[str],
+    marker: str | None,
+) -> AuditEntry:
+    """The audit entry of a vendor payment."""
+    document = payment_to_details(payment, context, index, staged_bills)
+    entry = AuditEntry(
+        kind=RecordKind.PAYMENT,
+        zoho_id=payment.payment_id,
+        external_key=document.external_key,
+        zoho_number=payment.payment_number,
+        zoho_modified=marker,
+        vendor_name=payment.vendor_name,
+        amount=payment.amount,
+        currency=payment.currency_code,
+        doc_date=document.date,
+        source_payload=payment.model_dump_json(),
+        rows=document.rows,
+    )
+    if not document.ok:
+        entry.status = AuditStatus.FAILED
+        entry.error_code, entry.error_message = summarize(document.problems)
+    return entry
+
+
+def resend_entry(record: AuditRecord) -> AuditEntry:
+    """Re-arm a pending audit row from its stored mapped payload."""
+    rows = rows_from_payload(record.mapped_payload)
+    extra = {
+        k: v
+        for k, v in json.loads(record.mapped_payload or "{}").items()
+        if k not in ("rows", "external_key")
+    }
+    cancels = any(r.values.get("u_invoice_state") == colnames.CANCELED_STATE for r in rows)
+    return AuditEntry(
+        kind=record.kind,
+        zoho_id=record.zoho_id,
+        external_key=record.external_key,
+        rows=rows,
+        extra=extra,
+        success_status=AuditStatus.CANCELLED if cancels else AuditStatus.STAGED,
+        amount=record.amount,
+        zoho_number=record.zoho_number,
+        status=AuditStatus.PENDING if rows else AuditStatus.FAILED,
+        error_code=None if rows else ErrorCode.MALFORMED_RECORD.value,
+        error_message=None if rows else "a pending record without a stored payload",
+    )
