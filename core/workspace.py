@@ -543,23 +543,20 @@ class Workspace:
             if row.access_token_expires_at is None
             else (row.access_token_expires_at - self.clock.now()).total_seconds()
         )
-        state: TokenStateName = "ok"
+        stored = _STORED_STATES.get(row.state, "not connected")
+        if system == "zoho" and row.refresh_token_enc is None and stored != "reauthorise":
+            stored = "not connected"
+        live: TokenStateName | None = None
         message = row.last_error
         manager = self._zoho_managers.get(connection_id)
         auth = self._servicenow_auths.get(connection_id)
         if manager is not None:
-            state = manager.state
-            message = manager.reason or message
+            live, message = manager.state, manager.reason or message
         elif auth is not None:
-            state = auth.state
-        elif row.state == ConnectionState.REAUTH:
-            state = "reauthorise"
-        elif row.state == ConnectionState.WAIT:
-            state = "wait"
-        if row.state == ConnectionState.NEW or (
-            row.refresh_token_enc is None and row.access_token_enc is None and system == "zoho"
-        ):
-            state = "reauthorise" if row.state == ConnectionState.REAUTH else "not connected"
+            live = auth.state
+        state = _worst(stored, live)
+        if state == "ok":
+            message = None
         refresh_in = None if expires_in is None else max(0.0, expires_in - margin)
         return TokenStatus(
             system=system,
@@ -614,6 +611,23 @@ def classify_error(exc: BaseException) -> Literal["reauthorise", "wait", "unreac
     if isinstance(exc, ZohoTransportError | httpx.TransportError | ConnectionError | asyncio.TimeoutError):
         return "unreachable"
     return "other"
+
+
+_STORED_STATES: dict[str, TokenStateName] = {
+    ConnectionState.CONNECTED: "ok",
+    ConnectionState.WAIT: "wait",
+    ConnectionState.REAUTH: "reauthorise",
+}
+_SEVERITY: tuple[TokenStateName, ...] = ("ok", "wait", "not connected", "reauthorise")
+
+
+def _worst(stored: TokenStateName, live: TokenStateName | None) -> TokenStateName:
+    """The more serious of what the row says and what a live auth object knows."""
+    if live is None:
+        return stored
+    if stored == "not connected" and live == "ok":
+        return "ok"  # a live auth object that works beats a row not yet marked connected
+    return max(stored, live, key=_SEVERITY.index)
 
 
 def _profile_id(profile: SyncProfile) -> int:

@@ -65,3 +65,7 @@ async def test_unreachable_instance_is_an_error(workspace: Workspace) -> None:
     connection_id, result = await workspace.connect_servicenow("http://127.0.0.1:9", "id", "secret")
     assert not result.ok
     assert workspace.get_connection(connection_id).state == "error"
+    workspace.forget_clients()  # as a fresh console would see it: from the row alone
+    status = workspace.token_status(connection_id)
+    assert status.state == "not connected"
+    assert status.message
