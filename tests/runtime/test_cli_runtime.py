@@ -119,3 +119,28 @@ def test_preview_fix_replay_reconcile(demo: tuple[DemoHandle, str], tmp_path: Pa
     assert reconciled.exit_code == (0 if result["balanced"] else 1)
     assert runner.invoke(app, ["--db", url, "replay"]).exit_code == 2
     assert runner.invoke(app, ["--db", url, "preview", "--from", "31/01/2025"]).exit_code == 2
+
+
+def test_locked_profile_exits_4(demo: tuple[DemoHandle, str]) -> None:
+    from datetime import UTC, datetime
+
+    from zbsn.core.db.models import SyncRun
+    from zbsn.core.engine import lock
+
+    handle, url = demo
+    now = datetime.now(UTC)
+    lease = lock.acquire(handle.db_engine, handle.profile_id, SyncRun(profile_id=handle.profile_id), now)
+    try:
+        result = runner.invoke(app, ["--db", url, "sync", "--json"])
+        assert result.exit_code == 4, result.output
+        assert "already running" in result.stderr
+    finally:
+        lock.release(handle.db_engine, lease)
+    assert runner.invoke(app, ["--db", url, "sync", "--json"]).exit_code in (0, 1)
+
+
+def test_unreachable_servicenow_exits_5(demo: tuple[DemoHandle, str]) -> None:
+    handle, url = demo
+    handle.servicenow.stop()
+    result = runner.invoke(app, ["--db", url, "sync", "--json"])
+    assert result.exit_code == 5, result.output
