@@ -7,14 +7,20 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from zbsn.core.db.models import InboxStatus
+from zbsn.core.db.models import InboxStatus, RunStatus
+from zbsn.core.redaction import redact
 from zbsn.core.webhooks.inbox import InboxEntry, WebhookInbox
 from zbsn.core.webhooks.payload import entity_of, parse_json_object
 
 log = logging.getLogger(__name__)
 
 WebhookBillHandler = Callable[[int, dict[str, Any], str], Awaitable[object]]
-"""`(profile_id, bill_payload, event_type)`: the engine's `process_webhook_bill`."""
+"""`(profile_id, bill_payload, event_type)`: the engine's `process_webhook_bill`. A result whose `status` is a
+run status that staged nothing (failed, reauth, cancelled, interrupted) marks the event failed."""
+
+UNSUCCESSFUL_RUN_STATUSES = frozenset(
+    {RunStatus.FAILED, RunStatus.REAUTH, RunStatus.CANCELLED, RunStatus.INTERRUPTED}
+)
 
 RetryCheck = Callable[[BaseException], bool]
 
@@ -80,15 +86,21 @@ class InboxProcessor:
             )
             return True
         try:
-            await self.handle_bill(entry.profile_id, obj, entry.event_type)
+            result = await self.handle_bill(entry.profile_id, obj, entry.event_type)
         except Exception as exc:
             if self.is_retryable(exc):
                 log.info("webhook event %s deferred: %s", entry.id, exc)
                 return False
             self.failed += 1
             await asyncio.to_thread(
-                self.inbox.settle, entry.id, InboxStatus.FAILED, f"{type(exc).__name__}: {exc}"
+                self.inbox.settle, entry.id, InboxStatus.FAILED, redact(f"{type(exc).__name__}: {exc}")
             )
+            return True
+        status = getattr(result, "status", None)
+        if status in UNSUCCESSFUL_RUN_STATUSES:
+            self.failed += 1
+            reason = f"run {status}: {getattr(result, 'message', None) or 'no message'}"
+            await asyncio.to_thread(self.inbox.settle, entry.id, InboxStatus.FAILED, redact(reason))
             return True
         self.processed += 1
         await asyncio.to_thread(self.inbox.settle, entry.id, InboxStatus.PROCESSED)

@@ -139,6 +139,21 @@ async def test_processor_hands_bills_to_the_engine_and_ignores_the_rest(
     assert await processor.drain_once() == 0
 
 
+async def test_a_run_that_staged_nothing_fails_the_event(engine: sa.Engine, profile_id: int) -> None:
+    from types import SimpleNamespace
+
+    inbox = WebhookInbox(engine)
+    event = inbox.store(profile_id, "bill.edited", "1", _bill_body("1"))
+
+    async def handle(_pid: int, _bill: dict[str, Any], _event_type: str) -> object:
+        return SimpleNamespace(status="reauth", message="Zoho Books needs re-authorising")
+
+    assert await InboxProcessor(inbox, handle).drain_once() == 1
+    settled = inbox.get(event.event_id)
+    assert settled is not None
+    assert settled.status == InboxStatus.FAILED
+
+
 async def test_retryable_errors_leave_the_event_for_later(engine: sa.Engine, profile_id: int) -> None:
     inbox = WebhookInbox(engine)
     event = inbox.store(profile_id, "bill.edited", "1", _bill_body("1"))
