@@ -144,3 +144,22 @@ def test_unreachable_servicenow_exits_5(demo: tuple[DemoHandle, str]) -> None:
     handle.servicenow.stop()
     result = runner.invoke(app, ["--db", url, "sync", "--json"])
     assert result.exit_code == 5, result.output
+
+
+def test_replay_one_record_by_id(demo: tuple[DemoHandle, str]) -> None:
+    handle, url = demo
+    runner.invoke(app, ["--db", url, "sync", "--full", "--json"])
+    failed = json.loads(
+        runner.invoke(app, ["--db", url, "audit", "--status", "failed", "--kind", "bill", "--json"]).stdout
+    )
+    blocked = [r for r in failed["rows"] if r["error_code"] == "UNMAPPED_COST_CENTER"]
+    assert blocked
+    handle.create_all_missing_cost_centers()
+    result = runner.invoke(app, ["--db", url, "replay", str(blocked[0]["id"]), "--json"])
+    summary = json.loads(result.stdout)
+    assert (summary["staged"], summary["failed"]) == (1, 0), summary
+    assert result.exit_code == 0
+    after = json.loads(
+        runner.invoke(app, ["--db", url, "audit", "--text", blocked[0]["zoho_number"], "--json"]).stdout
+    )
+    assert [r["status"] for r in after["rows"] if r["id"] == blocked[0]["id"]] == ["staged"]
