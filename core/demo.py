@@ -293,6 +293,7 @@ def start_demo(
                 name="Zoho Books (demo)",
                 accounts_server=zoho.dc_urls("us").accounts_url,
                 open_url=_follow_consent,
+                port=0,  # the sandbox accepts any loopback redirect; parallel demos must not collide
                 organization_id=zoho.organization_id,
                 timeout_s=30,
             )

@@ -35,7 +35,7 @@ from zbsn.core.token_store import DbTokenStore, SecretCipher
 from zbsn.core.zoho.auth import ZohoTokenManager
 from zbsn.core.zoho.budget import BudgetConfig, BudgetRegistry, OrgBudget
 from zbsn.core.zoho.client import ZohoBooksClient
-from zbsn.core.zoho.errors import ZohoReauthorize, ZohoTokenThrottled, ZohoTransportError
+from zbsn.core.zoho.errors import ZohoAuthError, ZohoConsentError, ZohoTokenThrottled, ZohoTransportError
 from zbsn.core.zoho.models import ZohoOrganization
 from zbsn.core.zoho.oauth import build_consent_url
 from zbsn.core.zoho.redirect_catcher import RedirectCatcher
@@ -43,6 +43,10 @@ from zbsn.core.zoho.redirect_catcher import RedirectCatcher
 log = logging.getLogger(__name__)
 
 DEFAULT_ACCOUNTS_SERVER = "https://accounts.zoho.com"
+# Real Zoho accepts only a registered redirect URI, so the loopback port is fixed: register
+# http://127.0.0.1:8766/oauth/callback for the OAuth client (the sandbox accepts any loopback URI).
+REDIRECT_PORT = 8766
+REDIRECT_PATH = "/oauth/callback"
 ORG_LESS_BUDGET = "-"  # the budget of calls that name no organization (listing organizations)
 TokenStateName = Literal["ok", "wait", "reauthorise", "not connected"]
 OpenUrl = Callable[[str], object]
@@ -291,8 +295,8 @@ class Workspace:
         accounts_server: str = DEFAULT_ACCOUNTS_SERVER,
         open_browser: bool = True,
         open_url: OpenUrl | None = None,
-        port: int = 0,
-        redirect_path: str = "/oauth/callback",
+        port: int = REDIRECT_PORT,
+        redirect_path: str = REDIRECT_PATH,
         timeout_s: float = 300.0,
         organization_id: str | None = None,
         on_consent_url: Callable[[str], None] | None = None,
@@ -303,10 +307,16 @@ class Workspace:
             consent = build_consent_url(accounts_server, client_id, catcher.redirect_uri)
             if on_consent_url is not None:
                 on_consent_url(consent.url)
-            opener = open_url or (webbrowser.open if open_browser else None)
-            if opener is not None:
-                await _maybe_await(opener(consent.url))
-            redirect = await catcher.wait(consent.state, timeout_s)
+            if open_url is not None:
+                await _maybe_await(open_url(consent.url))
+            elif open_browser:
+                await asyncio.to_thread(webbrowser.open, consent.url)
+            try:
+                redirect = await catcher.wait(consent.state, timeout_s)
+            except TimeoutError as exc:
+                raise ZohoConsentError(
+                    f"no consent arrived within {timeout_s:.0f} s; open the consent URL and approve access"
+                ) from exc
         connection_id = self._zoho_connection(name, connection_id, client_id, client_secret)
         manager = self.zoho_token_manager(connection_id)
         tokens = await manager.authorize_with_redirect(redirect, catcher.redirect_uri)
@@ -604,10 +614,10 @@ class Workspace:
 
 def classify_error(exc: BaseException) -> Literal["reauthorise", "wait", "unreachable", "other"]:
     """What an error means for the operator: re-authorise, wait, the system is unreachable, or other."""
-    if isinstance(exc, ZohoReauthorize | ServiceNowReauthorize):
-        return "reauthorise"
     if isinstance(exc, ZohoTokenThrottled):
         return "wait"
+    if isinstance(exc, ZohoAuthError | ServiceNowReauthorize):
+        return "reauthorise"  # includes a refused or timed-out consent
     if isinstance(exc, ZohoTransportError | httpx.TransportError | ConnectionError | asyncio.TimeoutError):
         return "unreachable"
     return "other"

@@ -17,7 +17,14 @@ from zbsn.core.cli.cmd_shared import (
     open_workspace,
     run_async,
 )
-from zbsn.core.workspace import DEFAULT_ACCOUNTS_SERVER, OrganizationChoice, Workspace, ZohoConnectResult
+from zbsn.core.workspace import (
+    DEFAULT_ACCOUNTS_SERVER,
+    REDIRECT_PATH,
+    REDIRECT_PORT,
+    OrganizationChoice,
+    Workspace,
+    ZohoConnectResult,
+)
 
 connect_app = typer.Typer(help="Authorise Zoho Books or ServiceNow.", no_args_is_help=True)
 app.add_typer(connect_app, name="connect")
@@ -66,7 +73,9 @@ def connect_zoho(
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Print the consent URL instead of opening a browser.")
     ] = False,
-    port: Annotated[int, typer.Option("--port", help="Loopback port for the redirect (0: any free).")] = 0,
+    port: Annotated[
+        int, typer.Option("--port", help="Loopback port of the registered redirect URI (0: any free port).")
+    ] = REDIRECT_PORT,
     name: Annotated[str | None, typer.Option("--name", help="Name of a new connection.")] = None,
     reauthorise: Annotated[
         int | None, typer.Option("--reauthorise", help="Re-authorise this existing connection id.")
@@ -89,6 +98,8 @@ def connect_zoho(
                 )
             )
         else:
+            if port:
+                note(f"Redirect URI (register it for this client): http://127.0.0.1:{port}{REDIRECT_PATH}")
             result = run_async(
                 workspace.connect_zoho_auth_code(
                     client_id,

@@ -46,6 +46,7 @@ async def test_auth_code_flow_learns_the_dc_from_the_redirect(
         DEMO_CLIENT_SECRET,
         accounts_server=zoho.dc_urls("us").accounts_url,  # start at the US server, as real Zoho does
         open_url=_follow,
+        port=0,
         on_consent_url=shown.append,
         timeout_s=20,
     )
