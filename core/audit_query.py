@@ -12,7 +12,10 @@ Index use, per filter:
 - free text: a prefix match on zoho_number, zoho_id, vendor_name and external_key, written as a range
   (`col >= 'ab' AND col < 'ac'`) so the B-tree indexes on those columns serve it; SQLite's LIKE cannot use a
   BINARY index. A few case variants (as typed, UPPER, lower, Title) stand in for case-insensitivity.
-  Substring search ("…ltd" inside a name) would need a trigram/FTS index; see `TEXT_SEARCH_NOTE`.
+  Adaptive: the matching ids are first collected from those indexes (at most `TEXT_ID_CAP`); when they fit,
+  the page is read by id. When a prefix matches more (e.g. a big vendor), the page walks updated_at instead
+  and stops early, since common matches are dense. Substring search ("…ltd" inside a name) would need a
+  trigram/FTS index; see `TEXT_SEARCH_NOTE`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ TEXT_SEARCH_NOTE = (
 )
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_COUNT_CAP = 10_000
+TEXT_ID_CAP = 5_000
 
 _AR = sa.inspect(AuditRecord).local_table
 _ATT = sa.inspect(AuditAttempt).local_table
@@ -214,7 +218,8 @@ def _case_variants(text: str) -> list[str]:
     return list(seen)
 
 
-def _text_clause(text: str) -> sa.ColumnElement[bool]:
+def _text_ranges(text: str) -> list[sa.ColumnElement[bool]]:
+    """One indexable range per (column, case variant)."""
     ranges: list[sa.ColumnElement[bool]] = []
     for variant in _case_variants(text):
         upper = _prefix_upper_bound(variant)
@@ -224,10 +229,24 @@ def _text_clause(text: str) -> sa.ColumnElement[bool]:
                 ranges.append(column >= variant)
             else:
                 ranges.append(sa.and_(column >= variant, column < upper))
+    return ranges
+
+
+def _text_clause(text: str, conn: sa.Connection | None = None) -> sa.ColumnElement[bool]:
+    """`id IN (matching ids)` when the prefix is selective, else the OR of the ranges."""
+    ranges = _text_ranges(text)
+    if conn is not None:
+        ids: set[int] = set()
+        for clause in ranges:
+            found = conn.execute(sa.select(_AR.c.id).where(clause).limit(TEXT_ID_CAP + 1)).scalars().all()
+            ids.update(found)
+            if len(ids) > TEXT_ID_CAP:
+                return sa.or_(*ranges)
+        return _AR.c.id.in_(sorted(ids)) if ids else sa.false()
     return sa.or_(*ranges)
 
 
-def _base_clauses(flt: AuditFilter) -> list[sa.ColumnElement[bool]]:
+def _base_clauses(flt: AuditFilter, conn: sa.Connection | None = None) -> list[sa.ColumnElement[bool]]:
     """Filter clauses except status and kind (the caller spreads those over the composite index)."""
     clauses: list[sa.ColumnElement[bool]] = []
     if flt.profile_id is not None:
@@ -240,7 +259,7 @@ def _base_clauses(flt: AuditFilter) -> list[sa.ColumnElement[bool]]:
         clauses.append(_AR.c.doc_date <= flt.period_to)
     text = (flt.text or "").strip()
     if text:
-        clauses.append(_text_clause(text))
+        clauses.append(_text_clause(text, conn))
     return clauses
 
 
@@ -280,7 +299,7 @@ def _fetch(
     conn: sa.Connection, flt: AuditFilter, limit: int, cursor: Cursor | None, *, older: bool
 ) -> list[AuditRow]:
     """Up to `limit` rows in walk order (older: newest first; newer: oldest first)."""
-    base = _base_clauses(flt)
+    base = _base_clauses(flt, conn)
     if cursor is not None:
         base.append(_keyset(cursor, older=older))
     order = (_AR.c.updated_at.desc(), _AR.c.id.desc()) if older else (_AR.c.updated_at.asc(), _AR.c.id.asc())
@@ -326,11 +345,13 @@ def page(
     return AuditPage(rows=tuple(rows), next_cursor=next_cursor, prev_cursor=prev_cursor, filter=flt)
 
 
-def _count_query(flt: AuditFilter, status: str | None, kind: str | None, cap: int) -> sa.Select[Any]:
+def _count_query(
+    base: list[sa.ColumnElement[bool]], status: str | None, kind: str | None, cap: int
+) -> sa.Select[Any]:
     inner = (
         sa.select(sa.literal(1).label("one"))
         .select_from(_AR)
-        .where(*_base_clauses(flt), *_pair_clauses(status, kind))
+        .where(*base, *_pair_clauses(status, kind))
         .limit(cap)
         .subquery()
     )
@@ -341,11 +362,12 @@ def count(engine: sa.Engine, flt: AuditFilter, cap: int = DEFAULT_COUNT_CAP) -> 
     """How many rows match, counting no further than `cap` (so it stays fast on any table size)."""
     total = 0
     with engine.connect() as conn:
+        base = _base_clauses(flt, conn)
         for status, kind in _status_kind_pairs(flt):
             remaining = cap + 1 - total
             if remaining <= 0:
                 break
-            total += int(conn.execute(_count_query(flt, status, kind, remaining)).scalar_one())
+            total += int(conn.execute(_count_query(base, status, kind, remaining)).scalar_one())
     return BoundedCount(value=min(total, cap), exact=total <= cap)
 
 

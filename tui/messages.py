@@ -1,8 +1,7 @@
 """App-wide messages: the contract between core-calling workers and the widgets that render results.
 
 Every worker posts exactly one of these when its core call returns (or fails). Names are past tense.
-`EngineEventArrived` wraps an engine event; coalescible events (budget, progress, token status) replace an
-older pending one of the same kind, so a flood of updates never backs the queue up.
+`EngineEventsArrived` announces a batch of engine events, so a flood of updates never backs the queue up.
 """
 
 from __future__ import annotations
@@ -16,28 +15,22 @@ from zbsn.core.audit_query import AuditDetail, AuditFilter, AuditPage, BoundedCo
 from zbsn.core.engine.events import Event
 
 
-class EngineEventArrived(Message):
-    """One event published by the engine (progress, budget, tokens, records, log lines).
+class EngineEventsArrived(Message):
+    """Engine events (progress, budget, tokens, records, log lines) are waiting: call `batch.drain()`.
 
-    It does not bubble: every widget that wants events subscribes to the bus itself.
+    At most one is pending per subscriber (see `widgets.engine_feed`); it does not bubble, since every
+    widget that wants events subscribes to the bus itself.
     """
 
     bubble = False
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, batch: Any) -> None:
         super().__init__()
-        self.event = event
+        self.batch = batch
 
-    def _coalesce_key(self) -> tuple[object, ...]:
-        event = self.event
-        return (type(event), getattr(event, "stage", None), getattr(event, "system", None))
-
-    def can_replace(self, message: Message) -> bool:
-        return (
-            isinstance(message, EngineEventArrived)
-            and self.event.coalescible
-            and message._coalesce_key() == self._coalesce_key()
-        )
+    def drain(self) -> list[Event]:
+        events: list[Event] = self.batch.drain()
+        return events
 
 
 @dataclass

@@ -23,7 +23,7 @@ from zbsn.core.engine.events import (
     StageProgressed,
     StageStarted,
 )
-from zbsn.tui.messages import CoreCallFailed, EngineEventArrived, RunCompleted, SchedulesLoaded
+from zbsn.tui.messages import CoreCallFailed, EngineEventsArrived, RunCompleted, SchedulesLoaded
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.schedule_modal import ScheduleForm, ScheduleModal
 from zbsn.tui.screens.services import call_core, describe_error, missing_service
@@ -82,6 +82,9 @@ class RunScreen(ConsoleScreen):
         self.schedules: list[Any] = []
         self._unsubscribe: Any = None
         self.preview_now: Any = None  # fixed "now" for cron previews (tests, screenshots); None = real clock
+        self._dirty = False
+        self._pending_progress: dict[Any, StageProgressed] = {}
+        self._pending_budget: BudgetChanged | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="run-columns"):
@@ -118,7 +121,9 @@ class RunScreen(ConsoleScreen):
         self.set_hint(IDLE_HINT)
         for event in list(self.context.bus.history):
             self._apply(event, replaying_history=True)
+        self._flush()
         self._unsubscribe = subscribe(self, self.context.bus)
+        self.set_interval(0.2, self._flush)
         self.load_schedules()
 
     def on_unmount(self) -> None:
@@ -173,6 +178,7 @@ class RunScreen(ConsoleScreen):
     @on(RunCompleted)
     def run_completed(self, message: RunCompleted) -> None:
         self._set_running(False)
+        self._flush()
 
     @on(CoreCallFailed)
     def core_call_failed(self, message: CoreCallFailed) -> None:
@@ -188,13 +194,31 @@ class RunScreen(ConsoleScreen):
         self.query_one("#run-cancel", Button).disabled = not running
 
     # ---- engine events ---------------------------------------------------------------------------------
-    @on(EngineEventArrived)
-    def engine_event(self, message: EngineEventArrived) -> None:
-        self._apply(message.event, replaying_history=False)
+    @on(EngineEventsArrived)
+    def engine_events(self, message: EngineEventsArrived) -> None:
+        for event in message.drain():
+            self._apply(event, replaying_history=False)
 
     def _apply(self, event: Any, *, replaying_history: bool) -> None:
+        """Fold one event into the view; high-rate ones only mark it dirty (`_flush` draws 5 times/s)."""
         stages = self.query_one(StageProgress)
         match event:
+            case RecordStaged():
+                self.counts["staged"] += 1
+                self._dirty = True
+                return
+            case RecordSkipped():
+                self.counts["skipped"] += 1
+                self._dirty = True
+                return
+            case StageProgressed():
+                self._pending_progress[event.stage] = event
+                self._dirty = True
+                return
+            case BudgetChanged():
+                self._pending_budget = event
+                self._dirty = True
+                return
             case RunStarted():
                 self.counts = {"staged": 0, "failed": 0, "skipped": 0}
                 stages.reset()
@@ -202,25 +226,32 @@ class RunScreen(ConsoleScreen):
                 self.set_hint(f"Run {event.run_id} in progress ({event.mode}). Press k to cancel.")
             case StageStarted():
                 stages.row(event.stage).started(event.total)
-            case StageProgressed():
-                stages.row(event.stage).progressed(event.done, event.total)
             case StageFinished():
+                self._pending_progress.pop(event.stage, None)
                 stages.row(event.stage).finished(event.staged, event.failed, event.skipped)
-            case RecordStaged():
-                self.counts["staged"] += 1
             case RecordFailed():
                 self.counts["failed"] += 1
-            case RecordSkipped():
-                self.counts["skipped"] += 1
-            case BudgetChanged():
-                self.query_one(BudgetGauge).show(event)
             case RunFinished():
                 self.counts = {"staged": event.staged, "failed": event.failed, "skipped": event.skipped}
                 self._set_running(False)
                 self.set_hint(self._finished_hint(event))
+        self._dirty = True
+        self._flush()
+        self.query_one(EventLog).add_event(event)
+
+    def _flush(self) -> None:
+        """Draw what high-rate events changed since the last flush."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        stages = self.query_one(StageProgress)
+        for stage, progress in self._pending_progress.items():
+            stages.row(stage).progressed(progress.done, progress.total)
+        self._pending_progress.clear()
+        if self._pending_budget is not None:
+            self.query_one(BudgetGauge).show(self._pending_budget)
+            self._pending_budget = None
         self._show_counts()
-        if not isinstance(event, BudgetChanged | StageProgressed):
-            self.query_one(EventLog).add_event(event)
 
     def _finished_hint(self, event: RunFinished) -> str:
         status = event.status.replace("_", " ")
@@ -236,7 +267,8 @@ class RunScreen(ConsoleScreen):
         c = self.counts
         failed = f"[$error]{c['failed']:,} failed[/]" if c["failed"] else "0 failed"
         self.query_one("#run-counts", Static).update(
-            f"[$success]{c['staged']:,} staged[/] · {failed} · {c['skipped']:,} skipped"
+            f"[$success]{c['staged']:,} staged[/] · {failed} · {c['skipped']:,} skipped",
+            layout=False,
         )
 
     # ---- schedules -------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ class BudgetGauge(Vertical):
     BudgetGauge Horizontal { height: 1; }
     BudgetGauge ProgressBar { width: 1fr; }
     BudgetGauge ProgressBar Bar { width: 1fr; }
-    BudgetGauge #budget-used { width: auto; min-width: 22; }
+    BudgetGauge #budget-used { width: 24; }
     BudgetGauge Sparkline { height: 1; width: 1fr; }
     BudgetGauge #budget-history-label { width: auto; min-width: 22; color: $text-muted; }
     BudgetGauge #budget-detail { color: $text-muted; }
@@ -53,7 +53,7 @@ class BudgetGauge(Vertical):
         bar = self.query_one("#budget-bar", ProgressBar)
         bar.update(total=max(event.per_window_limit, 1), progress=event.used_this_window)
         self.query_one("#budget-used", Label).update(
-            f"{event.used_this_window} / {event.per_window_limit} this minute"
+            f"{event.used_this_window} / {event.per_window_limit} this minute", layout=False
         )
         self.query_one("#budget-history", Sparkline).data = list(self.history)
         today = (
@@ -67,7 +67,7 @@ class BudgetGauge(Vertical):
             f"queue {event.queue_depth}",
             f"in flight {event.in_flight}",
         ]
-        self.query_one("#budget-detail", Static).update(" · ".join(parts))
+        self.query_one("#budget-detail", Static).update(" · ".join(parts), layout=False)
         paused = event.paused_until is not None
         self.set_class(paused, "-paused")
         if paused:

@@ -18,7 +18,7 @@ class StageRow(Horizontal):
     StageRow .stage-title { width: 14; }
     StageRow ProgressBar { width: 1fr; }
     StageRow ProgressBar Bar { width: 1fr; }
-    StageRow .stage-counts { width: auto; min-width: 28; padding-left: 1; color: $text-muted; }
+    StageRow .stage-counts { width: 36; padding-left: 1; color: $text-muted; }
     StageRow.-done .stage-title { color: $success; }
     StageRow.-failures .stage-counts { color: $error; }
     """
@@ -34,7 +34,9 @@ class StageRow(Horizontal):
 
     def started(self, total: int | None) -> None:
         self.query_one(ProgressBar).update(total=total, progress=0)
-        self.query_one(".stage-counts", Label).update("reading…" if total is None else f"0 / {total:,}")
+        self.query_one(".stage-counts", Label).update(
+            "reading…" if total is None else f"0 / {total:,}", layout=False
+        )
 
     def progressed(self, done: int, total: int | None) -> None:
         self.query_one(ProgressBar).update(total=total, progress=done)
@@ -54,7 +56,7 @@ class StageRow(Horizontal):
     def reset(self) -> None:
         self.remove_class("-done", "-failures")
         self.query_one(ProgressBar).update(total=1, progress=0)
-        self.query_one(".stage-counts", Label).update("waiting")
+        self.query_one(".stage-counts", Label).update("waiting", layout=False)
 
 
 class StageProgress(Vertical):

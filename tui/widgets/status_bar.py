@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from zbsn.core.engine.events import BudgetChanged, EventBus, TokenStatusChanged
-from zbsn.tui.messages import EngineEventArrived
+from zbsn.tui.messages import EngineEventsArrived
 from zbsn.tui.widgets.engine_feed import subscribe
 from zbsn.tui.widgets.formatting import duration, token_words, until
 
@@ -92,7 +92,9 @@ class StatusBar(Horizontal):
                 self.tokens[event.system] = TokenView.from_event(event)
             elif isinstance(event, BudgetChanged):
                 self.budget = event
-        self._unsubscribe = subscribe(self, self.bus)
+        self._unsubscribe = subscribe(
+            self, self.bus, lambda event: isinstance(event, TokenStatusChanged | BudgetChanged)
+        )
         self.set_interval(1.0, self.refresh_text)
         self.refresh_text()
 
@@ -106,15 +108,13 @@ class StatusBar(Horizontal):
         self.tokens[system] = TokenView(state=state, expires_at_monotonic=expires)
         self.refresh_text()
 
-    @on(EngineEventArrived)
-    def engine_event(self, message: EngineEventArrived) -> None:
-        event = message.event
-        if isinstance(event, TokenStatusChanged):
-            self.tokens[event.system] = TokenView.from_event(event)
-        elif isinstance(event, BudgetChanged):
-            self.budget = event
-        else:
-            return
+    @on(EngineEventsArrived)
+    def engine_events(self, message: EngineEventsArrived) -> None:
+        for event in message.drain():
+            if isinstance(event, TokenStatusChanged):
+                self.tokens[event.system] = TokenView.from_event(event)
+            elif isinstance(event, BudgetChanged):
+                self.budget = event
         self.refresh_text()
 
     def refresh_text(self) -> None:

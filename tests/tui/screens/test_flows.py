@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Input
 from tests.tui.screens.fakes import FakeEngineService, FakeWorkspace
 from zbsn.core import audit_query
 from zbsn.core.audit_query import AuditFilter
-from zbsn.core.engine.events import BudgetChanged, StageProgressed
+from zbsn.core.engine.events import StageProgressed
 from zbsn.tui import messages as m
 from zbsn.tui.navigation import COMMANDS, ConsoleCommands, help_sections
 from zbsn.tui.screens.audit import AuditScreen
@@ -157,26 +157,19 @@ async def test_run_can_be_cancelled(make_app: Callable[..., Any], seeded_db: sa.
     assert engine.calls[0] == ("run", (1, "full", "manual"))
 
 
-def test_high_rate_events_replace_older_pending_ones() -> None:
-    at = {
-        "organization_id": "1",
-        "per_window_limit": 100,
-        "window_seconds": 60.0,
-        "remaining_today": None,
-        "daily_limit": None,
-        "reset_at": None,
-        "queue_depth": 0,
-        "in_flight": 0,
-        "paused_until": None,
-        "pause_reason": None,
-    }
-    first = m.EngineEventArrived(BudgetChanged(used_this_window=1, **at))
-    second = m.EngineEventArrived(BudgetChanged(used_this_window=2, **at))
-    bills = m.EngineEventArrived(StageProgressed(run_id=1, stage="bills", done=1, total=2))
-    payments = m.EngineEventArrived(StageProgressed(run_id=1, stage="payments", done=1, total=2))
-    assert second.can_replace(first)
-    assert not payments.can_replace(bills)
-    assert not first.can_replace(bills)
+async def test_event_floods_arrive_as_few_batches(make_app: Callable[..., Any], seeded_db: sa.Engine) -> None:
+    posted: list[Message] = []
+    app = make_app("run", db=seeded_db)
+    async with app.run_test(size=(160, 48), message_hook=posted.append) as pilot:
+        await settled(pilot)
+        for done in range(200):
+            app.context.bus(StageProgressed(run_id=1, stage="bills", done=done, total=200))
+        await settled(pilot)
+        await pilot.pause(0.3)  # one flush interval of the run screen
+        bar = app.screen.query_one("#bar-bills")
+        batches = of_type(posted, m.EngineEventsArrived)
+    assert bar.progress == 199
+    assert len(batches) < 10
 
 
 async def test_schedule_add_and_disable(make_app: Callable[..., Any], seeded_db: sa.Engine) -> None:
