@@ -17,7 +17,7 @@ from zbsn.core.cli.cmd_shared import (
     parse_day,
     run_async,
 )
-from zbsn.core.cli.cmd_sync import StageProgress, exit_code_for_run, summary_json
+from zbsn.core.cli.cmd_sync import StageProgress, exit_code_for_run, run_cancellable, summary_json
 from zbsn.core.engine.replay import ReplayFilter
 
 
@@ -54,9 +54,12 @@ def replay(
         chosen = workspace.resolve_profile(profile)
         bars = StageProgress(enabled=not json_output and err_console.is_terminal)
         with bars.progress:
+            ids = list(audit_ids) if audit_ids else None
             summary = run_async(
-                workspace.engine_service().replay(
-                    chosen.id, list(audit_ids) if audit_ids else None, None if audit_ids else where, bars
+                run_cancellable(
+                    lambda cancel: workspace.engine_service().replay(
+                        chosen.id, ids, None if ids else where, bars, cancel
+                    )
                 )
             )
         workspace.persist_token_states()

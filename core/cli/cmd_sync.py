@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -30,6 +33,9 @@ from zbsn.core.engine.events import (
     StageStarted,
 )
 from zbsn.core.redaction import redact
+
+T = TypeVar("T")
+EXIT_CANCELLED = 130
 
 STAGE_LABELS = {
     "cost_centers": "Cost centers",
@@ -80,12 +86,33 @@ class StageProgress:
             self.progress.console.print(f"{event.level}: {redact(event.text)}", markup=False)
 
 
+async def run_cancellable(start: Callable[[asyncio.Event], Awaitable[T]]) -> T:
+    """Run `start(cancel)` with SIGINT/SIGTERM setting `cancel`: the engine stops cleanly between records."""
+    cancel = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, cancel.set)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests) or no support
+            continue
+    try:
+        return await start(cancel)
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
 def exit_code_for_run(status: str, message: str | None) -> int:
-    """0 succeeded, 1 completed with failures (or failed), 3 re-authorise, 5 a system was unreachable."""
+    """0 succeeded, 1 completed with failures (or failed), 3 re-authorise, 5 a system was unreachable,
+    130 cancelled (Ctrl-C / SIGTERM: the engine stops between records and records the run as cancelled)."""
     if status == RunStatus.SUCCEEDED:
         return EXIT_OK
     if status == RunStatus.REAUTH:
         return EXIT_REAUTHORISE
+    if status == RunStatus.CANCELLED:
+        return EXIT_CANCELLED
     if status == RunStatus.FAILED and message and any(m in message for m in UNREACHABLE_MARKERS):
         return EXIT_UNREACHABLE
     return EXIT_FAILURES
@@ -117,7 +144,11 @@ def sync(
         bars = StageProgress(enabled=not json_output and err_console.is_terminal)
         with bars.progress:
             summary = run_async(
-                workspace.engine_service().run(chosen.id, mode="full" if full else "changed", events=bars)
+                run_cancellable(
+                    lambda cancel: workspace.engine_service().run(
+                        chosen.id, mode="full" if full else "changed", events=bars, cancel=cancel
+                    )
+                )
             )
         workspace.persist_token_states()
     code = exit_code_for_run(summary.status, summary.message)
