@@ -88,3 +88,13 @@ async def test_a_due_schedule_starts_an_engine_run(demo: DemoHandle) -> None:
         runs = session.exec(select(SyncRun)).all()
     assert [(run.trigger, run.mode) for run in runs] == [("schedule", "full")]
     assert runs[0].staged > 0
+
+
+def test_demo_without_db_uses_a_temp_dir_and_removes_it(zbsn_home: Path) -> None:
+    with start_demo(bills=20, webhooks=False) as handle:
+        data_dir = handle.data_dir
+        assert data_dir is not None
+        assert (data_dir / "demo.db").exists()
+        assert handle.workspace.get_profile(handle.profile_id).organization_id == handle.organization_id
+    assert not data_dir.exists()
+    assert not (zbsn_home / "config" / "master.key").exists()  # the temp demo's key stays in memory
