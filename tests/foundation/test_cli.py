@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from zbsn.core.db.engine import make_engine
 from zbsn.core.db.models import ConnectionKind
 from zbsn.core.vault import encode_key, generate_key, key_file_path, open_vault
 
-ZBSN_SCRIPT = Path("/tmp/venv/bin/zbsn")
+# The console script installed beside the interpreter running the tests (a venv in CI).
+ZBSN_SCRIPT = Path(sys.executable).parent / "zbsn"
 runner = CliRunner()
 
 

@@ -98,6 +98,11 @@ class StatusBar(Horizontal):
         self.set_interval(1.0, self.refresh_text)
         self.refresh_text()
 
+    def on_resize(self) -> None:
+        # The compact/wide choice depends on our width, which is 0 until the first layout: re-render
+        # when it is known instead of waiting for the next timer tick.
+        self.refresh_text()
+
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
