@@ -4,54 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlmodel import select
 
 from zbsn.core.cli.app import app, note
 from zbsn.core.cli.cmd_shared import cli_errors, open_workspace
-from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import SyncProfile
-from zbsn.core.engine.lock import RunLocked
-from zbsn.core.webhooks.runtime import ServeRuntime
-from zbsn.core.workspace import Workspace
-
-
-def build_runtime(
-    workspace: Workspace, *, host: str, port: int, webhooks: bool, schedules: bool
-) -> ServeRuntime:
-    """The runtime for this workspace: scheduled runs and webhook bills go through the engine."""
-    runner = workspace.engine_service()
-    settings = workspace.settings.webhook
-    secret = settings.secret.get_secret_value() if settings.secret is not None else None
-
-    async def start_run(profile_id: int, mode: str) -> Any:
-        summary = await runner.run(profile_id, mode=mode, trigger="schedule")
-        workspace.persist_token_states()
-        note(f"scheduled run {summary.run_id} of profile {profile_id}: {summary.status}")
-        return summary.status
-
-    async def handle_bill(profile_id: int, bill: dict[str, Any], event_type: str) -> Any:
-        return await runner.process_webhook_bill(profile_id, bill, event_type)
-
-    def secret_for_profile(profile_id: int) -> str | None:
-        with session_scope(workspace.db_engine) as session:
-            known = session.exec(select(SyncProfile.id).where(SyncProfile.id == profile_id)).first()
-        return secret if known is not None else None
-
-    return ServeRuntime(
-        workspace.db_engine,
-        handle_bill=handle_bill,
-        start_run=start_run if schedules else None,
-        secret_for_profile=secret_for_profile,
-        host=host,
-        port=port,
-        replay_window_seconds=settings.replay_window_seconds,
-        is_retryable=lambda exc: isinstance(exc, RunLocked),
-        clock=workspace.clock,
-        receive_webhooks=webhooks,
-    )
+from zbsn.core.webhooks.runtime import runtime_for_workspace
 
 
 @app.command("serve")
@@ -67,12 +26,13 @@ def serve(
     settings = workspace.settings.webhook
     if not no_webhooks and settings.secret is None:
         note("warning: no webhook secret (webhook.secret / ZBSN_WEBHOOK__SECRET): every webhook gets 401")
-    runtime = build_runtime(
+    runtime = runtime_for_workspace(
         workspace,
-        host=host or settings.host,
-        port=settings.port if port is None else port,
+        host=host,
+        port=port,
         webhooks=not no_webhooks,
         schedules=not no_schedules,
+        on_scheduled_run=lambda s: note(f"scheduled run {s.run_id} of profile {s.profile_id}: {s.status}"),
     )
 
     async def main() -> None:

@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import uvicorn
@@ -23,6 +24,11 @@ from zbsn.core.webhooks.processor import InboxProcessor, RetryCheck, WebhookBill
 from zbsn.core.webhooks.receiver import ReceiverState, SecretLookup, make_receiver_app
 
 log = logging.getLogger(__name__)
+
+
+if TYPE_CHECKING:
+    from zbsn.core.engine.runner import RunSummary
+    from zbsn.core.workspace import Workspace
 
 
 class _QuietServer(uvicorn.Server):
@@ -112,3 +118,53 @@ class ServeRuntime:
                 if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                     log.error("serve task ended with %s", type(result).__name__)
             self.receiver_state.listening_url = None
+
+
+def runtime_for_workspace(
+    workspace: Workspace,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    webhooks: bool = True,
+    schedules: bool = True,
+    on_scheduled_run: Callable[[RunSummary], None] | None = None,
+) -> ServeRuntime:
+    """The runtime of a workspace: scheduled runs and webhook bills go through its engine; the webhook
+    secret is `settings.webhook.secret` (none: every delivery is refused) and only known profiles accept."""
+    from sqlmodel import select
+
+    from zbsn.core.db.engine import session_scope
+    from zbsn.core.db.models import RunTrigger, SyncProfile
+    from zbsn.core.engine.lock import RunLocked
+
+    engine = workspace.engine_service()
+    settings = workspace.settings.webhook
+    secret = settings.secret.get_secret_value() if settings.secret is not None else None
+
+    async def start_run(profile_id: int, mode: str) -> object:
+        summary = await engine.run(profile_id, mode=mode, trigger=RunTrigger.SCHEDULE)
+        workspace.persist_token_states()
+        if on_scheduled_run is not None:
+            on_scheduled_run(summary)
+        return summary.status
+
+    async def handle_bill(profile_id: int, bill: dict[str, Any], event_type: str) -> object:
+        return await engine.process_webhook_bill(profile_id, bill, event_type)
+
+    def secret_for_profile(profile_id: int) -> str | None:
+        with session_scope(workspace.db_engine) as session:
+            known = session.exec(select(SyncProfile.id).where(SyncProfile.id == profile_id)).first()
+        return secret if known is not None else None
+
+    return ServeRuntime(
+        workspace.db_engine,
+        handle_bill=handle_bill,
+        start_run=start_run if schedules else None,
+        secret_for_profile=secret_for_profile,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        replay_window_seconds=settings.replay_window_seconds,
+        is_retryable=lambda exc: isinstance(exc, RunLocked),
+        clock=workspace.clock,
+        receive_webhooks=webhooks,
+    )
