@@ -239,6 +239,8 @@ class Workspace:
             raise WorkspaceError("A profile pairs one Zoho Books connection with one ServiceNow connection.")
         if not zoho.organization_id:
             raise WorkspaceError("Choose the Zoho Books organization of this connection first.")
+        if any(view.name == name for view in self.list_profiles()):
+            raise WorkspaceError(f"A profile named '{name}' exists already.")
         with session_scope(self.db_engine) as session:
             profile = SyncProfile(
                 name=name,

@@ -67,3 +67,42 @@ def test_connect_both_systems(sandboxes: tuple[ZohoSandbox, ServiceNowSandbox], 
          "--self-client-code", code, "--accounts-server", zoho.accounts_url],
     )  # fmt: skip
     assert reused.exit_code == 3, reused.output  # a used grant code: consent again
+
+
+def test_connect_then_profile_and_schedule(
+    sandboxes: tuple[ZohoSandbox, ServiceNowSandbox], tmp_path: Path
+) -> None:
+    zoho, servicenow = sandboxes
+    db = f"sqlite:///{tmp_path / 'profile.db'}"
+    assert runner.invoke(app, ["--db", db, "profile", "create", "p"]).exit_code == 2  # nothing connected yet
+    zoho_args = ["--client-id", DEMO_CLIENT_ID, "--client-secret", DEMO_CLIENT_SECRET]
+    code = zoho.self_client_code()
+    connected = runner.invoke(
+        app,
+        ["--db", db, "connect", "zoho", *zoho_args, "--self-client-code", code,
+         "--accounts-server", zoho.accounts_url],
+    )  # fmt: skip
+    assert connected.exit_code == 0, connected.output
+    sn_args = ["--instance", servicenow.url, "--client-id", SN_ID, "--client-secret", SN_SECRET]
+    assert runner.invoke(app, ["--db", db, "connect", "servicenow", *sn_args]).exit_code == 0
+
+    created = runner.invoke(
+        app, ["--db", db, "profile", "create", "Northwind", "--legal-entity", "NWA-UK", "--json"]
+    )
+    assert created.exit_code == 0, created.output
+    profile = json.loads(created.stdout)
+    assert profile["organization_id"] == zoho.organization_id
+    assert profile["instance_url"] == servicenow.url
+    assert runner.invoke(app, ["--db", db, "profile", "create", "Northwind"]).exit_code == 2  # name taken
+
+    added = runner.invoke(app, ["--db", db, "schedule", "add", "0 6 * * 1-5", "--json"])
+    assert added.exit_code == 0, added.output
+    schedule = json.loads(added.stdout)
+    assert schedule["profile_id"] == profile["id"]
+    assert "Monday through Friday" in schedule["description"]
+    assert schedule["next_run_at"]
+    bad = runner.invoke(app, ["--db", db, "schedule", "add", "0 25 * * *"])
+    assert bad.exit_code == 2
+    assert "hour field" in bad.output
+    disabled = runner.invoke(app, ["--db", db, "schedule", "disable", str(schedule["id"]), "--json"])
+    assert json.loads(disabled.stdout)["next_run_at"] is None
