@@ -76,6 +76,7 @@ class ServeRuntime:
         self._stop = asyncio.Event()
         self._server: _QuietServer | None = None
         self._started = asyncio.Event()
+        self._start_error: OSError | None = None
 
     @property
     def url(self) -> str | None:
@@ -89,19 +90,29 @@ class ServeRuntime:
             self._server.should_exit = True
 
     async def wait_started(self, wait_s: float = 10.0) -> None:
-        """Wait until the receiver listens (or the runtime runs without one)."""
+        """Wait until the receiver listens (or the runtime runs without one); re-raises a start failure
+        such as the port being in use."""
         await asyncio.wait_for(self._started.wait(), wait_s)
+        if self._start_error is not None:
+            raise self._start_error
 
     async def serve(self) -> None:
         """Run everything until `request_stop`; returns after a graceful shutdown."""
+        sock: socket.socket | None = None
+        if self.receive_webhooks:
+            try:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind((self.host, self.port))
+            except OSError as exc:
+                self._start_error = OSError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}")
+                self._started.set()
+                raise self._start_error from exc
+            self.port = sock.getsockname()[1]
         tasks = [asyncio.create_task(self.processor.run(self._stop), name="webhook-inbox")]
         if self.scheduler is not None:
             tasks.append(asyncio.create_task(self.scheduler.run(self._stop), name="scheduler"))
-        if self.receive_webhooks:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            self.port = sock.getsockname()[1]
+        if sock is not None:
             config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
             self._server = _QuietServer(config)
             tasks.append(asyncio.create_task(self._server.serve(sockets=[sock]), name="webhook-receiver"))

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from zbsn.core.db.models import InboxStatus
@@ -52,3 +53,27 @@ async def test_webhook_flows_to_the_handler_and_stop_is_graceful(engine: sa.Engi
     runtime.request_stop()
     await asyncio.wait_for(serving, 10)
     assert runtime.url is None
+
+
+async def test_a_taken_port_is_reported(sqlite_engine: sa.Engine) -> None:
+    import socket
+
+    async def handle_bill(_pid: int, _bill: dict[str, Any], _event_type: str) -> None:
+        return None
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        runtime = ServeRuntime(
+            sqlite_engine,
+            handle_bill=handle_bill,
+            start_run=None,
+            secret_for_profile=lambda _p: None,
+            port=port,
+        )
+        serving = asyncio.create_task(runtime.serve())
+        with pytest.raises(OSError, match="cannot listen"):
+            await runtime.wait_started()
+        with pytest.raises(OSError):
+            await serving
