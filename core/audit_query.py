@@ -9,13 +9,14 @@ Index use, per filter:
   index, so the index order *is* the page order).
 - status and/or kind: one query per (status, kind) pair on `ix_audit_status_kind_updated`, each already in
   page order, merged here. Five small indexed reads beat one sort of every failed row.
-- free text: a prefix match on zoho_number, zoho_id, vendor_name and external_key, written as a range
-  (`col >= 'ab' AND col < 'ac'`) so the B-tree indexes on those columns serve it; SQLite's LIKE cannot use a
-  BINARY index. A few case variants (as typed, UPPER, lower, Title) stand in for case-insensitivity.
-  Adaptive: the matching ids are first collected from those indexes (at most `TEXT_ID_CAP`); when they fit,
-  the page is read by id. When a prefix matches more (e.g. a big vendor), the page walks updated_at instead
-  and stops early, since common matches are dense. Substring search ("…ltd" inside a name) would need a
-  trigram/FTS index; see `TEXT_SEARCH_NOTE`.
+- free text of 3+ characters: a case-insensitive substring match ("ltd" finds "Bright Cleaning Ltd") over
+  zoho_number, zoho_id, vendor_name and external_key, served by the trigram index of migration 0002 (SQLite
+  FTS5 `audit_text`; PostgreSQL `pg_trgm` GIN on the same expression).
+- shorter text: a prefix match written as ranges (`col >= 'ab' AND col < 'ac'`) so the B-tree indexes serve
+  it (SQLite's LIKE cannot use a BINARY index); a few case variants stand in for case-insensitivity.
+  Either way the matching ids are first collected (at most `TEXT_ID_CAP`); when they fit, the page is read by
+  id. When the text matches more (e.g. a big vendor), the page walks updated_at and stops early, since common
+  matches are dense.
 """
 
 from __future__ import annotations
@@ -33,8 +34,15 @@ import sqlalchemy as sa
 from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus, RecordKind, SyncRun
 
 TEXT_SEARCH_NOTE = (
-    "Free text is a prefix match (number, Zoho id, vendor, external key). Substring search at a million rows "
-    "needs an FTS5 table (SQLite) or pg_trgm GIN indexes (PostgreSQL)."
+    "Free text finds 3+ characters anywhere in the number, Zoho id, vendor or external key (shorter text: "
+    "a prefix)."
+)
+SUBSTRING_MIN_CHARS = 3  # trigram indexes need three characters to narrow anything
+# Exactly the expression migration 0002 indexes (PostgreSQL only uses the index for the same expression).
+_SEARCH_TEXT: sa.ColumnClause[str] = sa.literal_column(
+    "lower(coalesce(audit_record.zoho_number, '') || ' ' || coalesce(audit_record.zoho_id, '') || ' ' || "
+    "coalesce(audit_record.vendor_name, '') || ' ' || coalesce(audit_record.external_key, ''))",
+    type_=sa.String(),
 )
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_COUNT_CAP = 10_000
@@ -88,7 +96,9 @@ class AuditFilter:
         if self.period_from or self.period_to:
             parts.append(f"dated {self.period_from or '…'} to {self.period_to or '…'}")
         if self.text and self.text.strip():
-            parts.append(f"starting with “{self.text.strip()}”")
+            text = self.text.strip()
+            how = "containing" if len(text) >= SUBSTRING_MIN_CHARS else "starting with"
+            parts.append(f"{how} “{text}”")
         return " ".join(parts)
 
 
@@ -232,8 +242,32 @@ def _text_ranges(text: str) -> list[sa.ColumnElement[bool]]:
     return ranges
 
 
+def _has_fts_table(conn: sa.Connection) -> bool:
+    found = conn.execute(sa.text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_text'"))
+    return found.first() is not None
+
+
+def _substring_clause(text: str, conn: sa.Connection) -> sa.ColumnElement[bool]:
+    """Rows whose searchable text contains `text`, through the backend's trigram index."""
+    needle = text.lower()
+    if conn.dialect.name == "sqlite" and _has_fts_table(conn):
+        phrase = '"' + needle.replace('"', '""') + '"'  # an FTS5 string: matched literally, no operators
+        matching = "SELECT rowid FROM audit_text WHERE audit_text MATCH :phrase"
+        found = (
+            conn.execute(sa.text(f"{matching} LIMIT {TEXT_ID_CAP + 1}"), {"phrase": phrase}).scalars().all()
+        )
+        if len(found) <= TEXT_ID_CAP:
+            return _AR.c.id.in_(sorted(found)) if found else sa.false()
+        subquery = sa.text(matching).bindparams(phrase=phrase).columns(sa.column("rowid", sa.Integer))
+        return _AR.c.id.in_(subquery)
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return _SEARCH_TEXT.like(f"%{escaped}%", escape="\\")
+
+
 def _text_clause(text: str, conn: sa.Connection | None = None) -> sa.ColumnElement[bool]:
-    """`id IN (matching ids)` when the prefix is selective, else the OR of the ranges."""
+    """Substring match for 3+ characters; else `id IN (ids)` for a selective prefix, or the ranges."""
+    if conn is not None and len(text) >= SUBSTRING_MIN_CHARS:
+        return _substring_clause(text, conn)
     ranges = _text_ranges(text)
     if conn is not None:
         ids: set[int] = set()

@@ -21,11 +21,19 @@ def test_upgrade_from_empty_creates_every_table(db_url: str) -> None:
     engine.dispose()
 
 
+def _only_model_objects(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Leave out the search index migration 0002 builds outside the models (FTS5 table, trigram index)."""
+    return not (name or "").startswith(("audit_text", "ix_audit_text"))
+
+
 def test_migrations_match_the_models(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": _only_model_objects})
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == [], f"models changed without a migration: {diff}"
     engine.dispose()
 

@@ -145,7 +145,8 @@ def test_empty_log_gives_an_empty_first_and_last_page(engine: sa.Engine) -> None
 
 def test_filter_describes_itself() -> None:
     flt = AuditFilter(status="failed", kind="bill", run_id=3, text="acme")
-    assert flt.describe() == "failed bills in run 3 starting with “acme”"
+    assert flt.describe() == "failed bills in run 3 containing “acme”"
+    assert AuditFilter(text="ac").describe().endswith("starting with “ac”")
 
 
 def test_prefix_upper_bound() -> None:
