@@ -1,0 +1,116 @@
+"""Fixtures for the reliability tests: both sandboxes on loopback sockets, sized per test, real clients.
+
+The sandboxes are module-scoped; `world(bills)` reseeds both with the seeded demo company of that size and
+clears every fault knob, so each test starts clean and injects only its own trouble.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tests.engine.expectations import Expected
+from tests.engine.harness import Endpoints, authorize_zoho
+from zbsn.core.db import migrate
+from zbsn.core.db.engine import make_engine
+from zbsn.sandbox.company import Company
+from zbsn.sandbox.company_generator import generate_company
+from zbsn.sandbox.servicenow import DEMO_CLIENT_ID as SN_CLIENT_ID
+from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_CLIENT_SECRET
+from zbsn.sandbox.servicenow import FaultConfig as SnFaults
+from zbsn.sandbox.servicenow import ServiceNowSandbox, create_servicenow_sandbox
+from zbsn.sandbox.zoho import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    SandboxConfig,
+    ZohoSandbox,
+    create_zoho_sandbox,
+)
+from zbsn.sandbox.zoho.config import RateLimits
+
+SEED = 7
+
+
+@dataclass
+class World:
+    """Both sandboxes, the endpoints that reach them and the company they serve."""
+
+    zoho: ZohoSandbox
+    servicenow: ServiceNowSandbox
+    endpoints: Endpoints
+    company: Company
+
+    @property
+    def expected(self) -> Expected:
+        return Expected(self.company)
+
+    def zoho_total_of_good_bills(self) -> Decimal:
+        """Zoho's own totals (as the sandbox serves them) of the bills that must be staged."""
+        totals = self.zoho.state.totals
+        return sum((totals[b.bill_id] for b in self.expected.good_bills), Decimal(0))
+
+
+def reseed(zoho: ZohoSandbox, servicenow: ServiceNowSandbox, bills: int) -> Company:
+    """Both sandboxes back to the seeded company of `bills` bills, with no faults and no limits."""
+    company = generate_company(SEED, bills)
+    zoho.reset(company=generate_company(SEED, bills))
+    zoho.set_faults(fault_rate=0.0, kinds={}, latency_ms=0, seed=0)
+    zoho.set_limits(enabled=False)
+    servicenow.company = company
+    servicenow.reset()
+    servicenow.set_faults(SnFaults())
+    servicenow.set_rate_limits([])
+    servicenow.set_client_credentials(True)
+    return company
+
+
+@pytest.fixture(scope="module")
+def sandboxes() -> Iterator[tuple[ZohoSandbox, ServiceNowSandbox]]:
+    zoho = create_zoho_sandbox(generate_company(SEED, 50), SandboxConfig(limits=RateLimits(enabled=False)))
+    servicenow = create_servicenow_sandbox(generate_company(SEED, 50))
+    zoho.start()
+    servicenow.start()
+    try:
+        yield zoho, servicenow
+    finally:
+        zoho.stop()
+        servicenow.stop()
+
+
+@pytest.fixture
+def world(sandboxes: tuple[ZohoSandbox, ServiceNowSandbox]) -> Callable[[int], World]:
+    """`world(bills)`: fresh data of that size on both sides, and a freshly consented Zoho connection."""
+    zoho, servicenow = sandboxes
+
+    def make(bills: int) -> World:
+        company = reseed(zoho, servicenow, bills)
+        tokens = authorize_zoho(
+            zoho.accounts_url, zoho.self_client_code(), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+        )
+        endpoints = Endpoints(
+            zoho_accounts_url=zoho.accounts_url,
+            zoho_api_domain=zoho.api_domain,
+            servicenow_url=servicenow.url,
+            zoho_tokens=tokens,
+            zoho_client_id=DEMO_CLIENT_ID,
+            zoho_client_secret=DEMO_CLIENT_SECRET,
+            servicenow_client_id=SN_CLIENT_ID,
+            servicenow_client_secret=SN_CLIENT_SECRET,
+        )
+        return World(zoho, servicenow, endpoints, company)
+
+    return make
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: object) -> Iterator[tuple[str, sa.Engine]]:
+    """A migrated SQLite file database (URL and engine)."""
+    url = f"sqlite:///{tmp_path}/reliability.db"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    yield url, engine
+    engine.dispose()
