@@ -7,16 +7,28 @@ clears every fault knob, so each test starts clean and injects only its own trou
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from tests.engine.expectations import Expected
-from tests.engine.harness import Endpoints, authorize_zoho
+from tests.engine.harness import FAST_BUDGET, FAST_RETRY, ORG_ID, Endpoints, authorize_zoho
+from zbsn.core.clock import OffsetClock, SystemClock
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
+from zbsn.core.db.models import SyncProfile
+from zbsn.core.engine.runner import SyncRunner
+from zbsn.core.servicenow.auth import ServiceNowAuth
+from zbsn.core.servicenow.client import ServiceNowClient
+from zbsn.core.servicenow.requester import RetryPolicy
+from zbsn.core.tokens import MemoryTokenStore
+from zbsn.core.zoho.auth import ZohoTokenManager
+from zbsn.core.zoho.budget import BudgetConfig, OrgBudget
+from zbsn.core.zoho.client import ZohoBooksClient
 from zbsn.sandbox.company import Company
 from zbsn.sandbox.company_generator import generate_company
 from zbsn.sandbox.servicenow import DEMO_CLIENT_ID as SN_CLIENT_ID
@@ -114,3 +126,54 @@ def sqlite_db(tmp_path: object) -> Iterator[tuple[str, sa.Engine]]:
     migrate.upgrade(engine)
     yield url, engine
     engine.dispose()
+
+
+@dataclass
+class Clients:
+    """Builds the real clients of the sandboxes with chosen retry/timeout knobs (one per run)."""
+
+    endpoints: Endpoints
+    zoho_budget: BudgetConfig = FAST_BUDGET
+    sn_retry: RetryPolicy = FAST_RETRY
+    zoho_timeout_s: float = 30.0
+    sn_timeout_s: float = 30.0
+    zoho_store: MemoryTokenStore | None = None
+    built: list[Any] = field(default_factory=list)
+
+    def zoho(self, profile: SyncProfile) -> ZohoBooksClient:
+        store = self.zoho_store or MemoryTokenStore(self.endpoints.zoho_tokens)
+        manager = ZohoTokenManager(store, self.endpoints.zoho_client_id, self.endpoints.zoho_client_secret)
+        client = ZohoBooksClient(
+            organization_id=ORG_ID,
+            tokens=manager,
+            budget=OrgBudget(ORG_ID, self.zoho_budget),
+            api_domain=self.endpoints.zoho_api_domain,
+            http=httpx.AsyncClient(timeout=self.zoho_timeout_s),
+        )
+        client._owns_http = True  # closed by the runner's aclose() like a client-made one
+        self.built.append(client)
+        return client
+
+    def servicenow(self, profile: SyncProfile) -> ServiceNowClient:
+        auth = ServiceNowAuth(
+            self.endpoints.servicenow_url,
+            self.endpoints.servicenow_client_id,
+            self.endpoints.servicenow_client_secret,
+            MemoryTokenStore(),
+            OffsetClock(),
+        )
+        client = ServiceNowClient(
+            self.endpoints.servicenow_url,
+            auth,
+            retry=self.sn_retry,
+            poll_interval_s=0.01,
+            poll_timeout_s=60,
+            timeout_s=self.sn_timeout_s,
+        )
+        self.built.append(client)
+        return client
+
+    def runner(self, db: sa.Engine, **options: Any) -> SyncRunner:
+        options.setdefault("batch_size", 50)
+        options.setdefault("detail_concurrency", 4)
+        return SyncRunner(db, self.zoho, self.servicenow, SystemClock(), **options)
