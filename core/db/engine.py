@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from zbsn.core.paths import default_database_url
+
+DEFAULT_CONNECT_WAIT_S = 30.0  # like SQLite's busy_timeout: ride out a short outage instead of failing
 
 
 def resolve_database_url(explicit: str | None = None) -> str:
@@ -29,8 +32,13 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return Path(url.database)
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> sa.Engine:
-    """Build an engine; SQLite gets WAL, foreign keys, a busy timeout and an owner-only file."""
+def make_engine(
+    url: str | None = None, *, connect_wait_s: float = DEFAULT_CONNECT_WAIT_S, **kwargs: Any
+) -> sa.Engine:
+    """Build an engine; SQLite gets WAL, foreign keys, a busy timeout and an owner-only file.
+
+    A server database gets pre-ping, and new connections wait up to `connect_wait_s` while it refuses them.
+    """
     resolved = sa.make_url(resolve_database_url(url))
     if resolved.get_backend_name() == "sqlite":
         path = _sqlite_file(resolved)
@@ -53,7 +61,32 @@ def make_engine(url: str | None = None, **kwargs: Any) -> sa.Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(resolved, **kwargs)
+    engine = sa.create_engine(resolved, **kwargs)
+    _wait_for_server(engine, connect_wait_s)
+    return engine
+
+
+def _wait_for_server(engine: sa.Engine, wait_s: float) -> None:
+    """New connections retry for up to `wait_s` while the server refuses them (restart, failover, outage).
+
+    With `pool_pre_ping`, connections killed by the outage are replaced at checkout, so a run waits the
+    outage out instead of failing (or crashing while recording its own outcome) on the first refusal.
+    """
+    if wait_s <= 0:
+        return
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        deadline = time.monotonic() + wait_s
+        delay = 0.1
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except dialect.loaded_dbapi.OperationalError:
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
 
 @contextmanager
