@@ -290,6 +290,19 @@ def clear_override(
 _M = TypeVar("_M", CostCenterMap, GLAccountMap, SupplierMap)
 
 
+def find_mapping(
+    session: Session, profile_id: int, kind: MappingKind, zoho_key: str
+) -> CostCenterMap | GLAccountMap | SupplierMap:
+    """The mapping row of one Zoho value; KeyError (saying which) when the profile has none."""
+    if kind == "cost_center":
+        return _one(session, CostCenterMap, profile_id, zoho_key)
+    if kind == "gl_account":
+        return _one(session, GLAccountMap, profile_id, zoho_key)
+    if kind == "supplier":
+        return _one(session, SupplierMap, profile_id, zoho_key)
+    raise ValueError(f"unknown mapping kind {kind!r} (cost_center, gl_account or supplier)")
+
+
 def _one(session: Session, model: type[_M], profile_id: int, zoho_key: str) -> _M:
     key_column = {
         CostCenterMap: CostCenterMap.zoho_key,

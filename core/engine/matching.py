@@ -102,3 +102,88 @@ def _code_candidates(zoho_name: str, zoho_code: str | None) -> list[str]:
     if leading and any(ch.isdigit() for ch in leading.group(1)):
         candidates.append(leading.group(1))
     return candidates
+
+
+class OverrideTargetError(LookupError):
+    """The value an operator typed for an override names no ServiceNow record, or more than one."""
+
+
+class UnknownServiceNowValue(OverrideTargetError):
+    """No ServiceNow record has that sys_id, number/code or name."""
+
+
+class AmbiguousServiceNowValue(OverrideTargetError):
+    """Two or more ServiceNow records fit the value; the operator must be more precise (e.g. the sys_id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _TargetRules(Generic[T]):
+    noun: str
+    table: str
+    code_words: str
+    codes: Callable[[T], tuple[str | None, ...]]
+    name: Callable[[T], str | None]
+    label: Callable[[T], str]
+
+
+COST_CENTER_TARGET: _TargetRules[SNCostCenter] = _TargetRules(
+    "cost center",
+    "cmn_cost_center",
+    "account number or code",
+    lambda cc: (cc.account_number, cc.code),
+    lambda cc: cc.name,
+    lambda cc: f"{cc.account_number or cc.code or cc.sys_id} {cc.name}",
+)
+GL_ACCOUNT_TARGET: _TargetRules[SNGLAccount] = _TargetRules(
+    "GL account",
+    "sn_fin_gl_account",
+    "number",
+    lambda gl: (gl.number,),
+    lambda gl: gl.name,
+    lambda gl: f"{gl.number} {gl.name or ''}".strip(),
+)
+SUPPLIER_TARGET: _TargetRules[SNSupplier] = _TargetRules(
+    "supplier",
+    "sn_fin_supplier",
+    "supplier code or tax id",
+    lambda s: (s.supplier_code, s.tax_id),
+    lambda s: s.name,
+    lambda s: f"{s.supplier_code or s.sys_id} {s.name}",
+)
+
+
+def find_override_target(value: str, records: Iterable[T], rules: _TargetRules[T]) -> Match[T]:
+    """The one ServiceNow record an operator means by `value`: its sys_id, its number/code, or its name.
+
+    Tried in that order; the first rule that fits exactly one record wins ("sys_id", "code", "name").
+    Raises `UnknownServiceNowValue` when nothing fits and `AmbiguousServiceNowValue` when a rule fits
+    several records and no earlier rule decided.
+    """
+    wanted = value.strip()
+    if not wanted:
+        raise UnknownServiceNowValue(f"enter the ServiceNow {rules.noun}'s {rules.code_words} or sys_id")
+    candidates = list(records)
+    by_sys_id = [r for r in candidates if getattr(r, "sys_id", None) == wanted]
+    if by_sys_id:
+        return Match(by_sys_id[0], "sys_id")
+    code = normalize_code(wanted)
+    name = normalize_name(wanted)
+    tries: tuple[tuple[str, Callable[[T], bool]], ...] = (
+        ("code", lambda r: bool(code) and code in {normalize_code(c) for c in rules.codes(r) if c}),
+        ("name", lambda r: bool(name) and normalize_name(rules.name(r)) == name),
+    )
+    for rule, fits in tries:
+        found = [r for r in candidates if fits(r)]
+        if len(found) == 1:
+            return Match(found[0], rule)
+        if len(found) > 1:
+            listed = ", ".join(rules.label(r) for r in found[:5])
+            raise AmbiguousServiceNowValue(
+                f"{wanted!r} fits {len(found)} ServiceNow {rules.noun}s ({listed}); "
+                f"enter the {rules.code_words} of one, or its sys_id"
+            )
+    raise UnknownServiceNowValue(
+        f"no ServiceNow {rules.noun} has the {rules.code_words}, name or sys_id {wanted!r} "
+        f"({rules.table}, {len(candidates)} records read); check the value, or create the {rules.noun} "
+        "in ServiceNow first"
+    )

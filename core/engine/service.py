@@ -18,6 +18,12 @@ from zbsn.core.engine import masters
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.events import EventSink
 from zbsn.core.engine.masters import MappingKind
+from zbsn.core.engine.matching import (
+    COST_CENTER_TARGET,
+    GL_ACCOUNT_TARGET,
+    SUPPLIER_TARGET,
+    find_override_target,
+)
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.engine.preview import PreviewReport, build_preview
 from zbsn.core.engine.reconcile import ReconciliationReport, reconcile
@@ -31,6 +37,7 @@ from zbsn.core.engine.runner import (
     close_client,
     open_client,
 )
+from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNSupplier
 
 T = TypeVar("T")
 
@@ -213,24 +220,37 @@ class EngineService:
                 ),
             )
 
-    async def set_override(self, profile_id: int, kind: MappingKind, zoho_key: str, sn_sys_id: str) -> None:
-        """Map a Zoho value to a ServiceNow record (by sys_id) by hand; auto-matching never overwrites it."""
+    async def set_override(
+        self, profile_id: int, kind: MappingKind, zoho_key: str, sn_value: str
+    ) -> SNCostCenter | SNGLAccount | SNSupplier:
+        """Map a Zoho value to a ServiceNow record by hand; auto-matching never overwrites it.
 
-        async def body(context: RunContext, zoho: ZohoSource, servicenow: ServiceNowTarget) -> None:
-            records: list[Any]
+        `sn_value` is what the operator knows: the cost center's account number (or code), the GL account's
+        number, the supplier's code (or tax id), the record's exact name, or its sys_id. It is resolved
+        against ServiceNow's masters (`matching.find_override_target`); raises `UnknownServiceNowValue` when
+        nothing matches and `AmbiguousServiceNowValue` when several records do. Returns the record mapped to.
+        """
+        with session_scope(self.db) as session:
+            masters.find_mapping(session, profile_id, kind, zoho_key)  # KeyError before asking ServiceNow
+
+        async def body(
+            context: RunContext, zoho: ZohoSource, servicenow: ServiceNowTarget
+        ) -> SNCostCenter | SNGLAccount | SNSupplier:
+            target: SNCostCenter | SNGLAccount | SNSupplier
             if kind == "cost_center":
-                records = list(await servicenow.list_cost_centers())
+                cost_centers = await servicenow.list_cost_centers()
+                target = find_override_target(sn_value, cost_centers, COST_CENTER_TARGET).record
             elif kind == "gl_account":
-                records = list(await servicenow.list_gl_accounts())
+                accounts = await servicenow.list_gl_accounts()
+                target = find_override_target(sn_value, accounts, GL_ACCOUNT_TARGET).record
             else:
-                records = list(await servicenow.list_suppliers())
-            target = next((r for r in records if r.sys_id == sn_sys_id), None)
-            if target is None:
-                raise LookupError(f"no ServiceNow record {sn_sys_id} for a {kind} mapping")
+                suppliers = await servicenow.list_suppliers()
+                target = find_override_target(sn_value, suppliers, SUPPLIER_TARGET).record
             with session_scope(self.db) as session:
                 masters.set_override(session, profile_id, kind, zoho_key, target, self.clock.now())
+            return target
 
-        await self._with_clients(profile_id, body)
+        return await self._with_clients(profile_id, body)
 
     def clear_override(self, profile_id: int, kind: MappingKind, zoho_key: str) -> None:
         """Drop a manual override; the next alignment re-matches the value automatically."""
