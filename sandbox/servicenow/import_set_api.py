@@ -49,7 +49,7 @@ class ImportSetService:
     def web_service_set(self, staging_table: str) -> Record:
         """The reused synchronous set of a staging table; a new one each day (the old one -> processed)."""
         today = self.db.now_text()[:10]
-        for record in self.db.records("sys_import_set"):
+        for record in self.db.find_all("sys_import_set", table_name=staging_table, mode="synchronous"):
             if (
                 record["table_name"] == staging_table
                 and record["mode"] == "synchronous"
@@ -109,7 +109,7 @@ class ImportSetService:
             staging_table = import_set["table_name"]
             rows = [
                 r
-                for r in self.db.records(staging_table)
+                for r in self.db.find_all(staging_table, sys_import_set=set_sys_id)
                 if r["sys_import_set"] == set_sys_id and r["sys_import_state"] == "pending"
             ]
             for row in sorted(rows, key=lambda r: int(r["sys_import_row"] or 0)):

@@ -3,13 +3,21 @@
 Values are stored as strings (as the Table API renders them); an unset column is `""`. A reference column
 stores the referenced sys_id. `sys_import_set_row` is not stored: it is answered as the union of every
 staging table (ServiceNow's staging tables extend it).
+
+Indexes: every table is a dict by sys_id. Secondary indexes on column tuples (the coalesce and reference keys
+the transforms look up: cost center by account_number, GL account by number, supplier by ERP code, invoice by
+external number + source, lines by header + line number, staging rows by import set, ...) are built the first
+time a lookup asks for them and then kept up to date by `insert`/`update`/`delete`, so a lookup costs the same
+with 10 or 10 million records. They key on lowercased values (as `find` compares); callers wanting exact
+matches filter the few candidates. Results keep insertion order (every record carries a sequence number), so
+an indexed lookup answers exactly what the former full scan answered.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +54,13 @@ class Database:
         }
         self._numbers: dict[str, int] = {}
         self._row_counts: dict[str, int] = {}
+        # table -> sys_id -> insertion sequence (orders index hits like the table's own iteration order)
+        self._seq: dict[str, dict[str, int]] = {name: {} for name in self._tables}
+        self._next_seq = 0
+        # table -> columns -> lowercased key -> sys_ids (an ordered set)
+        self._indexes: dict[str, dict[tuple[str, ...], dict[tuple[str, ...], dict[str, None]]]] = {}
+        # table -> a counter bumped on every write (lets readers cache a query's result between writes)
+        self._versions: dict[str, int] = {name: 0 for name in self._tables}
 
     # --- identity ------------------------------------------------------------------------------------
     def new_sys_id(self) -> str:
@@ -84,23 +99,95 @@ class Database:
         if table == IMPORT_SET_ROW.name:
             for staging in STAGING_TABLES:
                 for record in self._tables[staging].values():
-                    yield {name: record.get(name, "") for name in IMPORT_SET_ROW.field_names}
+                    yield _import_set_row(record)
             return
         yield from self._tables[table].values()
 
     def get(self, table: str, sys_id: str) -> Record | None:
         """One record by sys_id, or None."""
         if table == IMPORT_SET_ROW.name:
-            return next((r for r in self.records(table) if r["sys_id"] == sys_id), None)
+            for staging in STAGING_TABLES:
+                record = self._tables[staging].get(sys_id)
+                if record is not None:
+                    return _import_set_row(record)
+            return None
         return self._tables[table].get(sys_id)
 
     def find(self, table: str, **criteria: str) -> Record | None:
         """The first record whose columns equal `criteria` (case-insensitive), or None."""
-        wanted = {k: v.lower() for k, v in criteria.items()}
-        for record in self.records(table):
-            if all(record.get(k, "").lower() == v for k, v in wanted.items()):
-                return record
-        return None
+        if table == IMPORT_SET_ROW.name or not criteria:
+            wanted = {k: v.lower() for k, v in criteria.items()}
+            for record in self.records(table):
+                if all(record.get(k, "").lower() == v for k, v in wanted.items()):
+                    return record
+            return None
+        columns = tuple(sorted(criteria))
+        hits = self._index(table, columns).get(tuple(criteria[c].lower() for c in columns))
+        if not hits:
+            return None
+        rows = self._tables[table]
+        if len(hits) == 1:
+            return rows[next(iter(hits))]
+        return rows[min(hits, key=self._seq[table].__getitem__)]
+
+    def find_all(self, table: str, **criteria: str) -> list[Record]:
+        """Every record whose columns equal `criteria` (case-insensitive), in insertion order."""
+        return self.candidates(table, tuple(criteria), [tuple(criteria.values())])
+
+    def candidates(
+        self, table: str, columns: tuple[str, ...], keys: Iterable[tuple[str, ...]]
+    ) -> list[Record]:
+        """Records whose `columns` equal any of `keys` case-insensitively, in `records(table)` order.
+
+        A superset of the exact (case-sensitive) matches: callers needing exact equality filter these.
+        """
+        if table == IMPORT_SET_ROW.name:
+            return [
+                _import_set_row(record)
+                for staging in STAGING_TABLES
+                for record in self.candidates(staging, columns, keys)
+            ]
+        order = sorted(columns)
+        positions = [columns.index(c) for c in order]
+        index = self._index(table, tuple(order))
+        found: dict[str, None] = {}
+        for key in keys:
+            hits = index.get(tuple(key[i].lower() for i in positions))
+            if hits:
+                found.update(hits)
+        seq = self._seq[table]
+        rows = self._tables[table]
+        return [rows[sys_id] for sys_id in sorted(found, key=seq.__getitem__)]
+
+    def version(self, table: str) -> int:
+        """A number that changes whenever a record of `table` is written (the union's, for the view)."""
+        if table == IMPORT_SET_ROW.name:
+            return sum(self._versions[staging] for staging in STAGING_TABLES)
+        return self._versions[table]
+
+    def _index(self, table: str, columns: tuple[str, ...]) -> dict[tuple[str, ...], dict[str, None]]:
+        """The index of `table` on `columns` (sorted), built on first use and maintained on every write."""
+        indexes = self._indexes.setdefault(table, {})
+        index = indexes.get(columns)
+        if index is None:
+            index = {}
+            for sys_id, record in self._tables[table].items():
+                index.setdefault(_key(record, columns), {})[sys_id] = None
+            indexes[columns] = index
+        return index
+
+    def _unindex(self, table: str, record: Record) -> None:
+        for columns, index in self._indexes.get(table, {}).items():
+            key = _key(record, columns)
+            hits = index.get(key)
+            if hits is not None:
+                hits.pop(record["sys_id"], None)
+                if not hits:
+                    del index[key]
+
+    def _reindex(self, table: str, record: Record) -> None:
+        for columns, index in self._indexes.get(table, {}).items():
+            index.setdefault(_key(record, columns), {})[record["sys_id"]] = None
 
     # --- writes --------------------------------------------------------------------------------------
     def insert(self, table: str, values: Mapping[str, Any], user: str = "system") -> Record:
@@ -121,13 +208,24 @@ class Database:
             sys_created_by=user,
             sys_updated_by=user,
         )
-        self._tables[table][record["sys_id"]] = record
+        rows = self._tables[table]
+        previous = rows.get(record["sys_id"])
+        if previous is not None:  # a caller-chosen sys_id replaces the record in place (same position)
+            self._unindex(table, previous)
+        else:
+            self._seq[table][record["sys_id"]] = self._next_seq
+            self._next_seq += 1
+        rows[record["sys_id"]] = record
+        self._reindex(table, record)
+        self._versions[table] += 1
         return record
 
     def update(self, table: str, sys_id: str, values: Mapping[str, Any], user: str = "system") -> Record:
         """Change known columns; sys_updated_on and sys_mod_count move only when a value really changed."""
         schema = ALL_TABLES[table]
         record = self._tables[table][sys_id]
+        indexed = bool(self._indexes.get(table))
+        before = dict(record) if indexed else record
         changed = False
         for name, value in values.items():
             if (name in schema.by_name and not name.startswith("sys_")) or name in _WRITABLE_SYS:
@@ -139,11 +237,21 @@ class Database:
             record["sys_updated_on"] = self.now_text()
             record["sys_mod_count"] = str(int(record["sys_mod_count"] or "0") + 1)
             record["sys_updated_by"] = user
+            self._versions[table] += 1
+            if indexed:
+                self._unindex(table, before)
+                self._reindex(table, record)
         return record
 
     def delete(self, table: str, sys_id: str) -> bool:
         """Remove a record; False when it did not exist."""
-        return self._tables[table].pop(sys_id, None) is not None
+        record = self._tables[table].pop(sys_id, None)
+        if record is None:
+            return False
+        self._unindex(table, record)
+        del self._seq[table][sys_id]
+        self._versions[table] += 1
+        return True
 
     def display_value(self, table: str, sys_id: str) -> str:
         """The display-field value of a referenced record ("" when it is gone)."""
@@ -151,6 +259,15 @@ class Database:
         if record is None:
             return ""
         return record.get(ALL_TABLES[table].display_field, "")
+
+
+def _key(record: Record, columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(record.get(c, "").lower() for c in columns)
+
+
+def _import_set_row(record: Record) -> Record:
+    """A staging row as the `sys_import_set_row` view shows it."""
+    return {name: record.get(name, "") for name in IMPORT_SET_ROW.field_names}
 
 
 # Bookkeeping columns of import set rows are written by the transform engine, never through the Table API.

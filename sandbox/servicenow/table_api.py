@@ -154,26 +154,66 @@ class TableApi:
         self.config = config
         # A Table API insert into a staging table is transformed like an Import Set API row (§4.3).
         self.stage_row = stage_row
+        self._last_query: tuple[tuple[str, str, int, bool], list[Record]] | None = None
 
     def _denied(self, table: str, operation: str) -> bool:
         return operation in self.config.acl_denied.get(table, set())
 
     def query(self, table: str, query_text: str) -> list[Record]:
-        """Records of `table` matching an encoded query, ordered by its ORDERBY terms."""
+        """Records of `table` matching an encoded query, ordered by its ORDERBY terms.
+
+        Paging through one query re-asks the same question page after page: the answer is kept until the
+        table is next written (caller holds `db.lock`), so N pages cost one evaluation, not N.
+        """
+        version = (table, query_text, self.db.version(table), self.config.invalid_query_returns_no_rows)
+        if self._last_query is not None and self._last_query[0] == version:
+            return self._last_query[1]
+        rows = self._evaluate(table, query_text)
+        self._last_query = (version, rows)
+        return rows
+
+    def _evaluate(self, table: str, query_text: str) -> list[Record]:
         parsed = encoded_query.parse(query_text, lambda path: known_path(table, path))
         if parsed.invalid_terms and self.config.invalid_query_returns_no_rows:
             return []
+        candidates = self._candidates(table, parsed)
         rows: list[Record] = []
-        for record in self.db.records(table):
+        for record in self.db.records(table) if candidates is None else candidates:
 
             def resolve(path: str, rec: Record = record) -> str:
                 return resolve_path(self.db, table, rec, path)
 
             if encoded_query.matches(parsed, resolve):
                 rows.append(record)
+        if not parsed.order_by:
+            return rows
+        if all("." not in column for column, _desc in parsed.order_by):
+            return encoded_query.sort_records(rows, parsed.order_by, lambda rec, col: rec.get(col, ""))
         return encoded_query.sort_records(
             rows, parsed.order_by, lambda rec, col: resolve_path(self.db, table, rec, col)
         )
+
+    def _candidates(self, table: str, parsed: encoded_query.EncodedQuery) -> list[Record] | None:
+        """A superset of the matches, in table order, from an index; None when only a full scan will do.
+
+        Only a single AND group helps: its first plain `field=value` or `fieldINa,b` term narrows the rows
+        through `Database.candidates` (case-insensitive, so every exact match is among them); the full
+        evaluator then runs on those few rows, so the answer is exactly the full scan's.
+        """
+        if len(parsed.groups) != 1:
+            return None
+        for clause in parsed.groups[0]:
+            if len(clause) != 1:
+                continue
+            term = clause[0]
+            if "." in term.field or term.operator not in ("=", "IN"):
+                continue
+            values = [term.value] if term.operator == "=" else term.value.split(",")
+            if term.field == "sys_id" and len(values) == 1:
+                record = self.db.get(table, values[0])
+                return [] if record is None else [record]
+            return self.db.candidates(table, (term.field,), [(v,) for v in values])
+        return None
 
     async def list(self, request: Request) -> Response:
         """GET /api/now/table/{table}."""

@@ -328,7 +328,9 @@ def _after_payment(look: Lookups, payment: Record) -> None:
     if invoice is None:
         return
     payments = [
-        p for p in look.db.records("sn_shop_invoice_payment_detail") if p["invoice"] == invoice["sys_id"]
+        p
+        for p in look.db.find_all("sn_shop_invoice_payment_detail", invoice=invoice["sys_id"])
+        if p["invoice"] == invoice["sys_id"]
     ]
     paid = sum((_decimal(p["payment_amount"]) for p in payments), Decimal(0))
     changes = {"amount_paid": str(paid)}
@@ -494,7 +496,7 @@ class TransformEngine:
 
     def _find(self, table: str, coalesce: dict[str, str]) -> Record | None:
         if self.config.coalesce_case_sensitive:
-            for record in self.db.records(table):
+            for record in self.db.find_all(table, **coalesce):
                 if all(record.get(k, "") == v for k, v in coalesce.items()):
                     return record
             return None
