@@ -2,7 +2,9 @@
 
 The invoice transform coalesces on (`u_external_invoice_number`, `u_erp_source`); lines and tax lines on the
 header key plus `u_erp_line_number`; payment details on `u_payment_reference_id`; suppliers on
-`u_erp_supplier_code`. `u_invoice_state = "canceled"` cancels an invoice.
+`u_erp_supplier_code`. `u_invoice_state = "canceled"` cancels an invoice. The header's `u_exchange_rate`
+("Exchange rate") carries Zoho's rate from the document currency to the org's base currency; it is an [I]
+column (the reference lists no FX column on invoice staging; the sandbox adds it).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ INVOICE_TAX_LINE_TABLE = "sn_spend_intg_imp_invoice_tax_line"
 PAYMENT_DETAIL_TABLE = "sn_spend_intg_imp_invoice_payment_detail"
 SUPPLIER_TABLE = "sn_fcms_intg_imp_supplier"
 INVOICE_TARGET_TABLE = "sn_shop_invoice"
+EXCHANGE_RATE = "u_exchange_rate"  # [I] invoice header column
 
 CANCELED_STATE = "canceled"
 INVOICE_TYPE = "non_po_invoice"

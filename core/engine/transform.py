@@ -1,9 +1,9 @@
 """Zoho records to ServiceNow staging rows, with validation of everything a row needs.
 
 A bill becomes one invoice header, one row per line (with its cost center account number and GL number) and
-one tax row per taxed line. Amounts stay in the document currency (the rate is carried in the header's short
-description and in the audit payload); dates are the org's local dates. A record with a problem is never
-sent: `problems` says what is missing.
+one tax row per taxed line. Amounts stay in the document currency (the rate to the org's base currency is
+carried in the header's `u_exchange_rate` and in the audit payload); dates are the org's local dates. A
+record with a problem is never sent: `problems` says what is missing.
 """
 
 from __future__ import annotations
@@ -251,6 +251,7 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_invoice_date": doc_date or "",
                 "u_due_date": local_date(bill.due_date, None, context.time_zone) or "",
                 "u_currency": bill.currency_code,
+                col.EXCHANGE_RATE: _plain(bill.exchange_rate) if bill.exchange_rate is not None else "",
                 "u_subtotal": money(subtotal),
                 "u_tax_amount": money(tax_total),
                 "u_shipping_amount": "0.00",
@@ -259,7 +260,7 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_legal_entity": index.legal_entity or "",
                 "u_invoice_type": col.INVOICE_TYPE,
                 "u_invoice_line_count": str(len(bill.line_items)),
-                "u_short_description": _describe(bill, context),
+                "u_short_description": f"Zoho Books bill {bill.bill_number}"[:160],
             },
         )
         document.rows = [header, *line_rows, *tax_rows]
@@ -404,17 +405,6 @@ def _tax_row(
     return StagingRow(
         table=col.INVOICE_TAX_LINE_TABLE, source_ref=f"{key}#T{line.line_item_id}", values=values
     )
-
-
-def _describe(bill: ZohoBill, context: RunContext) -> str:
-    text = f"Zoho Books bill {bill.bill_number}"
-    if (
-        bill.exchange_rate is not None
-        and context.base_currency
-        and bill.currency_code != context.base_currency
-    ):
-        text += f" ({bill.currency_code}, rate {_plain(bill.exchange_rate)} to {context.base_currency})"
-    return text[:160]
 
 
 def _plain(value: Decimal) -> str:

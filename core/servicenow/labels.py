@@ -34,6 +34,7 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "u_invoice_date": "Invoice date",
         "u_due_date": "Due date",
         "u_currency": "Currency",
+        "u_exchange_rate": "Exchange rate",  # [I] a sandbox column: the reference lists no FX column
         "u_subtotal": "Subtotal",
         "u_shipping_amount": "Shipping amount",
         "u_other_charges": "Other charges",

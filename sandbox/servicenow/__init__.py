@@ -38,7 +38,8 @@ sn_spend_intg_imp_invoice -> sn_shop_invoice ("Invoice import"); coalesce u_exte
   u_external_invoice_number "External invoice number", u_external_invoice_source "External invoice source",
   u_erp_source "ERP source" (= "Zoho Books"), u_supplier_invoice_number "Supplier invoice number",
   u_supplier "Supplier" (ERP supplier code), u_invoice_date "Invoice date", u_due_date "Due date",
-  u_currency "Currency" (ISO), u_subtotal "Subtotal", u_shipping_amount "Shipping amount",
+  u_currency "Currency" (ISO), u_exchange_rate "Exchange rate" ([I] -> sn_shop_invoice.exchange_rate),
+  u_subtotal "Subtotal", u_shipping_amount "Shipping amount",
   u_other_charges "Other charges", u_discounts "Discounts", u_tax_amount "Tax amount",
   u_amount_invoiced "Amount invoiced", u_purchase_order "Purchase order", u_legal_entity "Legal entity"
   (ERP company code), u_invoice_type "Invoice type", u_business_owner "Business owner",

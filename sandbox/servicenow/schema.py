@@ -88,6 +88,8 @@ INVOICE_STAGING = _staging(
     ("u_invoice_date", "Invoice date"),
     ("u_due_date", "Due date"),  # [I]
     ("u_currency", "Currency"),
+    # [I] the reference lists no FX column on invoice staging; the sandbox adds one so the rate is carried
+    ("u_exchange_rate", "Exchange rate"),
     ("u_subtotal", "Subtotal"),
     ("u_shipping_amount", "Shipping amount"),
     ("u_other_charges", "Other charges"),
@@ -344,6 +346,7 @@ TARGET_TABLES: list[TableSchema] = [
             ("payment_date", "Payment date"),
             ("payment_terms", "Payment terms"),
             ("currency", "Currency", "fx_currency"),  # [I] the currency representation is unconfirmed
+            ("exchange_rate", "Exchange rate"),  # [I] not in the reference: document -> base currency
             ("subtotal", "Subtotal"),
             ("tax_amount", "Tax amount"),
             ("shipping", "Shipping"),

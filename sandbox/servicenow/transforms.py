@@ -217,6 +217,7 @@ def _prepare_invoice(look: Lookups, row: dict[str, str]) -> Prepared:
         "due_date": _date(row, "u_due_date", "Due date"),
         "payment_terms": row.get("u_payment_terms", ""),
         "currency": currency,
+        "exchange_rate": _amount(row, "u_exchange_rate", "Exchange rate"),
         "type": row.get("u_invoice_type", ""),
         "business_owner": row.get("u_business_owner", ""),
         "short_description": row.get("u_short_description", ""),

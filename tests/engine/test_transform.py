@@ -84,7 +84,8 @@ def test_invoice_rows_carry_key_amounts_fx_and_mapped_references() -> None:
         header.values["u_tax_amount"],
         header.values["u_amount_invoiced"],
     ) == ("120.00", "24.00", "144.00")
-    assert "rate 0.8561 to GBP" in header.values["u_short_description"]
+    assert header.values["u_exchange_rate"] == "0.8561"
+    assert header.values["u_short_description"] == "Zoho Books bill BILL-000001"
     assert (header.values["u_supplier"], header.values["u_legal_entity"]) == ("SUP-1020", "NWA-UK")
     assert (header.values["u_invoice_date"], header.values["u_erp_source"]) == ("2026-07-01", "Zoho Books")
     assert (line.values["u_cost_center"], line.values["u_gl_account"]) == ("CC-LON-100", "6110")
