@@ -41,7 +41,7 @@ def scan_bytes(where: str, data: bytes, needles: Mapping[str, str]) -> list[str]
 
 
 def scan_tree(root: Path, needles: Mapping[str, str]) -> tuple[list[str], list[Path]]:
-    """Every regular file under `root` (logs, rotated logs, DB, WAL, key file, ...): findings and files read."""
+    """Every file under `root` (logs, rotated logs, DB, WAL, key file, ...): findings and files read."""
     findings: list[str] = []
     files = sorted(path for path in root.rglob("*") if path.is_file())
     for path in files:

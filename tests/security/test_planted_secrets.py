@@ -32,9 +32,9 @@ from tests.security.leakscan import needles_for, scan_bytes, scan_database, scan
 from zbsn.core.db.engine import make_engine
 from zbsn.core.demo import DemoHandle, _follow_consent, _run_in_fresh_loop, start_demo
 from zbsn.core.logs import setup_logging
-from zbsn.sandbox.zoho import DEMO_CLIENT_SECRET as ZOHO_DEMO_SECRET
 from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_DEMO_SECRET
 from zbsn.sandbox.servicenow import DEMO_PASSWORD as SN_DEMO_PASSWORD
+from zbsn.sandbox.zoho import DEMO_CLIENT_SECRET as ZOHO_DEMO_SECRET
 
 ZBSN_SCRIPT = Path(sys.executable).parent / "zbsn"
 FAIL_BACKEND = "keyring.backends.fail.Keyring"
@@ -86,7 +86,7 @@ class Capture:
     def call(self, where: str, make: Any) -> Any:
         try:
             result = _run_in_fresh_loop(make)
-        except Exception as exc:  # noqa: BLE001 - the exception text is what is under test
+        except Exception as exc:
             self.add(f"{where}: str(exc)", str(exc))
             self.add(f"{where}: repr(exc)", repr(exc))
             self.add(f"{where}: traceback", "".join(traceback.format_exception(exc)))
@@ -159,7 +159,9 @@ def test_no_planted_secret_or_token_reaches_anything_the_product_wrote(
     workspace, profile_id = demo.workspace, demo.profile_id
 
     # Known clients on both sandboxes; ServiceNow forgets its demo client so only the planted one works.
-    demo.zoho.register_client("1000.PLANTEDCLIENT", planted["zoho client secret"], [], loopback_redirects=True)
+    demo.zoho.register_client(
+        "1000.PLANTEDCLIENT", planted["zoho client secret"], [], loopback_redirects=True
+    )
     demo.servicenow.set_oauth_client("planted-sn-client", planted["servicenow client secret"])
     demo.servicenow.tokens.reset()
     harvest.collect()
@@ -198,7 +200,8 @@ def test_no_planted_secret_or_token_reaches_anything_the_product_wrote(
     )
     assert getattr(stopped, "status", None) == "reauth", stopped
     refused = cli("sync", "--json")
-    assert refused.returncode != 0 and json.loads(refused.stdout)["status"] == "reauth"
+    assert refused.returncode != 0
+    assert json.loads(refused.stdout)["status"] == "reauth"
     capture.call(
         "connect ServiceNow with a bad secret",
         lambda: workspace.connect_servicenow(
@@ -221,7 +224,8 @@ def test_no_planted_secret_or_token_reaches_anything_the_product_wrote(
     stopped = capture.call("sync after Zoho revoke", lambda: workspace.engine_service().run(profile_id))
     assert getattr(stopped, "status", None) == "reauth", stopped
     revoked = cli("sync", "--json")
-    assert revoked.returncode != 0 and json.loads(revoked.stdout)["status"] == "reauth"
+    assert revoked.returncode != 0
+    assert json.loads(revoked.stdout)["status"] == "reauth"
     cli("doctor", "--json")
     cli("audit", "--json", "--status", "failed")
 
@@ -254,7 +258,8 @@ def test_no_planted_secret_or_token_reaches_anything_the_product_wrote(
 
     written = zbsn_home.parent  # ZBSN_HOME (logs, config, key file) and the SQLite database beside it
     findings, files = scan_tree(written, needles)
-    assert log_file in files and log_file.stat().st_size > 0
+    assert log_file in files
+    assert log_file.stat().st_size > 0
     if db_url.startswith("sqlite"):
         db_file = Path(sa.make_url(db_url).database or "")
         assert db_file in files  # the raw SQLite bytes (and any -wal / -journal beside it) were read
