@@ -98,6 +98,22 @@ COMMANDS: list[tuple[str, str, str, str | None]] = [
     ("Audit: reconciliation report", "Zoho vs ServiceNow staging for a month", "audit", "reconcile"),
     ("Audit: clear filters", "Show every record", "audit", "clear_filters"),
 ]
+# Only when the console runs the demo (`ConsoleContext.demo` set): the story's "fix it in ServiceNow" step.
+DEMO_COMMANDS: list[tuple[str, str, str, str | None]] = [
+    (
+        "Demo: create the missing cost center in ServiceNow",
+        "Creates the highlighted (or next) missing cost center in the ServiceNow sandbox and re-matches",
+        "preview",
+        "demo_create_cost_center",
+    ),
+]
+
+
+def commands_for(app: App[Any]) -> list[tuple[str, str, str, str | None]]:
+    """The palette's console commands: every screen action, plus the demo's when the demo runs."""
+    context = getattr(app, "console_context", None)
+    demo = getattr(context, "demo", None) is not None
+    return [*COMMANDS, *DEMO_COMMANDS] if demo else list(COMMANDS)
 
 
 def install(app: App[Any], context: ConsoleContext) -> None:
@@ -168,7 +184,7 @@ class ConsoleCommands(Provider):
         app = self.app
         entries: list[tuple[str, str, Callable[[], None]]] = [
             (title, help_text, partial(run_on, app, screen, action))
-            for title, help_text, screen, action in COMMANDS
+            for title, help_text, screen, action in commands_for(app)
         ]
         entries.append(("Help: keys for every screen", "F1", partial(show, app, "help")))
         entries.append(("Theme: switch dark / light", "Ctrl+T", partial(toggle_theme, app)))

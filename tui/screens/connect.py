@@ -207,7 +207,10 @@ class ConnectScreen(ConsoleScreen):
         for status, system in ((zoho_status, "zoho"), (sn_status, "servicenow")):
             if status is not None:
                 self.query_one("#status-bar").set_token(system, status.state, status.refresh_in_s)  # type: ignore[attr-defined]
-        self.set_hint(self._next_step(zoho, zoho_status, sn, sn_status))
+        hint = self._next_step(zoho, zoho_status, sn, sn_status)
+        if getattr(self.context, "demo", None) is not None:
+            hint += " (Demo: both are the built-in sandboxes on this machine; nothing leaves it.)"
+        self.set_hint(hint)
         reauth = zoho_status is not None and zoho_status.state in ("reauthorise", "not connected")
         self.query_one("#zoho-authorise", Button).label = (
             ("Re-authorise in browser" if reauth and zoho is not None else "Authorise in browser")

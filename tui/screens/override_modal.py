@@ -12,10 +12,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from zbsn.tui.widgets.formatting import plural
+
+# (noun, what the operator types, an example) per mapping kind; a name or a sys_id works for every kind.
 KIND_WORDS = {
-    "cost_center": ("cost center", "cmn_cost_center sys_id"),
-    "gl_account": ("GL account", "sn_fin_gl_account sys_id"),
-    "supplier": ("supplier", "sn_fin_supplier sys_id"),
+    "cost_center": ("cost center", "account number", "e.g. CC-LON-100"),
+    "gl_account": ("GL account", "GL number", "e.g. 6100"),
+    "supplier": ("supplier", "supplier code", "e.g. SUP-0042"),
 }
 
 
@@ -53,16 +56,17 @@ class OverrideModal(ModalScreen[OverrideChoice | None]):
         self.blocked = blocked
 
     def compose(self) -> ComposeResult:
-        noun, field = KIND_WORDS.get(self.kind, (self.kind, "ServiceNow value"))
-        blocked = f" It blocks {self.blocked} bills." if self.blocked else ""
+        noun, field, example = KIND_WORDS.get(self.kind, (self.kind, "value", ""))
+        blocked = f" It blocks {plural(self.blocked, 'bill')}." if self.blocked else ""
         with Vertical():
             yield Static(f"[b]Map the Zoho {noun} “{self.zoho_name}”[/b]")
             yield Static(
-                f"Enter the ServiceNow {field} it should become.{blocked} The next preview and run use it; "
-                "failed bills need a replay (Audit, F5)."
+                f"Enter the {field} of the ServiceNow {noun} it should become (its exact name or sys_id "
+                f"work too).{blocked} The next preview and run use it; failed bills need a replay "
+                "(Audit, F5)."
             )
-            yield Label(f"ServiceNow {noun}")
-            yield Input(self.current or "", placeholder=field, id="override-value")
+            yield Label(f"ServiceNow {noun}: {field}")
+            yield Input(self.current or "", placeholder=f"{field}, {example}", id="override-value")
             with Horizontal():
                 yield Button("Cancel", id="override-cancel")
                 yield Button("Remove override", id="override-clear", disabled=self.current is None)

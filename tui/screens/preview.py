@@ -3,6 +3,7 @@ as invoices-to-be with their lines, inline overrides, and a CSV export."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +16,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from zbsn.core.engine.normalize import normalize_name
 from zbsn.tui.messages import CoreCallFailed, MappingsLoaded, OverrideSaved, PreviewExported, PreviewLoaded
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.override_modal import OverrideChoice, OverrideModal
@@ -25,6 +28,69 @@ from zbsn.tui.widgets.formatting import money, plural
 from zbsn.tui.widgets.preview_model import BillPreview, MappingLine, bills_from, mappings_from, pick
 
 MAPPING_TABS = (("cost_center", "Cost centers"), ("gl_account", "GL accounts"), ("supplier", "Suppliers"))
+# The preview's error code for a missing mapping of each kind (`PreviewReport.blocked_by` keys).
+UNMAPPED_CODES = {
+    "cost_center": "UNMAPPED_COST_CENTER",
+    "gl_account": "UNMAPPED_GL_ACCOUNT",
+    "supplier": "UNMAPPED_SUPPLIER",
+}
+
+
+@dataclass
+class DemoCostCenterCreated(Message):
+    """Demo mode: a missing cost center now exists in the ServiceNow sandbox; `mappings` are re-read."""
+
+    account_number: str
+    name: str
+    mappings: Any
+    created: bool = True  # False: it already existed, only the mappings were refreshed
+
+
+def with_preview_counts(lines: list[MappingLine], kind: str, preview: Any) -> list[MappingLine]:
+    """Bills each missing mapping blocks: the larger of its failed bills (audit) and the preview's count.
+
+    Before the first run nothing has failed yet, so the preview is what says how many bills a gap blocks.
+    """
+    blocked_by = pick(preview, "blocked_by", default=None) if preview is not None else None
+    if not isinstance(blocked_by, dict):
+        return lines
+    code = UNMAPPED_CODES[kind]
+    return [
+        replace(line, blocked_bills=max(line.blocked_bills, int(blocked_by.get((code, line.zoho_name), 0))))
+        if line.missing
+        else line
+        for line in lines
+    ]
+
+
+def is_blocked(bill: BillPreview) -> bool:
+    """Held back by a problem (a voided bill is a cancellation, not a blocked bill)."""
+    return not bill.ready and bill.outcome != "cancel"
+
+
+def target_label(target: Any) -> str | None:
+    """'CC-LON-100 (Consulting London)' for the ServiceNow record an override resolved to."""
+    if target is None:
+        return None
+    value = pick(target, "account_number", "number", "supplier_code", "sys_id")
+    name = pick(target, "name")
+    if not value:
+        return None
+    return f"{value} ({name})" if name else str(value)
+
+
+def demo_cost_center_for(demo: Any, zoho_key: str, zoho_name: str) -> Any:
+    """The demo's missing cost center behind a Zoho value (by name, else by the tag option id), or None."""
+    missing = list(demo.missing_cost_centers())
+    wanted = normalize_name(zoho_name)
+    found = next((m for m in missing if normalize_name(m.name) == wanted), None)
+    if found is not None:
+        return found
+    company = getattr(demo, "company", None)
+    for cc in getattr(company, "cost_centers", ()):
+        if getattr(cc, "tag_option_id", None) == zoho_key:
+            return next((m for m in missing if m.account_number == cc.account_number), cc)
+    return None
 
 
 def mapping_cells(line: MappingLine) -> list[Any]:
@@ -41,7 +107,14 @@ def mapping_cells(line: MappingLine) -> list[Any]:
 
 
 def bill_cells(bill: BillPreview) -> list[Any]:
-    state = Text("ready", style="green") if bill.ready else Text("blocked", style="bold red")
+    if bill.ready:
+        state = Text("ready", style="green")
+    elif bill.outcome == "cancel":
+        state = Text("voided", style="yellow")
+    elif bill.outcome == "unreadable":
+        state = Text("unreadable", style="bold red")
+    else:
+        state = Text("blocked", style="bold red")
     return [
         state,
         bill.number,
@@ -94,6 +167,7 @@ class PreviewScreen(ConsoleScreen):
         ("m", "Jump to the next missing mapping"),
         ("w", "Export the bills to CSV"),
         ("r", "Reload the preview from Zoho and ServiceNow"),
+        ("n", "Demo only: create the highlighted missing cost center in the ServiceNow sandbox"),
         ("←/→ (tabs)", "Cost centers, GL accounts, Suppliers, Bills"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -102,6 +176,7 @@ class PreviewScreen(ConsoleScreen):
         Binding("m", "next_missing", "Next missing"),
         Binding("w", "export_csv", "Export CSV"),
         Binding("r", "reload", "Reload"),
+        Binding("n", "demo_create_cost_center", "Create in ServiceNow (demo)"),
     ]
     DEFAULT_CSS = """
     PreviewScreen #preview-summary { height: auto; padding: 0 1; }
@@ -121,6 +196,17 @@ class PreviewScreen(ConsoleScreen):
         self.mappings: dict[str, list[MappingLine]] = {kind: [] for kind, _ in MAPPING_TABS}
         self.bills: list[BillPreview] = []
         self.preview: Any = None
+        self.demo_busy = False
+
+    @property
+    def demo(self) -> Any:
+        """The running demo (`core.demo.DemoHandle`) when the console was started with --demo, else None."""
+        return getattr(self.context, "demo", None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "demo_create_cost_center":
+            return self.demo is not None  # outside the demo the key and its footer entry do not exist
+        return True
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="preview-summary")
@@ -195,18 +281,33 @@ class PreviewScreen(ConsoleScreen):
 
     @on(MappingsLoaded)
     def mappings_loaded(self, message: MappingsLoaded) -> None:
+        self.show_mappings(
+            {
+                "cost_center": message.cost_centers,
+                "gl_account": message.gl_accounts,
+                "supplier": message.suppliers,
+            }
+        )
+
+    def show_mappings(self, mappings: dict[str, list[MappingLine]]) -> None:
+        """Draw the three mapping tables (missing first, with how many bills each blocks)."""
         self.mappings = {
-            "cost_center": message.cost_centers,
-            "gl_account": message.gl_accounts,
-            "supplier": message.suppliers,
+            kind: sorted(
+                with_preview_counts(list(mappings.get(kind, [])), kind, self.preview),
+                key=lambda m: (not m.missing, -m.blocked_bills, m.zoho_name.lower()),
+            )
+            for kind, _ in MAPPING_TABS
         }
         tabs = self.query_one(TabbedContent)
         for kind, title in MAPPING_TABS:
             table = self.query_one(f"#map-{kind}", DataTable)
             table.loading = False
+            cursor = table.cursor_row
             table.clear()
             for line in self.mappings[kind]:
                 table.add_row(*mapping_cells(line), key=line.zoho_key)
+            if table.row_count:
+                table.move_cursor(row=min(cursor, table.row_count - 1))
             missing = sum(1 for line in self.mappings[kind] if line.missing)
             label = f"{title} ({missing} missing)" if missing else title
             tabs.get_tab(f"tab-{kind}").label = label
@@ -221,13 +322,19 @@ class PreviewScreen(ConsoleScreen):
         table.clear()
         for bill in self.bills:
             table.add_row(*bill_cells(bill), key=bill.key)
-        blocked = sum(1 for b in self.bills if not b.ready)
+        blocked = sum(1 for b in self.bills if is_blocked(b))
         label = f"Bills ({blocked} blocked)" if blocked else f"Bills ({len(self.bills)})"
         self.query_one(TabbedContent).get_tab("tab-bills").label = label
         self._summarise()
+        if self.context.engine_service is not None:
+            self.load_mappings()  # the preview re-aligned the mapping tables: show them as they are now
 
     @on(CoreCallFailed)
     def core_call_failed(self, message: CoreCallFailed) -> None:
+        if message.action in ("save the override", "create the cost center in ServiceNow"):
+            self.demo_busy = False
+            self.notify(f"Could not {message.action}: {message.error}", severity="error", timeout=12)
+            return
         for table in self.query(DataTable):
             table.loading = False
         self.set_hint(f"[$error]Could not {message.action}:[/] {message.error}. Press r to try again.")
@@ -235,22 +342,29 @@ class PreviewScreen(ConsoleScreen):
     def _summarise(self) -> None:
         missing = {kind: [m for m in lines if m.missing] for kind, lines in self.mappings.items()}
         ready = [b for b in self.bills if b.ready]
-        blocked = [b for b in self.bills if not b.ready]
+        blocked = [b for b in self.bills if is_blocked(b)]
+        cancels = [b for b in self.bills if b.outcome == "cancel"]
         total = sum((b.total for b in ready if b.total is not None), start=Decimal(0))
         parts = [f"[$success]{plural(len(ready), 'bill')} ready[/] ({money(total) if ready else '0.00'})"]
         if blocked:
             parts.append(f"[$error]{plural(len(blocked), 'bill')} blocked[/]")
+        if cancels:
+            parts.append(f"{plural(len(cancels), 'voided bill')} to cancel")
         gaps = [
             f"{len(v)} {k.replace('_', ' ')}{'s' if len(v) != 1 else ''}" for k, v in missing.items() if v
         ]
         if gaps:
             parts.append("unmapped: " + ", ".join(gaps))
         self.query_one("#preview-summary", Static).update(" · ".join(parts))
-        if gaps:
+        if gaps and self.demo is not None and missing["cost_center"]:
             self.set_hint(
-                "Blocked bills wait for a mapping. Highlight a MISSING row and press o to map it, or "
-                "create the "
-                "value in ServiceNow and press r. Blocked bills fail in a run until mapped."
+                "Demo: highlight a MISSING cost center and press n to create it in the ServiceNow sandbox "
+                "(or o to map it to an existing account number). Blocked bills fail in a run until mapped."
+            )
+        elif gaps:
+            self.set_hint(
+                "Blocked bills fail in a run until mapped: highlight a MISSING row and press o to map it "
+                "(account number, GL number or supplier code), or create the value in ServiceNow and press r."
             )
         elif self.bills:
             self.set_hint("Everything is mapped. Start a run on the Run screen (F4).")
@@ -300,7 +414,8 @@ class PreviewScreen(ConsoleScreen):
             if value is None:
                 await call_core(service.clear_override, self.context.profile_id, kind, zoho_key)
             else:
-                await call_core(service.set_override, self.context.profile_id, kind, zoho_key, value)
+                target = await call_core(service.set_override, self.context.profile_id, kind, zoho_key, value)
+                value = target_label(target) or value
         except Exception as error:
             self.post_message(CoreCallFailed("save the override", describe_error(error)))
             return
@@ -311,6 +426,74 @@ class PreviewScreen(ConsoleScreen):
         what = f"mapped to {message.value}" if message.value else "back to automatic matching"
         self.notify(f"Saved: {what}. Reloading the preview.")
         self.action_reload()
+
+    # ---- demo actions ----------------------------------------------------------------------------------
+    def action_demo_create_cost_center(self) -> None:
+        """Demo: create the highlighted missing cost center in the ServiceNow sandbox, then re-match."""
+        if self.demo is None:
+            return
+        if self.demo_busy:
+            self.notify("Already creating a cost center in the ServiceNow sandbox…")
+            return
+        self.query_one(TabbedContent).active = "tab-cost_center"
+        active = self._active_mapping()
+        if active is None or not active[1].missing:
+            line = next((m for m in self.mappings["cost_center"] if m.missing), None)
+            if line is None:
+                self.notify("Every cost center is mapped: nothing to create.")
+                return
+            self.query_one("#map-cost_center", DataTable).move_cursor(
+                row=self.mappings["cost_center"].index(line)
+            )
+        else:
+            line = active[1]
+        self.demo_busy = True
+        self.set_hint(f"Demo: creating “{line.zoho_name}” in the ServiceNow sandbox, then re-matching…")
+        self.create_in_servicenow(line.zoho_key, line.zoho_name)
+
+    @work(exclusive=True, group="preview-demo", exit_on_error=False)
+    async def create_in_servicenow(self, zoho_key: str, zoho_name: str) -> None:
+        demo = self.demo
+        try:
+            missing = await call_core(demo_cost_center_for, demo, zoho_key, zoho_name)
+            if missing is None:
+                raise LookupError(f"the demo company has no cost center {zoho_name!r}")
+            created = True
+            try:
+                await call_core(demo.create_missing_cost_center, missing.account_number)
+            except ValueError:
+                created = False  # it exists already (created before): re-matching is all that is left
+            mappings = await call_core(self.context.engine_service.refresh_mappings, self.context.profile_id)
+        except Exception as error:
+            self.post_message(CoreCallFailed("create the cost center in ServiceNow", describe_error(error)))
+            return
+        self.post_message(DemoCostCenterCreated(missing.account_number, missing.name, mappings, created))
+
+    @on(DemoCostCenterCreated)
+    def demo_cost_center_created(self, message: DemoCostCenterCreated) -> None:
+        self.demo_busy = False
+        self.show_mappings(mappings_from(message.mappings))
+        line = next((m for m in self.mappings["cost_center"] if m.zoho_name == message.name), None)
+        matched = line is not None and not line.missing
+        verb = "Created" if message.created else "Found"
+        if matched:
+            self.notify(
+                f"{verb} {message.account_number} “{message.name}” in the ServiceNow sandbox: "
+                "it now matches. Replay the failed bills on Audit (F5: f, then X).",
+                timeout=10,
+            )
+        else:
+            self.notify(
+                f"{verb} {message.account_number} in ServiceNow, but “{message.name}” still does not match.",
+                severity="warning",
+                timeout=10,
+            )
+        remaining = [m for m in self.mappings["cost_center"] if m.missing]
+        if not remaining:
+            self.set_hint(
+                "Every cost center now matches. Bills that failed need a replay: Audit (F5), f, then X. "
+                "Press r to re-read the preview."
+            )
 
     def action_next_missing(self) -> None:
         for kind, _ in MAPPING_TABS:

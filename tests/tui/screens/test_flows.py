@@ -17,7 +17,7 @@ from zbsn.core import audit_query
 from zbsn.core.audit_query import AuditFilter
 from zbsn.core.engine.events import StageProgressed
 from zbsn.tui import messages as m
-from zbsn.tui.navigation import COMMANDS, ConsoleCommands, help_sections
+from zbsn.tui.navigation import COMMANDS, DEMO_COMMANDS, ConsoleCommands, help_sections
 from zbsn.tui.screens.audit import AuditScreen
 from zbsn.tui.screens.base import ConsoleScreen
 from zbsn.tui.screens.help import HelpScreen
@@ -305,7 +305,7 @@ async def test_palette_lists_every_action(make_app: Callable[..., Any], seeded_d
 
 
 def _screen_actions() -> list[tuple[str, str]]:
-    return [(screen, action) for _, _, screen, action in COMMANDS if action]
+    return [(screen, action) for _, _, screen, action in [*COMMANDS, *DEMO_COMMANDS] if action]
 
 
 @pytest.mark.parametrize(("screen", "action"), _screen_actions())
@@ -315,9 +315,45 @@ def test_every_palette_action_exists(screen: str, action: str) -> None:
     assert callable(getattr(SCREENS[screen], f"action_{action}", None))
 
 
-@pytest.mark.skip(reason="waits for core/demo.py (start_demo) and the EngineService facade; see report")
-async def test_demo_walk_connect_preview_run_audit_fix_replay() -> None:
-    """connect → preview (2 unmapped cost centers) → run (blocked bills fail) → fix → replay."""
+async def test_demo_action_is_absent_outside_the_demo(
+    make_app: Callable[..., Any], seeded_db: sa.Engine, fake_engine: FakeEngineService
+) -> None:
+    """No demo: no `n` key, no footer entry, no palette command (the walk with a demo: test_demo_walk.py)."""
+    app = make_app("preview", db=seeded_db, engine_service=fake_engine)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settled(pilot)
+        await pilot.press("m", "n")
+        await settled(pilot)
+        shown = {a.binding.action for a in app.screen.active_bindings.values() if a.enabled}
+        titles = [hit.text async for hit in ConsoleCommands(app.screen).discover()]
+    assert "demo_create_cost_center" not in shown
+    assert not [title for title in titles if title.startswith("Demo:")]
+    assert not [call for call in fake_engine.calls if call[0] == "refresh_mappings"]
+
+
+async def test_override_error_is_told_not_hidden(
+    make_app: Callable[..., Any], seeded_db: sa.Engine, fake_engine: FakeEngineService
+) -> None:
+    """A value that matches no ServiceNow record: the operator reads why, the mappings stay on screen."""
+
+    async def refuse(*_: Any) -> None:
+        raise LookupError("no ServiceNow cost center has the account number, name or sys_id 'CC-NOPE'")
+
+    fake_engine.set_override = refuse  # type: ignore[method-assign]
+    posted: list[Message] = []
+    app = make_app("preview", db=seeded_db, engine_service=fake_engine)
+    async with app.run_test(size=(160, 48), message_hook=posted.append) as pilot:
+        await settled(pilot)
+        await pilot.press("m", "o")
+        await settled(pilot)
+        await pilot.press(*"CC-NOPE", "enter")
+        await settled(pilot)
+        rows = app.screen.query_one("#map-cost_center", DataTable).row_count
+        shown = [str(n.message) for n in app._notifications]
+    assert [f.action for f in of_type(posted, m.CoreCallFailed)] == ["save the override"]
+    assert not of_type(posted, m.OverrideSaved)
+    assert rows > 0
+    assert any("CC-NOPE" in text for text in shown)
 
 
 def test_month_bounds() -> None:
