@@ -1,4 +1,10 @@
-"""Entry point of `zbsn-tui`: parse the options, load settings and logging, then run the console."""
+"""Entry point of `zbsn-tui`: parse the options, load settings and logging, then run the console.
+
+`--demo` starts both sandboxes in-process (`core.demo.start_demo`), builds the console on the demo profile
+with `demo_app` (the same factory the tests drive headless) and stops everything when the console exits.
+Without `--db` the demo's database lives in a temp dir that is deleted on exit. Nothing secret is printed:
+only the sandboxes' loopback URLs and where the database is (a URL's password is masked).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 import sqlalchemy as sa
 
@@ -13,14 +20,25 @@ from zbsn.core import __version__
 from zbsn.core.logs import setup_logging
 from zbsn.core.settings import Settings, SettingsError, load_settings
 
+if TYPE_CHECKING:
+    from zbsn.tui.app import ZbsnApp
+    from zbsn.tui.screens.services import ConsoleContext
+
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
+# The demo keeps Zoho's limit (100 requests per window) but shortens the window, so the seeded company's
+# preview and first run take seconds instead of minutes; the budget gauge shows the same limit.
+DEMO_RATE_WINDOW_S = 10.0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `zbsn-tui` command line."""
     parser = argparse.ArgumentParser(prog="zbsn-tui", description="The zbsn operator console.")
-    parser.add_argument("--demo", action="store_true", help="Run against the built-in sandboxes.")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="Run against the built-in Zoho Books and ServiceNow sandboxes (a temp database unless --db).",
+    )
     parser.add_argument("--db", metavar="URL", help="Database URL (default: ZBSN_DATABASE_URL, then SQLite).")
     parser.add_argument("--config", metavar="PATH", type=Path, help="Config file (default: config.toml).")
     parser.add_argument("--version", action="version", version=f"zbsn-tui {__version__}")
@@ -36,36 +54,93 @@ def run(argv: Sequence[str] | None = None) -> None:
         print(f"zbsn-tui: {exc}", file=sys.stderr)
         sys.exit(EXIT_PROBLEM)
     setup_logging(settings.log_level)
-    from zbsn.tui.app import make_app  # Textual loads only once the options are valid
-
     if args.demo:
         run_demo(args.db, settings)
         return
+    from zbsn.tui.app import make_app  # Textual loads only once the options are valid
+
     try:
         app = make_app(args.db, settings)
     except sa.exc.SQLAlchemyError as exc:
         print(f"zbsn-tui: cannot open the database: {exc}", file=sys.stderr)
         sys.exit(EXIT_PROBLEM)
+    launch(app)
+
+
+def launch(app: ZbsnApp) -> None:
+    """Run the App in the terminal (tests replace this with a headless driver)."""
     app.run()
 
 
-def run_demo(db: str | None, settings: Settings) -> None:
-    """Start both sandboxes, connect to them, and open the console on the demo profile."""
-    from zbsn.core.demo import start_demo
-    from zbsn.tui.app import make_app
+def demo_console(demo: Any) -> ConsoleContext:
+    """What the screens get in demo mode: the demo's workspace, engine, receiver and the demo itself."""
     from zbsn.tui.screens.services import ConsoleContext
 
-    print("zbsn-tui: starting the demo sandboxes…", file=sys.stderr)
-    with start_demo(db, settings) as demo:
-        console = ConsoleContext(
-            db=demo.db_engine,
-            profile_id=demo.profile_id,
-            workspace=demo.workspace,
-            engine_service=demo.workspace.engine_service(),
-            webhook_receiver=demo.receiver_state,
-            demo=demo,
+    context = ConsoleContext(
+        db=demo.db_engine,
+        profile_id=demo.profile_id,
+        workspace=demo.workspace,
+        engine_service=demo.workspace.engine_service(),
+        webhook_receiver=demo.receiver_state,
+        demo=demo,
+    )
+    seed_token_states(context)
+    return context
+
+
+def seed_token_states(context: ConsoleContext) -> None:
+    """Put the profile's token states on the bus, so every screen's status bar starts with the truth."""
+    from zbsn.core.engine.events import TokenStatusChanged
+
+    if context.workspace is None:
+        return
+    for status in context.workspace.token_statuses(context.profile_id):
+        context.bus(
+            TokenStatusChanged(
+                system=status.system,
+                state=status.state,
+                expires_in_s=status.refresh_in_s,
+                message=status.message,
+            )
         )
-        make_app(demo.db_engine, settings, console=console).run()
+
+
+def demo_app(demo: Any, settings: Settings | None = None) -> ZbsnApp:
+    """The console on a running demo (`core.demo.DemoHandle`): what `--demo` runs, and the tests drive."""
+    from zbsn.tui.app import make_app
+
+    return make_app(demo.db_engine, settings or Settings(), console=demo_console(demo))
+
+
+def describe_demo(demo: Any, db: str | None) -> str:
+    """What the operator is looking at, in a few lines (URLs on loopback; no secret, no token, no key)."""
+    where = (
+        f"database {sa.make_url(db).render_as_string(hide_password=True)} (kept)"
+        if db
+        else f"database in {demo.data_dir} (deleted on exit)"
+    )
+    return (
+        f"zbsn-tui: demo ready. Zoho Books sandbox {demo.zoho_url} (org {demo.organization_id}), "
+        f"ServiceNow sandbox {demo.servicenow_url}; {where}."
+    )
+
+
+def run_demo(db: str | None, settings: Settings, *, out: TextIO | None = None, **demo_options: Any) -> None:
+    """Start both sandboxes, connect to them, open the console on the demo profile; stop them on exit."""
+    from zbsn.core.demo import start_demo
+
+    stream = out if out is not None else sys.stderr
+    print("zbsn-tui: starting the demo sandboxes…", file=stream)
+    demo_options.setdefault("rate_window_s", DEMO_RATE_WINDOW_S)
+    try:
+        demo = start_demo(db, settings, **demo_options)
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"zbsn-tui: cannot open the database: {exc}", file=stream)
+        sys.exit(EXIT_PROBLEM)
+    with demo:
+        print(describe_demo(demo, db), file=stream)
+        launch(demo_app(demo, settings))
+    print("zbsn-tui: demo stopped (both sandboxes closed).", file=stream)
 
 
 if __name__ == "__main__":
