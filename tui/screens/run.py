@@ -1,4 +1,11 @@
-"""Run: start or cancel a sync, watch it stage by stage, the Zoho budget, the log; manage schedules."""
+"""Run: start or cancel a sync, watch it stage by stage, the Zoho budget, the log; manage schedules.
+
+The engine runs on the core loop (`services.core_loop()`), in its own thread: its synchronous database
+writes never stall this screen. Its events reach the screen through `engine_feed` in batches, at most ten
+times a second; high-rate ones (progress, budget, record counts) are folded into the latest values and drawn
+once per batch, and only while the screen is visible (it catches up when shown again). Every widget that
+changes during a run has a fixed size, so an update is a repaint, not a re-layout of the screen.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +33,12 @@ from zbsn.core.engine.events import (
 from zbsn.tui.messages import CoreCallFailed, EngineEventsArrived, RunCompleted, SchedulesLoaded
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.schedule_modal import ScheduleForm, ScheduleModal
-from zbsn.tui.screens.services import call_core, describe_error, missing_service
+from zbsn.tui.screens.services import call_core, core_loop, describe_error, missing_service
 from zbsn.tui.widgets.budget_gauge import BudgetGauge
-from zbsn.tui.widgets.engine_feed import subscribe
+from zbsn.tui.widgets.engine_feed import EngineFeed, subscribe
 from zbsn.tui.widgets.event_log import EventLog
 from zbsn.tui.widgets.formatting import timestamp
+from zbsn.tui.widgets.repaint import set_text
 from zbsn.tui.widgets.stage_progress import StageProgress
 
 IDLE_HINT = "No run in progress. Press s to send what changed since the last run, or S for a full run."
@@ -80,7 +88,7 @@ class RunScreen(ConsoleScreen):
         self.running = False
         self.counts = {"staged": 0, "failed": 0, "skipped": 0}
         self.schedules: list[Any] = []
-        self._unsubscribe: Any = None
+        self._feed: EngineFeed | None = None
         self.preview_now: Any = None  # fixed "now" for cron previews (tests, screenshots); None = real clock
         self._dirty = False
         self._pending_progress: dict[Any, StageProgressed] = {}
@@ -122,13 +130,17 @@ class RunScreen(ConsoleScreen):
         for event in list(self.context.bus.history):
             self._apply(event, replaying_history=True)
         self._flush()
-        self._unsubscribe = subscribe(self, self.context.bus)
-        self.set_interval(0.2, self._flush)
+        self._feed = subscribe(self, self.context.bus)
         self.load_schedules()
 
     def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        if self._feed is not None:
+            self._feed.close()
+        if self.running and self.cancel_event is not None:
+            core_loop().call_soon(self.cancel_event.set)  # the console is closing: stop between batches
+
+    def on_screen_resume(self) -> None:
+        self._flush()  # what arrived while another screen was on top
 
     # ---- runs ------------------------------------------------------------------------------------------
     @on(Button.Pressed, "#run-changed")
@@ -153,6 +165,7 @@ class RunScreen(ConsoleScreen):
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def run_sync(self, mode: str, cancel: asyncio.Event) -> None:
+        """Await the engine's run, which executes on the core loop's thread (see `call_core`)."""
         try:
             result = await call_core(
                 self.context.engine_service.run,
@@ -172,17 +185,20 @@ class RunScreen(ConsoleScreen):
         if not self.running or self.cancel_event is None:
             self.notify("No run to cancel.")
             return
-        self.cancel_event.set()
+        # The event belongs to the engine's loop: set it there (the engine checks it between batches).
+        core_loop().call_soon(self.cancel_event.set)
         self.set_hint("Cancelling: the record in flight finishes, nothing else is sent.")
 
     @on(RunCompleted)
     def run_completed(self, message: RunCompleted) -> None:
+        self._take_waiting_events()  # everything the run published, before its end is shown
         self._set_running(False)
         self._flush()
 
     @on(CoreCallFailed)
     def core_call_failed(self, message: CoreCallFailed) -> None:
         if message.action == "run the sync":
+            self._take_waiting_events()
             self._set_running(False)
         self.query_one(EventLog).write(f"[red]Could not {message.action}: {message.error}[/]")
         self.set_hint(f"Could not {message.action}: {message.error}")
@@ -196,11 +212,19 @@ class RunScreen(ConsoleScreen):
     # ---- engine events ---------------------------------------------------------------------------------
     @on(EngineEventsArrived)
     def engine_events(self, message: EngineEventsArrived) -> None:
-        for event in message.drain():
+        self._take(message.drain())
+
+    def _take_waiting_events(self) -> None:
+        if self._feed is not None:
+            self._take(self._feed.flush())
+
+    def _take(self, events: list[Any]) -> None:
+        for event in events:
             self._apply(event, replaying_history=False)
+        self._flush()
 
     def _apply(self, event: Any, *, replaying_history: bool) -> None:
-        """Fold one event into the view; high-rate ones only mark it dirty (`_flush` draws 5 times/s)."""
+        """Fold one event into the view; high-rate ones only update the pending state `_flush` draws."""
         stages = self.query_one(StageProgress)
         match event:
             case RecordStaged():
@@ -221,6 +245,7 @@ class RunScreen(ConsoleScreen):
                 return
             case RunStarted():
                 self.counts = {"staged": 0, "failed": 0, "skipped": 0}
+                self._pending_progress.clear()
                 stages.reset()
                 self._set_running(not replaying_history or self.running)
                 self.set_hint(f"Run {event.run_id} in progress ({event.mode}). Press k to cancel.")
@@ -236,12 +261,11 @@ class RunScreen(ConsoleScreen):
                 self._set_running(False)
                 self.set_hint(self._finished_hint(event))
         self._dirty = True
-        self._flush()
         self.query_one(EventLog).add_event(event)
 
     def _flush(self) -> None:
-        """Draw what high-rate events changed since the last flush."""
-        if not self._dirty:
+        """Draw what high-rate events changed since the last flush (only while this screen is shown)."""
+        if not self._dirty or not self.is_current:
             return
         self._dirty = False
         stages = self.query_one(StageProgress)
@@ -266,9 +290,9 @@ class RunScreen(ConsoleScreen):
     def _show_counts(self) -> None:
         c = self.counts
         failed = f"[$error]{c['failed']:,} failed[/]" if c["failed"] else "0 failed"
-        self.query_one("#run-counts", Static).update(
+        set_text(
+            self.query_one("#run-counts", Static),
             f"[$success]{c['staged']:,} staged[/] · {failed} · {c['skipped']:,} skipped",
-            layout=False,
         )
 
     # ---- schedules -------------------------------------------------------------------------------------

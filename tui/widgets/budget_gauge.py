@@ -10,23 +10,30 @@ from textual.widgets import Label, ProgressBar, Sparkline, Static
 
 from zbsn.core.engine.events import BudgetChanged
 from zbsn.tui.widgets.formatting import until
+from zbsn.tui.widgets.repaint import set_text
 
 HISTORY = 60
 
 
 class BudgetGauge(Vertical):
-    """Requests this window vs the limit, what is left today, time to reset, the queue, and a sparkline."""
+    """Requests this window vs the limit, what is left today, time to reset, the queue, and a sparkline.
+
+    Fixed height (one more line while Zoho has paused us) and one-line parts: an update only repaints.
+    """
 
     DEFAULT_CSS = """
-    BudgetGauge { height: auto; border: round $primary-darken-2; border-title-color: $text; padding: 0 1; }
+    BudgetGauge {
+        height: 5; border: round $primary-darken-2; border-title-color: $text; padding: 0 1;
+    }
+    BudgetGauge.-paused { height: 6; }
     BudgetGauge Horizontal { height: 1; }
-    BudgetGauge ProgressBar { width: 1fr; }
+    BudgetGauge ProgressBar { width: 1fr; height: 1; }
     BudgetGauge ProgressBar Bar { width: 1fr; }
-    BudgetGauge #budget-used { width: 24; }
+    BudgetGauge #budget-used { width: 24; height: 1; }
     BudgetGauge Sparkline { height: 1; width: 1fr; }
-    BudgetGauge #budget-history-label { width: auto; min-width: 22; color: $text-muted; }
-    BudgetGauge #budget-detail { color: $text-muted; }
-    BudgetGauge #budget-paused { color: $error; display: none; }
+    BudgetGauge #budget-history-label { width: 22; height: 1; color: $text-muted; }
+    BudgetGauge #budget-detail { height: 1; color: $text-muted; }
+    BudgetGauge #budget-paused { height: 1; color: $error; display: none; }
     BudgetGauge.-paused #budget-paused { display: block; }
     """
 
@@ -51,9 +58,12 @@ class BudgetGauge(Vertical):
         self.latest = event
         self.history.append(float(event.used_this_window))
         bar = self.query_one("#budget-bar", ProgressBar)
-        bar.update(total=max(event.per_window_limit, 1), progress=event.used_this_window)
-        self.query_one("#budget-used", Label).update(
-            f"{event.used_this_window} / {event.per_window_limit} this minute", layout=False
+        total = max(event.per_window_limit, 1)
+        if bar.total != total or bar.progress != event.used_this_window:
+            bar.update(total=total, progress=event.used_this_window)
+        set_text(
+            self.query_one("#budget-used", Label),
+            f"{event.used_this_window} / {event.per_window_limit} this minute",
         )
         self.query_one("#budget-history", Sparkline).data = list(self.history)
         today = (
@@ -67,11 +77,12 @@ class BudgetGauge(Vertical):
             f"queue {event.queue_depth}",
             f"in flight {event.in_flight}",
         ]
-        self.query_one("#budget-detail", Static).update(" · ".join(parts), layout=False)
+        set_text(self.query_one("#budget-detail", Static), " · ".join(parts))
         paused = event.paused_until is not None
-        self.set_class(paused, "-paused")
+        self.set_class(paused, "-paused")  # a layout, but only when the pause starts or ends
         if paused:
             reason = event.pause_reason or "Zoho asked us to slow down"
-            self.query_one("#budget-paused", Static).update(
-                f"Paused for {until(event.paused_until)}: {reason}. The run resumes by itself."
+            set_text(
+                self.query_one("#budget-paused", Static),
+                f"Paused for {until(event.paused_until)}: {reason}. The run resumes by itself.",
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import RichLog
 
 from zbsn.core.engine.events import (
@@ -53,16 +55,36 @@ def describe_event(event: Event) -> str | None:
     return None
 
 
+MAX_LINES = 2000
+
+
 class EventLog(RichLog):
-    """A bounded RichLog fed with engine events."""
+    """A bounded RichLog fed with engine events, whose new lines repaint it without a screen re-layout.
+
+    A RichLog grows its virtual size with every line, and Textual re-lays-out the whole screen for every
+    virtual-size change (~tens of ms on the Run screen, ten times a second during a run). This log's own
+    size never changes (its box is fixed by CSS), so a new line only needs its scrollbar and its lines
+    repainted: the virtual size is set without a layout, and a layout is asked for only when the vertical
+    scrollbar appears or goes (the text area's width changes then).
+    """
 
     DEFAULT_CSS = """
     EventLog { border: round $primary-darken-2; height: 1fr; min-height: 4; }
     """
 
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id, max_lines=2000, markup=True, wrap=True, highlight=False)
+        super().__init__(id=id, max_lines=MAX_LINES, markup=True, wrap=True, highlight=False)
         self.border_title = "Event log"
+
+    def watch_virtual_size(self, size: Size) -> None:
+        if not self._size_known:
+            return
+        had_scrollbar = self.show_vertical_scrollbar
+        self._scroll_update(size)
+        if self.show_vertical_scrollbar != had_scrollbar:
+            self.refresh(layout=True)
 
     def add_event(self, event: Event) -> None:
         line = describe_event(event)

@@ -8,17 +8,18 @@ from textual.widgets import Label, ProgressBar
 
 from zbsn.core.engine.events import STAGES, Stage
 from zbsn.tui.widgets.formatting import STAGE_TITLES
+from zbsn.tui.widgets.repaint import set_text
 
 
 class StageRow(Horizontal):
-    """Title, bar and counts for one stage."""
+    """Title, bar and counts for one stage; every part has a fixed size, so updates only repaint."""
 
     DEFAULT_CSS = """
     StageRow { height: 1; }
-    StageRow .stage-title { width: 14; }
-    StageRow ProgressBar { width: 1fr; }
+    StageRow .stage-title { width: 14; height: 1; }
+    StageRow ProgressBar { width: 1fr; height: 1; }
     StageRow ProgressBar Bar { width: 1fr; }
-    StageRow .stage-counts { width: 36; padding-left: 1; color: $text-muted; }
+    StageRow .stage-counts { width: 36; height: 1; padding-left: 1; color: $text-muted; }
     StageRow.-done .stage-title { color: $success; }
     StageRow.-failures .stage-counts { color: $error; }
     """
@@ -32,38 +33,40 @@ class StageRow(Horizontal):
         yield ProgressBar(total=1, show_eta=False, id=f"bar-{self.stage}")
         yield Label("waiting", classes="stage-counts")
 
+    def _counts(self, text: str) -> None:
+        set_text(self.query_one(".stage-counts", Label), text)
+
+    def _bar(self, total: float | None, progress: float) -> None:
+        bar = self.query_one(ProgressBar)
+        if bar.total != total or bar.progress != progress:
+            bar.update(total=total, progress=progress)
+
     def started(self, total: int | None) -> None:
-        self.query_one(ProgressBar).update(total=total, progress=0)
-        self.query_one(".stage-counts", Label).update(
-            "reading…" if total is None else f"0 / {total:,}", layout=False
-        )
+        self._bar(total, 0)
+        self._counts("reading…" if total is None else f"0 / {total:,}")
 
     def progressed(self, done: int, total: int | None) -> None:
-        self.query_one(ProgressBar).update(total=total, progress=done)
-        self.query_one(".stage-counts", Label).update(
-            f"{done:,}" if total is None else f"{done:,} / {total:,}"
-        )
+        self._bar(total, done)
+        self._counts(f"{done:,}" if total is None else f"{done:,} / {total:,}")
 
     def finished(self, staged: int, failed: int, skipped: int) -> None:
         bar = self.query_one(ProgressBar)
-        bar.update(total=max(bar.total or 1, 1), progress=max(bar.total or 1, 1))
+        self._bar(max(bar.total or 1, 1), max(bar.total or 1, 1))
         self.add_class("-done")
         self.set_class(failed > 0, "-failures")
-        self.query_one(".stage-counts", Label).update(
-            f"{staged:,} staged · {failed:,} failed · {skipped:,} skipped"
-        )
+        self._counts(f"{staged:,} staged · {failed:,} failed · {skipped:,} skipped")
 
     def reset(self) -> None:
         self.remove_class("-done", "-failures")
-        self.query_one(ProgressBar).update(total=1, progress=0)
-        self.query_one(".stage-counts", Label).update("waiting", layout=False)
+        self._bar(1, 0)
+        self._counts("waiting")
 
 
 class StageProgress(Vertical):
     """The five stage rows, in the order the engine runs them."""
 
     DEFAULT_CSS = """
-    StageProgress { height: auto; border: round $primary-darken-2; padding: 0 1; }
+    StageProgress { height: 7; border: round $primary-darken-2; padding: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002

@@ -9,12 +9,16 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import Static
 
 from zbsn.core.engine.events import BudgetChanged, EventBus, TokenStatusChanged
 from zbsn.tui.messages import EngineEventsArrived
 from zbsn.tui.widgets.engine_feed import subscribe
 from zbsn.tui.widgets.formatting import duration, token_words, until
+from zbsn.tui.widgets.repaint import set_text
+
+EVENT_INTERVAL_S = 0.5  # the bar is a summary: two updates a second are plenty during a run
 
 
 @dataclass
@@ -66,7 +70,11 @@ def budget_markup(budget: BudgetChanged | None, *, compact: bool) -> str:
 
 
 class StatusBar(Horizontal):
-    """Token states and budget, updated from engine events; refreshes its countdowns every second."""
+    """Token states and budget, updated from engine events; refreshes its countdowns every second.
+
+    Engine events arrive at most twice a second, and a part is redrawn only when its text changed (with
+    a re-layout only when its width changed: the token parts are as wide as their text).
+    """
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
@@ -93,7 +101,10 @@ class StatusBar(Horizontal):
             elif isinstance(event, BudgetChanged):
                 self.budget = event
         self._unsubscribe = subscribe(
-            self, self.bus, lambda event: isinstance(event, TokenStatusChanged | BudgetChanged)
+            self,
+            self.bus,
+            lambda event: isinstance(event, TokenStatusChanged | BudgetChanged),
+            interval=EVENT_INTERVAL_S,
         )
         self.set_interval(1.0, self.refresh_text)
         self.refresh_text()
@@ -123,11 +134,20 @@ class StatusBar(Horizontal):
         self.refresh_text()
 
     def refresh_text(self) -> None:
-        compact = self.size.width and self.size.width < 110
-        self.query_one("#status-zoho", Static).update(
-            token_markup("Zoho", self.tokens["zoho"], compact=bool(compact))
+        compact = bool(self.size.width and self.size.width < 110)
+        self._show(
+            self.query_one("#status-zoho", Static), token_markup("Zoho", self.tokens["zoho"], compact=compact)
         )
-        self.query_one("#status-sn", Static).update(
-            token_markup("ServiceNow", self.tokens["servicenow"], compact=bool(compact))
+        self._show(
+            self.query_one("#status-sn", Static),
+            token_markup("ServiceNow", self.tokens["servicenow"], compact=compact),
         )
-        self.query_one("#status-budget", Static).update(budget_markup(self.budget, compact=bool(compact)))
+        set_text(self.query_one("#status-budget", Static), budget_markup(self.budget, compact=compact))
+
+    @staticmethod
+    def _show(part: Static, markup: str) -> None:
+        """An auto-width part: re-layout only when the new text is wider or narrower than the old."""
+        old = part.content
+        width = Content.from_markup(markup).cell_length
+        resized = not isinstance(old, str) or Content.from_markup(old).cell_length != width
+        set_text(part, markup, layout=resized)
