@@ -49,7 +49,7 @@ def _events(demo: DemoHandle) -> list[WebhookEvent]:
         return list(session.exec(select(WebhookEvent).order_by(WebhookEvent.id)).all())
 
 
-def _wait_settled(demo: DemoHandle, count: int, timeout_s: float = 20.0) -> list[WebhookEvent]:
+def _wait_settled(demo: DemoHandle, count: int, timeout_s: float = 60.0) -> list[WebhookEvent]:
     deadline = time.monotonic() + timeout_s
     while True:
         events = _events(demo)
