@@ -166,12 +166,15 @@ def help_sections(app: App[Any]) -> list[tuple[str, list[tuple[str, str]]]]:
     sections: list[tuple[str, list[tuple[str, str]]]] = []
     current = app.screen.name if isinstance(app.screen, ConsoleScreen) else None
     order = sorted(SCREENS, key=lambda name: name != current)
+    demo = getattr(getattr(app, "console_context", None), "demo", None) is not None
+
+    def keys(name: str) -> list[tuple[str, str]]:  # demo-only keys exist only in the demo
+        return [(key, text) for key, text in SCREENS[name].KEYS_HELP if demo or not text.startswith("Demo:")]
+
     for name in order:
+        sections.append((SCREEN_TITLES[name], keys(name)))
         if name == current:
-            sections.append((SCREEN_TITLES[name], SCREENS[name].KEYS_HELP))
             sections.append(("Everywhere", GLOBAL_KEYS))
-        else:
-            sections.append((SCREEN_TITLES[name], SCREENS[name].KEYS_HELP))
     if current is None:
         sections.insert(0, ("Everywhere", GLOBAL_KEYS))
     return sections

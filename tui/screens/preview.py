@@ -167,7 +167,7 @@ class PreviewScreen(ConsoleScreen):
         ("m", "Jump to the next missing mapping"),
         ("w", "Export the bills to CSV"),
         ("r", "Reload the preview from Zoho and ServiceNow"),
-        ("n", "Demo only: create the highlighted missing cost center in the ServiceNow sandbox"),
+        ("n", "Demo: create the missing cost center in ServiceNow"),
         ("←/→ (tabs)", "Cost centers, GL accounts, Suppliers, Bills"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [

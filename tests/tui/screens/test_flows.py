@@ -326,7 +326,9 @@ async def test_demo_action_is_absent_outside_the_demo(
         await settled(pilot)
         shown = {a.binding.action for a in app.screen.active_bindings.values() if a.enabled}
         titles = [hit.text async for hit in ConsoleCommands(app.screen).discover()]
+        help_texts = [text for _, entries in help_sections(app) for _, text in entries]
     assert "demo_create_cost_center" not in shown
+    assert not [text for text in help_texts if text.startswith("Demo:")]
     assert not [title for title in titles if title.startswith("Demo:")]
     assert not [call for call in fake_engine.calls if call[0] == "refresh_mappings"]
 
