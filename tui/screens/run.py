@@ -33,7 +33,13 @@ from zbsn.core.engine.events import (
 from zbsn.tui.messages import CoreCallFailed, EngineEventsArrived, RunCompleted, SchedulesLoaded
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.schedule_modal import ScheduleForm, ScheduleModal
-from zbsn.tui.screens.services import call_core, core_loop, describe_error, missing_service
+from zbsn.tui.screens.services import (
+    call_core,
+    core_loop,
+    describe_error,
+    missing_service,
+    settle_heap,
+)
 from zbsn.tui.widgets.budget_gauge import BudgetGauge
 from zbsn.tui.widgets.engine_feed import EngineFeed, subscribe
 from zbsn.tui.widgets.event_log import EventLog
@@ -158,6 +164,7 @@ class RunScreen(ConsoleScreen):
         if self.context.engine_service is None or self.context.profile_id is None:
             self.notify(missing_service("Running a sync"), severity="error")
             return
+        settle_heap()  # keeps full garbage collections during the run short (they pause the UI too)
         self.cancel_event = asyncio.Event()
         self._set_running(True)
         self.set_hint(f"Starting a {'full' if mode == 'full' else 'changed-since-last'} run…")
