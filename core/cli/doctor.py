@@ -76,7 +76,12 @@ def _database_section(
         return section, None
     connect_args = {} if url.startswith("sqlite") else {"connect_timeout": DB_CONNECT_TIMEOUT_SECONDS}
     try:
-        engine = make_engine(url, **({"connect_args": connect_args} if connect_args else {}))
+        # doctor reports an unreachable server at once instead of waiting for it to come back
+        engine = (
+            make_engine(url, connect_wait_s=0, connect_args=connect_args)
+            if connect_args
+            else make_engine(url, connect_wait_s=0)
+        )
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
         section["reachable"] = True
