@@ -15,7 +15,7 @@ Data flows one way: pull -> normalize -> map -> validate -> stage -> audit. Call
     await service.reconcile(profile_id, date_start=None, date_end=None) -> ReconciliationReport
     service.mappings(profile_id) -> Mappings (cost_centers, gl_accounts, suppliers; blocked_bills per row)
     await service.refresh_mappings(profile_id) -> Mappings
-    await service.set_override(profile_id, "cost_center"|"gl_account"|"supplier", zoho_key, sn_sys_id)
+    await service.set_override(profile_id, "cost_center"|"gl_account"|"supplier", zoho_key, sn_value)
     service.clear_override(profile_id, kind, zoho_key)
 
 Modules: `ports` (what the clients must offer; RunContext), `matching` + `masters` (mapping rules and the
