@@ -46,25 +46,27 @@ def test_serve_processes_webhooks_and_stops_on_sigterm(tmp_path: Path) -> None:
             env=env,
         )
     try:
-        _wait_for(lambda: "zbsn serve:" in stderr_path.read_text(), 30, "the serve banner")
+        _wait_for(lambda: "zbsn serve:" in stderr_path.read_text(), 90, "the serve banner")
         demo.zoho.configure_webhooks(f"http://127.0.0.1:{port}/zoho/webhook/{demo.profile_id}", SECRET)
         bill_id = next(b.bill_id for b in demo.company.bills if b.status == "open" and not b.defect)
         demo.edit_bill(bill_id)
-        assert demo.zoho.wait_webhooks(10)[-1]["outcome"] == "delivered"
+        deliveries = demo.zoho.wait_webhooks(60)
+        assert deliveries, "the Zoho sandbox attempted no delivery"
+        assert deliveries[-1]["outcome"] == "delivered", (deliveries[-1], stderr_path.read_text())
 
         def processed() -> bool:
             with Session(demo.db_engine) as session:
                 events = session.exec(select(WebhookEvent)).all()
             return len(events) == 1 and events[0].status != InboxStatus.NEW
 
-        _wait_for(processed, 30, "the webhook to be processed")
+        _wait_for(processed, 90, "the webhook to be processed")
         with Session(demo.db_engine) as session:
             event = session.exec(select(WebhookEvent)).one()
         assert event.status == InboxStatus.PROCESSED, event.error
         assert event.entity_id == bill_id
 
         process.send_signal(signal.SIGTERM)
-        assert process.wait(30) == 0
+        assert process.wait(60) == 0, stderr_path.read_text()
         assert "stopped" in stderr_path.read_text()
     finally:
         if process.poll() is None:
