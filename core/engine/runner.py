@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -65,6 +66,7 @@ from zbsn.core.engine.masters import (
     fetch_vendors,
 )
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
+from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.run_context import load_profile, resolve_context
 from zbsn.core.engine.staging_batch import write_batch
 from zbsn.core.engine.telemetry import Counters, Telemetry
@@ -229,6 +231,9 @@ class RunSession:
         self.index: MappingIndex
         self.zoho_base = zoho.request_count
         self.sn_base = servicenow.request_count
+        # The bills stage's batch write in flight while the next batch is read and mapped, and its bill ids.
+        self._writing: asyncio.Future[list[Completion]] | None = None
+        self._writing_ids: set[str] = set()
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     async def execute(self, body: Callable[[], Awaitable[None]]) -> RunSummary:
@@ -436,7 +441,9 @@ class RunSession:
         for error in errors:
             self.telemetry.log("warning", f"unreadable vendor {error.record_id}: {error.reason}")
         before = Counters(**{k: getattr(self.counters, k) for k in ("staged", "failed", "skipped")})
-        entries = [
+        unreadable = [self._vendor_error(error) for error in errors]
+        known = self.known_audits(RecordKind.SUPPLIER, [e.zoho_id for e in unreadable])
+        to_create = [
             AuditEntry(
                 kind=RecordKind.SUPPLIER,
                 zoho_id=v.contact_id,
@@ -449,15 +456,36 @@ class RunSession:
             )
             for v in counts.to_create
         ]
+        entries = self.new_errors(unreadable, known) + to_create
         for start in range(0, len(entries), self.runner.batch_size):
             await self.write(entries[start : start + self.runner.batch_size])
         self.stage_finished(
             "suppliers",
             counts.matched + counts.manual + self.counters.staged - before.staged,
-            counts.missing - len(entries) + self.counters.failed - before.failed,
+            counts.missing - len(to_create) + self.counters.failed - before.failed,
             0,
         )
         self.checkpoint()
+
+    def _vendor_error(self, error: RecordError) -> AuditEntry:
+        """A failed supplier entry for a vendor contact Zoho sent that could not be read."""
+        raw = error.raw or {}
+        zoho_id = error.record_id or "unreadable-" + hashlib.sha256(
+            json.dumps(raw, sort_keys=True, default=str).encode()
+        ).hexdigest()[:16]
+        name, modified = raw.get("contact_name"), raw.get("last_modified_time")
+        return AuditEntry(
+            kind=RecordKind.SUPPLIER,
+            zoho_id=zoho_id,
+            external_key=colnames.supplier_code(self.context.organization_id, zoho_id),
+            status=AuditStatus.FAILED,
+            zoho_number=name if isinstance(name, str) and name else None,
+            vendor_name=name if isinstance(name, str) and name else None,
+            zoho_modified=modified if isinstance(modified, str) and modified else None,
+            source_payload=json.dumps(raw, default=str),
+            error_code=ErrorCode.MALFORMED_RECORD.value,
+            error_message=f"Zoho sent an unreadable vendor contact: {error.reason}",
+        )
 
     # -- bills ----------------------------------------------------------------------------------------------
     def _sweep_due(self) -> bool:
@@ -489,23 +517,28 @@ class RunSession:
         done = 0
         batch: list[ZohoBillSummary] = []
         errors: list[AuditEntry] = []
-        async for item in self.zoho.iter_bills(modified_since=since):
-            if isinstance(item, RecordError):
-                unreadable_without_id |= item.record_id is None
-                if item.record_id:
-                    seen.add(item.record_id)
-                errors.append(error_entry(RecordKind.BILL, item, self.context))
-                continue
-            seen.add(item.bill_id)
-            tracker.observe(item.last_modified_time_raw, item.last_modified_time)
-            batch.append(item)
-            if len(batch) >= self.runner.batch_size:
-                done += len(batch)
-                await self.bill_batch(batch, errors)
-                batch, errors = [], []
-                self.progress("bills", done)
-        done += len(batch)
-        await self.bill_batch(batch, errors)
+        try:
+            async for item in self.zoho.iter_bills(modified_since=since):
+                if isinstance(item, RecordError):
+                    unreadable_without_id |= item.record_id is None
+                    if item.record_id:
+                        seen.add(item.record_id)
+                    errors.append(error_entry(RecordKind.BILL, item, self.context))
+                    continue
+                seen.add(item.bill_id)
+                tracker.observe(item.last_modified_time_raw, item.last_modified_time)
+                batch.append(item)
+                if len(batch) >= self.runner.batch_size:
+                    done += len(batch)
+                    await self.bill_batch(batch, errors)
+                    batch, errors = [], []
+                    self.progress("bills", done)
+            done += len(batch)
+            await self.bill_batch(batch, errors)
+            await self.drain_write()
+        except BaseException:
+            await self.abandon_write()
+            raise
         self.progress("bills", done)
         if full_sweep:
             if unreadable_without_id:
@@ -542,6 +575,11 @@ class RunSession:
         return fresh
 
     async def bill_batch(self, summaries: list[ZohoBillSummary], errors: list[AuditEntry]) -> None:
+        """Read, fetch and map this batch while the previous batch's write is still in flight, then start
+        this batch's write once that one is done (one write at a time: their order is kept)."""
+        ids = {s.bill_id for s in summaries} | {e.zoho_id for e in errors}
+        if ids & self._writing_ids:
+            await self.drain_write()  # a bill repeated across pages must see its earlier outcome first
         self.checkpoint()
         known = self.known_audits(
             RecordKind.BILL, [s.bill_id for s in summaries] + [e.zoho_id for e in errors]
@@ -572,7 +610,24 @@ class RunSession:
                 summary.bill_id, summary.bill_number, summary.vendor_name, summary.model_dump_json()
             )
             entries.append(self.bill_entry(ref, detail, marker, known.get(summary.bill_id)))
-        await self.write(entries)
+        await self.drain_write()
+        self._writing_ids = ids
+        self._writing = asyncio.ensure_future(self.write(entries))
+
+    async def drain_write(self) -> None:
+        """Wait for the batch write in flight (its error, if any, is raised here)."""
+        task, self._writing, self._writing_ids = self._writing, None, set()
+        if task is not None:
+            await task
+
+    async def abandon_write(self) -> None:
+        """On the way out with an error: let the write in flight end (its rows are then final or pending,
+        never half-written); the error already being raised wins over the write's own."""
+        task, self._writing, self._writing_ids = self._writing, None, set()
+        if task is not None:
+            await asyncio.wait({task})
+            if not task.cancelled():
+                task.exception()
 
     async def fetch_details(self, summaries: list[ZohoBillSummary]) -> list[ZohoBill | RecordError | None]:
         semaphore = asyncio.Semaphore(self.runner.detail_concurrency)
