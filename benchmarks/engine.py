@@ -1,11 +1,22 @@
-"""Benchmark: bills/s for map + validate + stage + audit, and the engine's peak RSS for N bills.
+"""Benchmark: the engine's bills/s and peak RSS for N bills, against both sandboxes over real sockets.
 
-The ServiceNow sandbox runs in a child process (its memory is not ours), with no rate limits; the Zoho side
-is an in-process synthetic source that builds each bill on demand from the seeded company's master data,
-so the figures measure the engine (normalize, map, validate, audit writes on SQLite, staging through the
-real ServiceNowClient over a loopback socket), not the pull. Peak RSS is this process's `ru_maxrss`.
+Default (`--target sandboxes`): the Zoho Books and ServiceNow sandboxes run with their limits off, seeded
+with the same generated company of N bills, each in its own child process (so their memory and CPU are not
+this process's: peak RSS is the engine's own). This process runs the engine with the real clients
+(ZohoBooksClient, ServiceNowClient) over loopback sockets and a SQLite audit DB, in two syncs:
 
-Run: `python benchmarks/engine.py [--bills 100000] [--json] [--stage-mode async_multiple|sync_multiple]`.
+1. end to end: pull (list + one detail request per bill) -> normalize -> map -> validate -> stage -> audit.
+   The bill details are recorded to a temp file as they arrive. -> `end_to_end_bills_per_second`.
+2. the ServiceNow sandbox is reset and a fresh audit DB synced again, the bill summaries and details now
+   read from that recording (the pull is paced by Zoho's real limits in production, so it is measured
+   apart): map -> validate -> stage -> audit over the socket into the sandbox. -> `bills_per_second`.
+
+Both figures time the run's "bills" stage (StageStarted -> StageFinished); master alignment, suppliers and
+payments are outside it. Peak RSS is this process's `ru_maxrss` over both syncs. `--target memory` keeps the
+in-process stand-ins (a synthetic Zoho source and an in-memory ServiceNow answering `inserted`).
+
+Run: `python benchmarks/engine.py [--bills 100000] [--json] [--target sandboxes|memory]
+[--stage-mode async_multiple|sync_multiple] [--batch-size N]`.
 """
 
 from __future__ import annotations
@@ -19,9 +30,10 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from zbsn.core.clock import OffsetClock, SystemClock
 from zbsn.core.db import migrate
@@ -40,7 +52,10 @@ from zbsn.core.servicenow.models import (
     StagingRow,
     StagingStatus,
 )
-from zbsn.core.tokens import MemoryTokenStore
+from zbsn.core.tokens import MemoryTokenStore, TokenSet
+from zbsn.core.zoho.auth import ZohoTokenManager
+from zbsn.core.zoho.budget import BudgetConfig, OrgBudget
+from zbsn.core.zoho.client import ZohoBooksClient
 from zbsn.core.zoho.models import (
     RecordError,
     ZohoAccount,
@@ -51,29 +66,194 @@ from zbsn.core.zoho.models import (
     ZohoReportingTag,
     ZohoVendor,
     ZohoVendorPayment,
+    format_zoho_timestamp,
 )
 from zbsn.sandbox.company import Company
 from zbsn.sandbox.company_generator import generate_company
 
 SEED = 7
 ORG = "20098765432"
+# The sandboxes' limits are off; the client's own budget must not pace the pull either.
+OPEN_BUDGET = BudgetConfig(
+    per_window_limit=10**9,
+    window_s=1.0,
+    max_concurrency=10,
+    retry_wait_initial_s=0.01,
+    retry_wait_max_s=0.05,
+    concurrency_retry_s=0.01,
+)
 
 
-def serve_servicenow(mode: str) -> None:
-    """Child process: serve the ServiceNow sandbox seeded with the company's masters until stdin closes."""
+# --- the sandboxes, in child processes -------------------------------------------------------------------
+def serve(kind: str, bills: int, stage_mode: str) -> None:
+    """Child process: serve one sandbox seeded with the company of `bills` bills.
+
+    Prints one JSON line (where it listens), then obeys stdin: `reset` reseeds (answers `ok`); EOF stops.
+    """
+    company = generate_company(SEED, bills)
+    if kind == "zoho":
+        from zbsn.sandbox.zoho import SandboxConfig, create_zoho_sandbox
+        from zbsn.sandbox.zoho.config import RateLimits
+
+        zoho = create_zoho_sandbox(company, SandboxConfig(limits=RateLimits(enabled=False))).start()
+        print(
+            json.dumps(
+                {
+                    "accounts_url": zoho.accounts_url,
+                    "api_domain": zoho.api_domain,
+                    "code": zoho.self_client_code(),
+                }
+            ),
+            flush=True,
+        )
+        sys.stdin.read()
+        zoho.stop()
+        return
     from zbsn.sandbox.servicenow import create_servicenow_sandbox
 
-    sandbox = create_servicenow_sandbox(generate_company(SEED, 50)).start()
-    if mode == "sync_multiple":
+    sandbox = create_servicenow_sandbox(company).start()  # no rate-limit rules, no faults: limits off
+    if stage_mode == "sync_multiple":
         for table in (
             "sn_spend_intg_imp_invoice",
             "sn_spend_intg_imp_invoice_line",
             "sn_spend_intg_imp_invoice_tax_line",
         ):
             sandbox.set_import_mode(table, mode="sync")
-    print(sandbox.url, flush=True)
-    sys.stdin.read()
+    print(json.dumps({"url": sandbox.url}), flush=True)
+    for line in sys.stdin:
+        if line.strip() == "reset":
+            sandbox.reset()
+            print("ok", flush=True)
     sandbox.stop()
+
+
+class Child:
+    """A sandbox child process: its first JSON line, `reset()`, and `close()`."""
+
+    def __init__(self, kind: str, bills: int, stage_mode: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve", kind, "--bills", str(bills), "--stage-mode", stage_mode],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._info: dict[str, str] | None = None
+
+    @property
+    def info(self) -> dict[str, str]:
+        if self._info is None:
+            assert self.process.stdout is not None
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("sandbox child exited before listening")
+            self._info = json.loads(line)
+        return self._info
+
+    def reset(self) -> None:
+        assert self.process.stdin is not None and self.process.stdout is not None  # noqa: PT018
+        self.process.stdin.write("reset\n")
+        self.process.stdin.flush()
+        if self.process.stdout.readline().strip() != "ok":
+            raise RuntimeError("sandbox reset failed")
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# --- Zoho sources: the real client, recording; then a replay of that recording --------------------------
+def _zoho_json(model: ZohoBillSummary | RecordError) -> str:
+    """A model as JSON its own validators read back (timestamps as Zoho writes them)."""
+
+    def plain(value: Any) -> str:
+        return format_zoho_timestamp(value) if isinstance(value, datetime) else str(value)
+
+    return json.dumps(model.model_dump(), default=plain)
+
+
+class RecordingZoho:
+    """The real Zoho client, writing every bill summary and detail it returns to `folder`."""
+
+    def __init__(self, client: ZohoBooksClient, folder: Path) -> None:
+        self._client = client
+        self._summaries: IO[str] = (folder / "summaries.jsonl").open("w", encoding="utf-8")
+        self._details: IO[str] = (folder / "details.tsv").open("w", encoding="utf-8")
+        self.listed = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def iter_bills(
+        self, modified_since: str | None = None, date_start: Any = None, date_end: Any = None
+    ) -> AsyncIterator[ZohoBillSummary | RecordError]:
+        async for item in self._client.iter_bills(modified_since, date_start, date_end):
+            self.listed += 1
+            if isinstance(item, ZohoBillSummary):
+                self._summaries.write(_zoho_json(item) + "\n")
+            yield item
+
+    async def get_bill(self, bill_id: str) -> ZohoBill | RecordError:
+        bill = await self._client.get_bill(bill_id)  # ZohoNotFound propagates, and is not recorded
+        kind = "bill" if isinstance(bill, ZohoBill) else "error"
+        self._details.write(f"{bill_id}\t{kind}\t{_zoho_json(bill)}\n")
+        return bill
+
+    async def aclose(self) -> None:
+        self._summaries.close()
+        self._details.close()
+        await self._client.aclose()
+
+
+class ReplayZoho:
+    """Bills as already pulled (read back from a RecordingZoho's files); the rest from the real client.
+
+    Only the bill offsets are held in memory; each detail is read from disk when the runner asks for it.
+    Payments are not replayed: the measurement is the bills stage.
+    """
+
+    def __init__(self, client: ZohoBooksClient, folder: Path) -> None:
+        self._client = client
+        self._summaries = folder / "summaries.jsonl"
+        self._details = (folder / "details.tsv").open("rb")
+        self._offsets: dict[str, int] = {}
+        offset = 0
+        for line in self._details:
+            self._offsets[line[: line.index(b"\t")].decode()] = offset
+            offset += len(line)
+        self.listed = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def iter_bills(
+        self, modified_since: str | None = None, date_start: Any = None, date_end: Any = None
+    ) -> AsyncIterator[ZohoBillSummary | RecordError]:
+        with self._summaries.open("rb") as lines:
+            for line in lines:
+                self.listed += 1
+                yield ZohoBillSummary.model_validate_json(line)
+
+    async def get_bill(self, bill_id: str) -> ZohoBill | RecordError:
+        self._details.seek(self._offsets[bill_id])
+        _bill_id, kind, body = self._details.readline().split(b"\t", 2)
+        if kind == b"bill":
+            return ZohoBill.model_validate_json(body)
+        return RecordError.model_validate_json(body)
+
+    async def iter_vendor_payments(
+        self, modified_since: str | None = None
+    ) -> AsyncIterator[ZohoVendorPayment | RecordError]:
+        return
+        yield
+
+    async def aclose(self) -> None:
+        self._details.close()
+        await self._client.aclose()
 
 
 class SyntheticZoho:
@@ -268,48 +448,153 @@ def _profile(db: Any, url: str) -> int:
         return profile.id
 
 
-async def measure(bills: int, url: str | None, stage_mode: str, batch_size: int) -> dict[str, Any]:
-    """Run one sync of `bills` synthetic bills; `url` None stages into memory instead of the sandbox."""
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+class StageClock:
+    """Times the run's "bills" stage from its events."""
+
+    def __init__(self) -> None:
+        self.start = 0.0
+        self.end = 0.0
+        self.finished: StageFinished | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StageStarted) and event.stage == "bills":
+            self.start = time.perf_counter()
+        elif isinstance(event, StageFinished) and event.stage == "bills":
+            self.end = time.perf_counter()
+            self.finished = event
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+async def measure(bills: int, stage_mode: str, batch_size: int) -> dict[str, Any]:
+    """The in-memory stand-ins (`--target memory`): synthetic bills staged into MemoryServiceNow."""
     company = generate_company(SEED, 50)
     with tempfile.TemporaryDirectory() as tmp:
         db = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         migrate.upgrade(db)
-        profile_id = _profile(db, url or "memory")
-
-        def servicenow(_profile: SyncProfile) -> ServiceNowClient | MemoryServiceNow:
-            if url is None:
-                return MemoryServiceNow(company)
-            from zbsn.sandbox.servicenow import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-
-            auth = ServiceNowAuth(url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, MemoryTokenStore(), OffsetClock())
-            return ServiceNowClient(
-                url, auth, poll_interval_s=0.005, poll_timeout_s=300, stage_mode=stage_mode
-            )  # type: ignore[arg-type]
-
-        marks: dict[str, float] = {}
-
-        def sink(event: Event) -> None:
-            if isinstance(event, StageStarted) and event.stage == "bills":
-                marks["start"] = time.perf_counter()
-            elif isinstance(event, StageFinished) and event.stage == "bills":
-                marks["end"] = time.perf_counter()
-
+        profile_id = _profile(db, "memory")
+        clock = StageClock()
         runner = SyncRunner(
-            db, lambda _p: SyntheticZoho(company, bills), servicenow, SystemClock(), batch_size=batch_size
+            db,
+            lambda _p: SyntheticZoho(company, bills),
+            lambda _p: MemoryServiceNow(company),
+            SystemClock(),
+            batch_size=batch_size,
         )
-        summary = await runner.run(profile_id, events=sink)
+        summary = await runner.run(profile_id, events=clock)
         db.dispose()
     if summary.staged != bills:
         raise RuntimeError(f"only {summary.staged} of {bills} bills staged: {summary.message}")
-    seconds = marks["end"] - marks["start"]
     return {
         "bills": bills,
-        "bills_per_second": round(bills / seconds, 1),
-        "seconds": round(seconds, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "bills_per_second": round(bills / clock.seconds, 1),
+        "seconds": round(clock.seconds, 2),
+        "peak_rss_mb": _rss_mb(),
         "servicenow_requests": summary.servicenow_requests,
         "stage_mode": stage_mode,
-        "target": "servicenow-sandbox" if url else "memory",
+        "batch_size": batch_size,
+        "target": "memory",
+    }
+
+
+class Clients:
+    """Real clients of the sandboxes, one per run (as the engine's factories build them)."""
+
+    def __init__(self, zoho: dict[str, str], tokens: TokenSet, servicenow_url: str, stage_mode: str) -> None:
+        self.zoho_info = zoho
+        self.tokens = tokens
+        self.servicenow_url = servicenow_url
+        self.stage_mode = stage_mode
+
+    def zoho(self) -> ZohoBooksClient:
+        from zbsn.sandbox.zoho import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+        manager = ZohoTokenManager(MemoryTokenStore(self.tokens), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        return ZohoBooksClient(
+            organization_id=ORG,
+            tokens=manager,
+            budget=OrgBudget(ORG, OPEN_BUDGET),
+            api_domain=self.zoho_info["api_domain"],
+        )
+
+    def servicenow(self) -> ServiceNowClient:
+        from zbsn.sandbox.servicenow import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+        url = self.servicenow_url
+        auth = ServiceNowAuth(url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, MemoryTokenStore(), OffsetClock())
+        return ServiceNowClient(
+            url, auth, poll_interval_s=0.005, poll_timeout_s=300, stage_mode=self.stage_mode
+        )  # type: ignore[arg-type]
+
+
+async def sync_once(
+    folder: Path, name: str, zoho: RecordingZoho | ReplayZoho, clients: Clients, batch_size: int
+) -> dict[str, Any]:
+    """One sync with a fresh audit DB; the bills stage's figures."""
+    db = make_engine(f"sqlite:///{folder / f'{name}.db'}")
+    migrate.upgrade(db)
+    profile_id = _profile(db, clients.servicenow_url)
+    clock = StageClock()
+    runner = SyncRunner(
+        db, lambda _p: zoho, lambda _p: clients.servicenow(), SystemClock(), batch_size=batch_size
+    )
+    summary = await runner.run(profile_id, events=clock)
+    db.dispose()
+    if clock.finished is None:
+        raise RuntimeError(f"{name}: the bills stage did not finish: {summary.message}")
+    done = clock.finished
+    return {
+        "bills": zoho.listed,
+        "seconds": round(clock.seconds, 2),
+        "bills_per_second": round(zoho.listed / clock.seconds, 1),
+        "staged": done.staged,
+        "failed": done.failed,
+        "skipped": done.skipped,
+        "servicenow_requests": summary.servicenow_requests,
+        "zoho_requests": summary.zoho_requests,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+async def measure_sandboxes(
+    zoho_child: Child, sn_child: Child, stage_mode: str, batch_size: int
+) -> dict[str, Any]:
+    """Both syncs against the sandboxes (see the module docstring)."""
+    from zbsn.sandbox.zoho import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    zoho_info = zoho_child.info
+    manager = ZohoTokenManager(MemoryTokenStore(), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+    tokens = await manager.authorize_self_client(zoho_info["accounts_url"], zoho_info["code"])
+    clients = Clients(zoho_info, tokens, sn_child.info["url"], stage_mode)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        end_to_end = await sync_once(
+            folder, "end-to-end", RecordingZoho(clients.zoho(), folder), clients, batch_size
+        )
+        sn_child.reset()
+        pulled = await sync_once(folder, "pulled", ReplayZoho(clients.zoho(), folder), clients, batch_size)
+    if (pulled["staged"], pulled["failed"]) != (end_to_end["staged"], end_to_end["failed"]):
+        raise RuntimeError(f"the replayed sync differs from the end-to-end one: {pulled} vs {end_to_end}")
+    return {
+        "bills": pulled["bills"],
+        "bills_per_second": pulled["bills_per_second"],
+        "seconds": pulled["seconds"],
+        "end_to_end_bills_per_second": end_to_end["bills_per_second"],
+        "end_to_end_seconds": end_to_end["seconds"],
+        "peak_rss_mb": _rss_mb(),
+        "staged": pulled["staged"],
+        "failed": pulled["failed"],
+        "servicenow_requests": pulled["servicenow_requests"],
+        "end_to_end_zoho_requests": end_to_end["zoho_requests"],
+        "stage_mode": stage_mode,
+        "batch_size": batch_size,
+        "target": "sandboxes",
     }
 
 
@@ -321,33 +606,26 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument(
         "--target",
-        default="memory",
-        choices=("memory", "sandbox"),
-        help="stage into an in-memory coalescing target (default) or the ServiceNow sandbox",
+        default="sandboxes",
+        choices=("sandboxes", "memory"),
+        help="both sandboxes over sockets (default) or the in-process stand-ins",
     )
-    parser.add_argument("--serve-servicenow", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=("zoho", "servicenow"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_servicenow:
-        serve_servicenow(args.stage_mode)
+    if args.serve:
+        serve(args.serve, args.bills, args.stage_mode)
         return 0
     if args.target == "memory":
-        result = asyncio.run(measure(args.bills, None, args.stage_mode, args.batch_size))
+        result = asyncio.run(measure(args.bills, args.stage_mode, args.batch_size))
         _report(result, args.json)
         return 0
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve-servicenow", "--stage-mode", args.stage_mode],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    zoho_child = Child("zoho", args.bills, args.stage_mode)
+    sn_child = Child("servicenow", args.bills, args.stage_mode)
     try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        result = asyncio.run(measure(args.bills, url, args.stage_mode, args.batch_size))
+        result = asyncio.run(measure_sandboxes(zoho_child, sn_child, args.stage_mode, args.batch_size))
     finally:
-        if server.stdin:
-            server.stdin.close()
-        server.wait(timeout=30)
+        zoho_child.close()
+        sn_child.close()
     _report(result, args.json)
     return 0
 
@@ -356,9 +634,17 @@ def _report(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(result))
         return
+    line = (
+        f"{result['bills']} bills: {result['bills_per_second']} bills/s map+validate+stage+audit "
+        f"({result['seconds']} s)"
+    )
+    if "end_to_end_bills_per_second" in result:
+        line += (
+            f", {result['end_to_end_bills_per_second']} bills/s end to end with the Zoho pull "
+            f"({result['end_to_end_seconds']} s)"
+        )
     print(
-        f"{result['bills']} bills: {result['bills_per_second']} bills/s ({result['seconds']} s), "
-        f"peak RSS {result['peak_rss_mb']} MB, {result['servicenow_requests']} staging requests "
+        f"{line}, peak RSS {result['peak_rss_mb']} MB, {result['servicenow_requests']} ServiceNow requests "
         f"(target {result['target']})"
     )
 
