@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
@@ -57,6 +58,11 @@ def _check_envelope(response: httpx.Response) -> dict[str, Any]:
     if response.status_code >= 400 or code not in (0, None):
         raise ZohoApiError(code if isinstance(code, int) else None, message, response.status_code)
     return body
+
+
+def _usable_id(record_id: str) -> bool:
+    """True when the id can stand as one URL path segment as it is (Zoho ids are long digit strings)."""
+    return bool(record_id) and record_id not in (".", "..") and quote(record_id, safe="") == record_id
 
 
 def _parse(model: type[M], entity: str, id_field: str, raw: Any) -> M | RecordError:
@@ -178,8 +184,13 @@ class ZohoBooksClient:
             yield _parse(model, entity, id_field, raw)
 
     async def _detail(
-        self, path: str, key: str, model: type[M], entity: str, id_field: str
+        self, path: str, key: str, model: type[M], entity: str, id_field: str, record_id: str | None = None
     ) -> M | RecordError:
+        if record_id is not None and not _usable_id(record_id):
+            # an id no Zoho record can have ("", "a/b", "..") would reach another URL: fail the record instead
+            return RecordError(
+                entity=entity, record_id=record_id, reason=f"{id_field} {record_id!r} is not a Zoho id"
+            )
         body = await self._get(path)
         return _parse(model, entity, id_field, body.get(key))
 
@@ -217,7 +228,7 @@ class ZohoBooksClient:
 
     async def get_bill(self, bill_id: str) -> ZohoBill | RecordError:
         """One bill with its line items."""
-        return await self._detail(f"/bills/{bill_id}", "bill", ZohoBill, "bill", "bill_id")
+        return await self._detail(f"/bills/{bill_id}", "bill", ZohoBill, "bill", "bill_id", bill_id)
 
     # -- vendors --------------------------------------------------------------------------------------------
     def iter_vendors(self) -> AsyncIterator[ZohoVendor | RecordError]:
@@ -227,7 +238,9 @@ class ZohoBooksClient:
 
     async def get_vendor(self, contact_id: str) -> ZohoVendor | RecordError:
         """One vendor with addresses and tax ids."""
-        return await self._detail(f"/contacts/{contact_id}", "contact", ZohoVendor, "vendor", "contact_id")
+        return await self._detail(
+            f"/contacts/{contact_id}", "contact", ZohoVendor, "vendor", "contact_id", contact_id
+        )
 
     # -- vendor payments ------------------------------------------------------------------------------------
     def iter_vendor_payments(
@@ -242,7 +255,12 @@ class ZohoBooksClient:
     async def get_vendor_payment(self, payment_id: str) -> ZohoVendorPayment | RecordError:
         """One vendor payment with the bills it pays."""
         return await self._detail(
-            f"/vendorpayments/{payment_id}", "vendorpayment", ZohoVendorPayment, "vendorpayment", "payment_id"
+            f"/vendorpayments/{payment_id}",
+            "vendorpayment",
+            ZohoVendorPayment,
+            "vendorpayment",
+            "payment_id",
+            payment_id,
         )
 
     # -- reference data -------------------------------------------------------------------------------------
