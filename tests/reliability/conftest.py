@@ -97,25 +97,24 @@ def sandboxes() -> Iterator[tuple[ZohoSandbox, ServiceNowSandbox]]:
 def world(sandboxes: tuple[ZohoSandbox, ServiceNowSandbox]) -> Callable[[int], World]:
     """`world(bills)`: fresh data of that size on both sides, and a freshly consented Zoho connection."""
     zoho, servicenow = sandboxes
+    return lambda bills: make_world(zoho, servicenow, bills)
 
-    def make(bills: int) -> World:
-        company = reseed(zoho, servicenow, bills)
-        tokens = authorize_zoho(
-            zoho.accounts_url, zoho.self_client_code(), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-        )
-        endpoints = Endpoints(
-            zoho_accounts_url=zoho.accounts_url,
-            zoho_api_domain=zoho.api_domain,
-            servicenow_url=servicenow.url,
-            zoho_tokens=tokens,
-            zoho_client_id=DEMO_CLIENT_ID,
-            zoho_client_secret=DEMO_CLIENT_SECRET,
-            servicenow_client_id=SN_CLIENT_ID,
-            servicenow_client_secret=SN_CLIENT_SECRET,
-        )
-        return World(zoho, servicenow, endpoints, company)
 
-    return make
+def make_world(zoho: ZohoSandbox, servicenow: ServiceNowSandbox, bills: int) -> World:
+    """Reseed both sandboxes with `bills` bills and consent a fresh Zoho connection (any fixture scope)."""
+    company = reseed(zoho, servicenow, bills)
+    tokens = authorize_zoho(zoho.accounts_url, zoho.self_client_code(), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+    endpoints = Endpoints(
+        zoho_accounts_url=zoho.accounts_url,
+        zoho_api_domain=zoho.api_domain,
+        servicenow_url=servicenow.url,
+        zoho_tokens=tokens,
+        zoho_client_id=DEMO_CLIENT_ID,
+        zoho_client_secret=DEMO_CLIENT_SECRET,
+        servicenow_client_id=SN_CLIENT_ID,
+        servicenow_client_secret=SN_CLIENT_SECRET,
+    )
+    return World(zoho, servicenow, endpoints, company)
 
 
 @pytest.fixture
