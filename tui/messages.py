@@ -18,8 +18,9 @@ from zbsn.core.engine.events import Event
 class EngineEventsArrived(Message):
     """Engine events (progress, budget, tokens, records, log lines) are waiting: call `batch.drain()`.
 
-    At most one is pending per subscriber (see `widgets.engine_feed`); it does not bubble, since every
-    widget that wants events subscribes to the bus itself.
+    A timer on each subscriber posts it (ten times a second at most) when events wait, and at most one is
+    pending per subscriber (see `widgets.engine_feed`); it does not bubble, since every widget that wants
+    events subscribes to the bus itself.
     """
 
     bubble = False

@@ -232,7 +232,6 @@ class RunScreen(ConsoleScreen):
 
     def _apply(self, event: Any, *, replaying_history: bool) -> None:
         """Fold one event into the view; high-rate ones only update the pending state `_flush` draws."""
-        stages = self.query_one(StageProgress)
         match event:
             case RecordStaged():
                 self.counts["staged"] += 1
@@ -251,16 +250,19 @@ class RunScreen(ConsoleScreen):
                 self._dirty = True
                 return
             case RunStarted():
+                if not replaying_history:
+                    settle_heap()  # also for runs started elsewhere (a schedule, a webhook)
                 self.counts = {"staged": 0, "failed": 0, "skipped": 0}
                 self._pending_progress.clear()
-                stages.reset()
+                self.query_one(StageProgress).reset()
                 self._set_running(not replaying_history or self.running)
                 self.set_hint(f"Run {event.run_id} in progress ({event.mode}). Press k to cancel.")
             case StageStarted():
-                stages.row(event.stage).started(event.total)
+                self.query_one(StageProgress).row(event.stage).started(event.total)
             case StageFinished():
                 self._pending_progress.pop(event.stage, None)
-                stages.row(event.stage).finished(event.staged, event.failed, event.skipped)
+                row = self.query_one(StageProgress).row(event.stage)
+                row.finished(event.staged, event.failed, event.skipped)
             case RecordFailed():
                 self.counts["failed"] += 1
             case RunFinished():
