@@ -3,23 +3,33 @@
 A lock whose holder is dead (same host, process gone) or whose heartbeat is older than `stale_after_s` is
 taken over; the run that held it is marked `interrupted`. Taking a lock is a compare-and-swap on the row, so
 two runs racing for it cannot both win.
+
+A run that ends while the database is unreachable cannot delete its lock row: `release` then remembers, in
+this process, that the run gave the lock up (with the outcome the run could not record). The next run of
+this process takes such a lock over at once, without waiting for it to go stale, and records that outcome
+on the old run's row.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, update
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import RunLock, RunStatus, SyncRun
 
 DEFAULT_STALE_AFTER_S = 90.0
+
+# (profile_id, run_id) -> (status, message): locks this process gave up but could not delete (database down)
+_given_up: dict[tuple[int, int], tuple[str, str]] = {}
+_given_up_guard = threading.Lock()
 
 
 class RunLocked(Exception):
@@ -88,7 +98,10 @@ def acquire(
             else:
                 old_holder, old_run = current.holder, current.run_id  # the update below refreshes `current`
                 stale = current.heartbeat_at < now - timedelta(seconds=stale_after_s)
-                if not (stale or _holder_is_dead(current.holder)):
+                with _given_up_guard:
+                    given_up = current.holder == holder and current.run_id is not None
+                    outcome = _given_up.get((profile_id, current.run_id or 0)) if given_up else None
+                if not (stale or outcome is not None or _holder_is_dead(current.holder)):
                     raise RunLocked(profile_id, current.holder, current.run_id)
                 swapped = session.execute(
                     update(RunLock)
@@ -107,8 +120,14 @@ def acquire(
                     if old is not None and old.status == RunStatus.RUNNING:
                         old.status, old.finished_at = RunStatus.INTERRUPTED, now
                         old.message = f"interrupted: its process ({old_holder}) stopped without finishing"
+                        if outcome is not None:  # this process ended it but could not record how
+                            old.status, old.message = outcome
                         session.add(old)
-            return Lease(profile_id, run.id, holder, taken_over)
+            lease = Lease(profile_id, run.id, holder, taken_over)
+        if taken_over is not None:
+            with _given_up_guard:
+                _given_up.pop((profile_id, taken_over), None)
+        return lease
     except IntegrityError as exc:  # another run inserted the lock row first
         raise RunLocked(profile_id, "another process", None) from exc
 
@@ -125,11 +144,24 @@ def heartbeat(engine: sa.Engine, lease: Lease, now: datetime) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def release(engine: sa.Engine, lease: Lease) -> None:
-    """Drop the lock if this run still holds it."""
-    with session_scope(engine) as session:
-        session.execute(
-            sa.delete(RunLock).where(
-                col(RunLock.profile_id) == lease.profile_id, col(RunLock.run_id) == lease.run_id
+def release(engine: sa.Engine, lease: Lease, outcome: tuple[str, str] | None = None) -> bool:
+    """Drop the lock if this run still holds it; False when the database could not be reached.
+
+    Then the lock is given up in this process only: the next run here takes it over at once and records
+    `outcome` (status, message) on this run's row, which the run could not write itself.
+    """
+    try:
+        with session_scope(engine) as session:
+            session.execute(
+                sa.delete(RunLock).where(
+                    col(RunLock.profile_id) == lease.profile_id, col(RunLock.run_id) == lease.run_id
+                )
             )
-        )
+    except DBAPIError:
+        with _given_up_guard:
+            _given_up[(lease.profile_id, lease.run_id)] = outcome or (
+                RunStatus.INTERRUPTED,
+                "interrupted: the database was unreachable when the run ended",
+            )
+        return False
+    return True

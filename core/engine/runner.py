@@ -15,11 +15,12 @@ import hashlib
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from zbsn.core.clock import Clock, SystemClock
@@ -284,6 +285,7 @@ class RunSession:
 
     def _finish(self, status: str, message: str | None) -> RunSummary:
         now = self.clock.now()
+        summary_status, summary_message = status, message
         summary = RunSummary(
             run_id=self.run_id,
             profile_id=self.profile_id,
@@ -299,22 +301,18 @@ class RunSession:
             message=message,
             total_amount=str(self.counters.total_amount),
         )
-        with session_scope(self.db) as session:
-            run = session.get(SyncRun, self.run_id)
-            if run is not None and run.status == RunStatus.RUNNING:
-                for name in (
-                    "staged",
-                    "failed",
-                    "skipped",
-                    "unchanged",
-                    "zoho_requests",
-                    "servicenow_requests",
-                ):
-                    setattr(run, name, getattr(summary, name))
-                run.status, run.message, run.finished_at = status, message, now
-                session.add(run)
+        try:
+            self._record_outcome(summary, now)
+        except DBAPIError as exc:  # the database is still unreachable: end cleanly, say so
+            status = summary.status = RunStatus.FAILED
+            message = summary.message = (
+                f"the database is unreachable ({type(exc.orig or exc).__name__}): this run's outcome"
+                f" ({_outcome_text(summary_status, summary_message)}) could not be recorded; records left"
+                " pending are resent by the next run, which takes over this run's lock"
+            )
+            self.telemetry.log("error", message)
         if self.lease is not None:
-            lock.release(self.db, self.lease)
+            lock.release(self.db, self.lease, (status, message or status))
         self.telemetry.emit(
             RunFinished(
                 run_id=self.run_id,
@@ -331,10 +329,29 @@ class RunSession:
         )
         return summary
 
+    def _record_outcome(self, summary: RunSummary, now: datetime) -> None:
+        with session_scope(self.db) as session:
+            run = session.get(SyncRun, self.run_id)
+            if run is not None and run.status == RunStatus.RUNNING:
+                for name in (
+                    "staged",
+                    "failed",
+                    "skipped",
+                    "unchanged",
+                    "zoho_requests",
+                    "servicenow_requests",
+                ):
+                    setattr(run, name, getattr(summary, name))
+                run.status, run.message, run.finished_at = summary.status, summary.message, now
+                session.add(run)
+
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.runner.heartbeat_s)
-            self._beat()
+            try:
+                self._beat()
+            except DBAPIError as exc:  # a missed beat: the run itself meets the outage at its next write
+                self.telemetry.log("warning", f"heartbeat not recorded: database unreachable ({exc.orig})")
 
     def _beat(self) -> None:
         if self.lease is not None and not lock.heartbeat(self.db, self.lease, self.clock.now()):
@@ -470,9 +487,11 @@ class RunSession:
     def _vendor_error(self, error: RecordError) -> AuditEntry:
         """A failed supplier entry for a vendor contact Zoho sent that could not be read."""
         raw = error.raw or {}
-        zoho_id = error.record_id or "unreadable-" + hashlib.sha256(
-            json.dumps(raw, sort_keys=True, default=str).encode()
-        ).hexdigest()[:16]
+        zoho_id = (
+            error.record_id
+            or "unreadable-"
+            + hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        )
         name, modified = raw.get("contact_name"), raw.get("last_modified_time")
         return AuditEntry(
             kind=RecordKind.SUPPLIER,
@@ -851,6 +870,10 @@ class RunSession:
             self.counters.failed - before.failed,
             self.counters.skipped - before.skipped,
         )
+
+
+def _outcome_text(status: str, message: str | None) -> str:
+    return f"{status}: {message}" if message else status
 
 
 def _snapshot(counters: Counters) -> Counters:
