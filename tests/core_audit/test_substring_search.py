@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from zbsn.core import audit_query
@@ -77,3 +78,13 @@ def test_index_follows_updates(engine: sa.Engine) -> None:
         )
     assert _vendors(engine, "globex") == set()
     assert _vendors(engine, "initech") == {"Initech"}
+
+
+def test_common_terms_walk_the_page_order(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the id cap a term is tested row by row in page order: same rows, same counts."""
+    _seed(engine)
+    monkeypatch.setattr(audit_query, "TEXT_ID_CAP", 1)
+    assert _vendors(engine, "ltd") == {"Bright Cleaning Ltd", "LTD Holdings"}
+    assert _vendors(engine, "bil", status="failed") == {"Acme Supplies", "Northwind 100% Office"}
+    assert audit_query.count(engine, AuditFilter(text="ltd")).value == 2
+    assert audit_query.count(engine, AuditFilter(text="ltd", status="staged")).value == 2
