@@ -34,4 +34,5 @@ def verify_signature(
     if not signature or not secret:
         return False
     expected = compute_signature(secret, params, raw_body)
-    return hmac.compare_digest(expected, signature.strip().lower())
+    # bytes: compare_digest refuses str with non-ASCII characters, which a garbled header may carry
+    return hmac.compare_digest(expected.encode(), signature.strip().lower().encode("utf-8", "replace"))
