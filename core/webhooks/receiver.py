@@ -13,6 +13,7 @@ are refused; otherwise the inbox's body-hash dedupe is what stops a replayed del
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,6 +59,8 @@ def _timestamp_seconds(raw: str) -> float | None:
     try:
         value = float(raw)
     except ValueError:
+        return None
+    if not math.isfinite(value):  # "nan" would never be outside the window
         return None
     return value / 1000 if value > 1e11 else value
 
