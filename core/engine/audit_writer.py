@@ -225,6 +225,8 @@ class AuditWriter:
         }
         for name in _CARRIED:
             value = getattr(entry, name)
+            if name != "amount" and not isinstance(value, str):
+                value = None  # a hostile payload's list or number: the source payload keeps it
             if value is not None:
                 values[name] = value
         if entry.source_payload is not None:
