@@ -158,8 +158,8 @@ def fuzz_one(receiver: Receiver, delivery: tuple[Any, ...]) -> None:
     spec, event_header, query, (mode, extra) = delivery
     body, content_type, form_pairs = _body(receiver, spec)
     headers: dict[str, str | bytes] = {"content-type": content_type}
-    if event_header is not None:
-        headers["X-Zoho-Event"] = event_header.encode("latin-1")
+    if event_header is not None and event_header.strip(" \t"):  # HTTP trims a value's outer blanks
+        headers["X-Zoho-Event"] = event_header.strip(" \t").encode("latin-1")
     signed = [(k, v) for k, v in query] + form_pairs
     stamp: str | None = None
     if mode == "stamp":
