@@ -43,7 +43,8 @@ class ZbsnApp(App[None]):
         install_console(self, console or ConsoleContext(db=engine))
 
     def get_default_screen(self) -> Screen[None]:
-        return HomeScreen(self.engine)
+        context: ConsoleContext = self.console_context  # type: ignore[attr-defined]
+        return HomeScreen(self.engine, demo=context.demo is not None)
 
     def action_toggle_help(self) -> None:
         """Show or hide the key-binding help panel."""

@@ -108,3 +108,23 @@ def test_usage_errors_exit_2(argv: list[str]) -> None:
         check=False,
     )
     assert result.returncode == 2
+
+
+async def test_c_opens_the_connect_screen(sqlite_engine: sa.Engine) -> None:
+    app = make_app(sqlite_engine, Settings())
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen.name == "connect"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_home_says_what_to_do_next(sqlite_engine: sa.Engine) -> None:
+    app = make_app(sqlite_engine, Settings())
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert "F3" in str(app.screen.query_one("#home-next").render())
+        assert not app.screen.query("#home-demo")

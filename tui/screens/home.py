@@ -18,8 +18,18 @@ from textual.worker import Worker, WorkerState
 
 from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db.models import Connection, ConnectionKind, ConnectionState
+from zbsn.tui.screens.base import NAVIGATION_BINDINGS
 
 EMPTY_MESSAGE = "No connections yet — press c to connect Zoho Books and ServiceNow, or run zbsn-tui --demo"
+NEXT_STEPS = (
+    "Next: [b]F3[/b] Preview how every bill would map (nothing is sent) · [b]F4[/b] Run a sync · "
+    "[b]F5[/b] Audit log and replay · [b]F2[/b] Connect or re-authorise · [b]F1[/b] Help"
+)
+DEMO_STORY = (
+    "[b]Demo[/b]: both systems are simulated on this machine. F3 shows two cost centers ServiceNow lacks; "
+    "F4 → s runs the sync and the bills they block fail; back on F3 press n to create them in the "
+    "ServiceNow sandbox; F5 → X replays every failure."
+)
 COLUMNS = ("Kind", "Name", "State", "DC / Instance", "Organization")
 KIND_LABELS = {ConnectionKind.ZOHO.value: "Zoho Books", ConnectionKind.SERVICENOW.value: "ServiceNow"}
 STATE_STYLES = {
@@ -57,8 +67,9 @@ class HomeScreen(Screen[None]):
     """Lists stored connections; the starting point of the console."""
 
     BINDINGS = [
-        Binding("c", "connect", "Connect"),
+        Binding("c", "go('connect')", "Connect"),
         Binding("r", "refresh", "Refresh"),
+        *NAVIGATION_BINDINGS[1:5],
     ]
 
     class ConnectionsLoaded(Message):
@@ -68,9 +79,10 @@ class HomeScreen(Screen[None]):
             super().__init__()
             self.connections = connections
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, demo: bool = False) -> None:
         super().__init__()
         self.engine = engine
+        self.demo = demo
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -78,6 +90,9 @@ class HomeScreen(Screen[None]):
             yield Static("Connections", id="home-title")
             yield DataTable(id="connections", cursor_type="row", zebra_stripes=True)
             yield Static("Loading connections…", id="home-empty")
+            yield Static(NEXT_STEPS, id="home-next")
+            if self.demo:
+                yield Static(DEMO_STORY, id="home-demo")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -116,6 +131,8 @@ class HomeScreen(Screen[None]):
         """Reload the connections from the database."""
         self.load_connections()
 
-    def action_connect(self) -> None:
-        """Start connecting Zoho Books and ServiceNow."""
-        self.notify("The connection wizard is not available yet; it arrives with `zbsn connect`.")
+    def action_go(self, destination: str) -> None:
+        """Open a console screen (Connect, Preview, Run, Audit, Help)."""
+        from zbsn.tui.navigation import show
+
+        show(self.app, destination)

@@ -341,7 +341,7 @@ class RunScreen(ConsoleScreen):
                 key=str(schedule.id),
             )
         if not self.schedules:
-            table.add_row("", "No schedules: runs start only by hand.", "", "Press a to add one.", key="none")
+            table.add_row("", "None yet: press a", "", "", key="none")
         self.query_one("#webhooks", Static).update(webhook_text(message.receiver))
 
     def _highlighted_schedule(self) -> Any:

@@ -15,6 +15,13 @@ from zbsn.tui.widgets.repaint import set_text
 HISTORY = 60
 
 
+def window_words(window_seconds: float) -> str:
+    """'this minute' for Zoho's real window; the demo's shortened window says so plainly."""
+    if round(window_seconds) == 60:
+        return "this minute"
+    return f"in this {window_seconds:g} s window"
+
+
 class BudgetGauge(Vertical):
     """Requests this window vs the limit, what is left today, time to reset, the queue, and a sparkline.
 
@@ -63,7 +70,7 @@ class BudgetGauge(Vertical):
             bar.update(total=total, progress=event.used_this_window)
         set_text(
             self.query_one("#budget-used", Label),
-            f"{event.used_this_window} / {event.per_window_limit} this minute",
+            f"{event.used_this_window} / {event.per_window_limit} {window_words(event.window_seconds)}",
         )
         self.query_one("#budget-history", Sparkline).data = list(self.history)
         today = (

@@ -77,6 +77,7 @@ class EventLog(RichLog):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, max_lines=MAX_LINES, markup=True, wrap=True, highlight=False)
         self.border_title = "Event log"
+        self._token_states: dict[str, tuple[str, str | None]] = {}
 
     def watch_virtual_size(self, size: Size) -> None:
         if not self._size_known:
@@ -87,6 +88,12 @@ class EventLog(RichLog):
             self.refresh(layout=True)
 
     def add_event(self, event: Event) -> None:
+        if isinstance(event, TokenStatusChanged):
+            # The engine re-announces token states as it checks them; the log shows only the changes.
+            state = (event.state, event.message)
+            if self._token_states.get(event.system) == state:
+                return
+            self._token_states[event.system] = state
         line = describe_event(event)
         if line is not None:
             stamp = event.at.strftime("%H:%M:%S")

@@ -63,10 +63,11 @@ def budget_markup(budget: BudgetChanged | None, *, compact: bool) -> str:
     )
     today = f"{budget.remaining_today:,} left today" if budget.remaining_today is not None else ""
     paused = f" · [$error]paused {until(budget.paused_until)}[/]" if budget.paused_until else ""
+    per = "min" if round(budget.window_seconds) == 60 else f"{budget.window_seconds:g} s"
     if compact:
-        return f"Budget [${severity}]{used}[/]/min{paused}"
+        return f"Budget [${severity}]{used}[/]/{per}{paused}"
     queue = f" · queue {budget.queue_depth}" if budget.queue_depth else ""
-    return f"Zoho budget [${severity}]{used}[/] per min · {today}{queue}{paused}"
+    return f"Zoho budget [${severity}]{used}[/] per {per} · {today}{queue}{paused}"
 
 
 class StatusBar(Horizontal):
