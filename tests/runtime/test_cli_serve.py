@@ -24,11 +24,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for(predicate: object, timeout_s: float, what: str) -> None:
+def _wait_for(predicate: object, timeout_s: float, what: str, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():  # type: ignore[operator]
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            seen = log.read_text() if log is not None else ""
+            raise AssertionError(f"timed out waiting for {what}; the process said:\n{seen}")
         time.sleep(0.1)
 
 
@@ -46,7 +47,13 @@ def test_serve_processes_webhooks_and_stops_on_sigterm(tmp_path: Path) -> None:
             env=env,
         )
     try:
-        _wait_for(lambda: "zbsn serve:" in stderr_path.read_text(), 90, "the serve banner")
+        _wait_for(
+            lambda: "zbsn serve:" in stderr_path.read_text() or process.poll() is not None,
+            90,
+            "the serve banner",
+            stderr_path,
+        )
+        assert process.poll() is None, f"zbsn serve exited early: {stderr_path.read_text()}"
         demo.zoho.configure_webhooks(f"http://127.0.0.1:{port}/zoho/webhook/{demo.profile_id}", SECRET)
         bill_id = next(b.bill_id for b in demo.company.bills if b.status == "open" and not b.defect)
         demo.edit_bill(bill_id)
