@@ -33,8 +33,10 @@ def modified_marker(raw: str | None, moment: datetime | None) -> str | None:
     return format_zoho_timestamp(moment) if moment is not None else None
 
 
-def error_entry(kind: str, error: RecordError, context: RunContext) -> AuditEntry:
-    """A failed audit entry for a record Zoho sent that could not be read."""
+def error_entry(
+    kind: str, error: RecordError, context: RunContext, code: ErrorCode = ErrorCode.MALFORMED_RECORD
+) -> AuditEntry:
+    """A failed audit entry for a record Zoho sent that could not be read (or could not serve)."""
     raw = error.raw or {}
     zoho_id = (
         error.record_id
@@ -56,8 +58,12 @@ def error_entry(kind: str, error: RecordError, context: RunContext) -> AuditEntr
         zoho_modified=raw.get("last_modified_time") or None,
         vendor_name=raw.get("vendor_name") or None,
         source_payload=json.dumps(raw, default=str),
-        error_code=ErrorCode.MALFORMED_RECORD.value,
-        error_message=f"Zoho sent an unreadable {error.entity}: {error.reason}",
+        error_code=code.value,
+        error_message=(
+            f"Zoho sent an unreadable {error.entity}: {error.reason}"
+            if code is ErrorCode.MALFORMED_RECORD
+            else error.reason
+        ),
     )
 
 

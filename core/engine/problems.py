@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     INVOICE_NOT_STAGED = "INVOICE_NOT_STAGED"  # a payment for a bill that is not (yet) in staging
     STAGING_ERROR = "STAGING_ERROR"
     NOT_FOUND = "NOT_FOUND"  # the record is gone from Zoho
+    SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"  # Zoho kept failing to serve this one record
 
 
 @dataclass(frozen=True, slots=True)

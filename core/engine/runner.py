@@ -73,7 +73,7 @@ from zbsn.core.engine.staging_batch import write_batch
 from zbsn.core.engine.telemetry import Counters, Telemetry
 from zbsn.core.engine.transform import cancellation_rows, supplier_rows
 from zbsn.core.servicenow.errors import ServiceNowReauthorize
-from zbsn.core.zoho.errors import ZohoNotFound, ZohoReauthorize
+from zbsn.core.zoho.errors import ZohoApiError, ZohoNotFound, ZohoRateLimited, ZohoReauthorize
 from zbsn.core.zoho.models import (
     RecordError,
     ZohoAccount,
@@ -85,6 +85,14 @@ from zbsn.core.zoho.models import (
 T = TypeVar("T")
 ZohoFactory = Callable[[SyncProfile], ZohoSource | Awaitable[ZohoSource]]
 ServiceNowFactory = Callable[[SyncProfile], ServiceNowTarget | Awaitable[ServiceNowTarget]]
+# When every detail of a batch at least this big fails, the trouble is Zoho's, not the bills'.
+SYSTEMIC_FAILURE_BATCH = 3
+
+
+class SourceUnavailable(RecordError):
+    """Zoho kept failing to serve one record after the client's retries (the record may be fine)."""
+
+
 _DONE = (AuditStatus.STAGED, AuditStatus.CANCELLED, AuditStatus.FAILED, AuditStatus.SKIPPED)
 _KIND_ORDER: dict[str, int] = {
     RecordKind.SUPPLIER.value: 0,
@@ -649,7 +657,15 @@ class RunSession:
                 task.exception()
 
     async def fetch_details(self, summaries: list[ZohoBillSummary]) -> list[ZohoBill | RecordError | None]:
+        """Each bill's detail: None when deleted, a RecordError when Zoho cannot serve that one bill.
+
+        A bill Zoho keeps failing on after the client's retries (e.g. an HTTP 500 for that record only)
+        fails alone, with the reason, and the run goes on; replay fetches it again. When every detail of
+        a batch fails the same way, the trouble is Zoho's, not the records': the run stops with the error.
+        Rate limits, transport failures and authorisation errors always stop the run (not the record).
+        """
         semaphore = asyncio.Semaphore(self.runner.detail_concurrency)
+        failures: list[ZohoApiError] = []
 
         async def one(bill_id: str) -> ZohoBill | RecordError | None:
             async with semaphore:
@@ -657,8 +673,20 @@ class RunSession:
                     return await self.zoho.get_bill(bill_id)
                 except ZohoNotFound:
                     return None
+                except ZohoRateLimited:
+                    raise
+                except ZohoApiError as exc:
+                    failures.append(exc)
+                    return SourceUnavailable(
+                        entity="bill",
+                        record_id=bill_id,
+                        reason=f"Zoho Books kept failing to serve this bill ({exc}); replay it to try again",
+                    )
 
-        return list(await asyncio.gather(*(one(s.bill_id) for s in summaries)))
+        details = list(await asyncio.gather(*(one(s.bill_id) for s in summaries)))
+        if failures and len(failures) == len(summaries) and len(summaries) >= SYSTEMIC_FAILURE_BATCH:
+            raise failures[0]
+        return details
 
     def bill_entry(
         self,
@@ -678,7 +706,9 @@ class RunSession:
                 "deleted in Zoho Books",
             )
         if isinstance(detail, RecordError):
-            entry = error_entry(RecordKind.BILL, detail, self.context)
+            unavailable = isinstance(detail, SourceUnavailable)
+            code = ErrorCode.SOURCE_UNAVAILABLE if unavailable else ErrorCode.MALFORMED_RECORD
+            entry = error_entry(RecordKind.BILL, detail, self.context, code)
             entry.zoho_id, entry.zoho_modified = summary.bill_id, marker
             entry.zoho_number, entry.vendor_name = summary.bill_number, summary.vendor_name
             entry.external_key = colnames.invoice_key(self.context.organization_id, summary.bill_id)
