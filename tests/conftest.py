@@ -7,13 +7,29 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
 import sqlalchemy as sa
+from keyring.backends import fail
 
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
 
 POSTGRES_URL = os.environ.get("ZBSN_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(autouse=True)
+def no_os_keyring_anywhere(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test touches a real keyring, and no backend a test installs outlives it.
+
+    Subprocesses (the CLI, `zbsn serve`) read PYTHON_KEYRING_BACKEND and see the same fail backend, so a key
+    a test creates is always in a place they can reach (the key file under ZBSN_HOME).
+    """
+    previous = keyring.get_keyring()
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture(autouse=True)

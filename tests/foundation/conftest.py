@@ -48,11 +48,13 @@ def no_os_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def memory_keyring() -> MemoryKeyring:
-    """Install an in-memory keyring backend that counts as a real one."""
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Install an in-memory keyring backend that counts as a real one, for this test only."""
+    previous = keyring.get_keyring()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
-    return backend
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture(autouse=True)
