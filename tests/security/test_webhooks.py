@@ -68,9 +68,13 @@ def _invoices(demo: DemoHandle, bill_id: str) -> list[dict[str, Any]]:
     return [r for r in demo.servicenow.table("sn_shop_invoice") if r.get("external_invoice_number") == key]
 
 
-def _edited_body(demo: DemoHandle, bill_id: str, notes: str) -> bytes:
-    """Edit the bill in Zoho (no webhook goes out) and render the body Zoho would send."""
-    demo.zoho.edit_bill(bill_id, {"notes": notes})
+def _edited_body(demo: DemoHandle, bill_id: str, reference: str) -> bytes:
+    """Edit the bill in Zoho (no webhook goes out) and render the body Zoho would send.
+
+    The edit changes a field the payload carries, so two edits in the same second still differ (the
+    modified time has one-second resolution).
+    """
+    demo.zoho.edit_bill(bill_id, {"reference_number": reference})
     with demo.zoho.state.lock:
         return json.dumps(
             {"bill": render.bill_detail(demo.zoho.state, demo.zoho.state.bills[bill_id])}
