@@ -133,22 +133,40 @@ def align_cost_centers(
         )
         row.zoho_name = value.name
         if row.origin == MappingOrigin.MANUAL:
-            counts.manual += 1
             target = by_sys_id.get(row.sn_sys_id or "")
-            if target is not None:
-                row.sn_account_number, row.sn_name = target.account_number, target.name
         else:
             match = matcher.match(value.name)
-            found = match.record if match else None
-            row.sn_sys_id = found.sys_id if found else None
-            row.sn_account_number = found.account_number if found else None
-            row.sn_name = found.name if found else None
-            row.status = MappingStatus.MATCHED if found else MappingStatus.MISSING
-            counts.matched += bool(found)
-            counts.missing += not found
+            target = match.record if match else None
+        _settle(row, target, target.account_number if target else None, "sn_account_number", counts)
         row.updated_at = now
         session.add(row)
     return counts
+
+
+def _settle(
+    row: CostCenterMap | GLAccountMap,
+    target: SNCostCenter | SNGLAccount | None,
+    number: str | None,
+    number_field: str,
+    counts: AlignCounts,
+) -> None:
+    """Write one alignment outcome onto a mapping row.
+
+    A manual row keeps its choice and only refreshes the ServiceNow number and name when its record still
+    exists; an auto row takes the match (or nothing, and is then missing, never guessed).
+    """
+    if row.origin == MappingOrigin.MANUAL:
+        counts.manual += 1
+        if target is not None:
+            setattr(row, number_field, number)
+            row.sn_name = target.name
+        return
+    row.sn_sys_id = target.sys_id if target else None
+    setattr(row, number_field, number)
+    row.sn_name = target.name if target else None
+    row.status = MappingStatus.MATCHED if target else MappingStatus.MISSING
+    counts.matched += target is not None
+    counts.missing += target is None
 
 
 def align_gl_accounts(
@@ -172,19 +190,11 @@ def align_gl_accounts(
         )
         row.zoho_name, row.zoho_code = account.account_name, account.account_code
         if row.origin == MappingOrigin.MANUAL:
-            counts.manual += 1
             target = by_sys_id.get(row.sn_sys_id or "")
-            if target is not None:
-                row.sn_number, row.sn_name = target.number, target.name
         else:
             match = matcher.match(account.account_name, account.account_code)
-            found = match.record if match else None
-            row.sn_sys_id = found.sys_id if found else None
-            row.sn_number = found.number if found else None
-            row.sn_name = found.name if found else None
-            row.status = MappingStatus.MATCHED if found else MappingStatus.MISSING
-            counts.matched += bool(found)
-            counts.missing += not found
+            target = match.record if match else None
+        _settle(row, target, target.number if target else None, "sn_number", counts)
         row.updated_at = now
         session.add(row)
     return counts
