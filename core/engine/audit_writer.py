@@ -2,16 +2,22 @@
 payload and its hash) BEFORE the write, `finish` commits the outcome AFTER it, each attempt also appended to
 the record's history (AuditAttempt). A crash between the two leaves `pending` rows that the next run resends;
 staging coalesces on the external key, so the resend cannot duplicate.
+
+The engine calls `begin_async`/`finish_async`: the same transactions on one audit-writer thread, so the event
+loop goes on (mapping the next batch, reading other writes' answers) while the database executes and commits
+(SQLite and psycopg release the GIL there). One thread keeps the writes in order and off each other's locks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -20,7 +26,9 @@ from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.servicenow.models import StagingOutcome, StagingRow
 
+_T = TypeVar("_T")
 _IN_CHUNK = 500
+_WRITER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zbsn-audit-writer")
 
 
 @dataclass(slots=True)
@@ -123,6 +131,22 @@ class AuditWriter:
         self.profile_id = profile_id
         self.run_id = run_id
         self.clock = clock
+        # an in-memory SQLite database is one per thread: its writes must stay on the caller's thread
+        url = engine.url
+        self._threaded = not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+
+    async def begin_async(self, entries: Sequence[AuditEntry]) -> list[Ticket]:
+        """`begin` on the audit-writer thread (see the module docstring); returns once it has committed."""
+        return await self._on_writer_thread(self.begin, entries)
+
+    async def finish_async(self, completions: Sequence[Completion]) -> None:
+        """`finish` on the audit-writer thread; returns once it has committed."""
+        await self._on_writer_thread(self.finish, completions)
+
+    async def _on_writer_thread(self, call: Callable[[Any], _T], argument: Any) -> _T:
+        if not self._threaded:
+            return call(argument)
+        return await asyncio.get_running_loop().run_in_executor(_WRITER_THREAD, call, argument)
 
     def begin(self, entries: Sequence[AuditEntry]) -> list[Ticket]:
         """Commit each entry's audit row and a new attempt; pending ones are then safe to send."""
@@ -175,14 +199,14 @@ class AuditWriter:
                 }
                 for e, audit_id, number, digest in zip(entries, audit_ids, attempts_no, digests, strict=True)
             ]
-            attempt_ids = (
+            # Matched back by audit id (one attempt per record here), not by position: asking for the
+            # parameters' order makes SQLAlchemy insert row by row on SQLite; unordered, it batches.
+            attempt_ids = dict(
                 conn.execute(
-                    _ATTEMPT.insert().returning(_ATTEMPT.c.id, sort_by_parameter_order=True), attempt_rows
-                )
-                .scalars()
-                .all()
+                    _ATTEMPT.insert().returning(_ATTEMPT.c.audit_id, _ATTEMPT.c.id), attempt_rows
+                ).all()
             )
-        return [Ticket(a, t, e) for e, a, t in zip(entries, audit_ids, attempt_ids, strict=True)]
+        return [Ticket(a, attempt_ids[a], e) for e, a in zip(entries, audit_ids, strict=True)]
 
     def finish(self, completions: Sequence[Completion]) -> None:
         """Commit the outcome of each write on its audit row and its attempt."""
@@ -243,11 +267,9 @@ class AuditWriter:
         # executemany needs one shape: fill what some rows carry and others do not
         columns = {name for row in rows for name in row}
         shaped = [{name: row.get(name) for name in columns} for row in rows]
+        # each row is matched back by its (kind, zoho_id), so the batch needs no order (see `begin`)
         result = conn.execute(
-            _RECORD.insert().returning(
-                _RECORD.c.id, _RECORD.c.kind, _RECORD.c.zoho_id, sort_by_parameter_order=True
-            ),
-            shaped,
+            _RECORD.insert().returning(_RECORD.c.id, _RECORD.c.kind, _RECORD.c.zoho_id), shaped
         )
         return {(kind, zoho_id): audit_id for audit_id, kind, zoho_id in result}
 

@@ -29,7 +29,7 @@ async def write_batch(
     for entry in entries:  # the same record twice in one batch (a page repeated by Zoho): the last one wins
         unique.pop((entry.kind, entry.zoho_id), None)
         unique[(entry.kind, entry.zoho_id)] = entry
-    tickets = writer.begin(list(unique.values()))
+    tickets = await writer.begin_async(list(unique.values()))
     pending = [t for t in tickets if t.entry.status == AuditStatus.PENDING and t.entry.rows]
     for ticket in tickets:
         entry = ticket.entry
@@ -60,7 +60,7 @@ async def write_batch(
     completions = [
         conclude(t, [by_ref[r.source_ref] for r in t.entry.rows if r.source_ref in by_ref]) for t in pending
     ]
-    writer.finish(completions)
+    await writer.finish_async(completions)
     for done in completions:
         entry = done.ticket.entry
         if done.status == AuditStatus.FAILED:
