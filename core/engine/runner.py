@@ -39,6 +39,7 @@ from zbsn.core.engine import columns as colnames
 from zbsn.core.engine import cursors, lock
 from zbsn.core.engine.audit_lookup import known_audits, staged_header
 from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion
+from zbsn.core.engine.collector import fewer_collections
 from zbsn.core.engine.entries import (
     BillRef,
     error_entry,
@@ -146,6 +147,9 @@ async def close_client(client: object) -> None:
 class SyncRunner:
     """Runs profiles. Build it with the DB and two client factories (each called with the profile row)."""
 
+    DEFAULT_BATCH_SIZE = 100
+    DEFAULT_WRITES_IN_FLIGHT = 4
+
     def __init__(
         self,
         db: sa.Engine,
@@ -153,8 +157,9 @@ class SyncRunner:
         servicenow_factory: ServiceNowFactory,
         clock: Clock | None = None,
         *,
-        batch_size: int = 100,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         detail_concurrency: int = 8,
+        writes_in_flight: int = DEFAULT_WRITES_IN_FLIGHT,
         stale_after_s: float = lock.DEFAULT_STALE_AFTER_S,
         heartbeat_s: float = 15.0,
     ) -> None:
@@ -164,6 +169,11 @@ class SyncRunner:
         self.clock: Clock = clock or SystemClock()
         self.batch_size = batch_size
         self.detail_concurrency = detail_concurrency
+        if writes_in_flight < 1:
+            raise ValueError("writes_in_flight must be at least 1")
+        # Bill batches written at once: each waits on ServiceNow's asynchronous transform (header, then lines,
+        # then tax lines), so overlapping a few keeps the engine busy instead of idle between polls.
+        self.writes_in_flight = writes_in_flight
         self.stale_after_s = stale_after_s
         self.heartbeat_s = heartbeat_s
 
@@ -205,7 +215,8 @@ class SyncRunner:
         servicenow = await open_client(self.servicenow_factory, profile)
         try:
             run = RunSession(self, profile, zoho, servicenow, mode, trigger, Telemetry(events), cancel)
-            return await run.execute(lambda: body(run))
+            with fewer_collections():
+                return await run.execute(lambda: body(run))
         finally:
             await close_client(zoho)
             await close_client(servicenow)
@@ -240,9 +251,9 @@ class RunSession:
         self.index: MappingIndex
         self.zoho_base = zoho.request_count
         self.sn_base = servicenow.request_count
-        # The bills stage's batch write in flight while the next batch is read and mapped, and its bill ids.
-        self._writing: asyncio.Future[list[Completion]] | None = None
-        self._writing_ids: set[str] = set()
+        # The bills stage's batch writes in flight (oldest first) while the next batch is read and mapped,
+        # each with its bill ids.
+        self._writes: list[tuple[asyncio.Future[list[Completion]], set[str]]] = []
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     async def execute(self, body: Callable[[], Awaitable[None]]) -> RunSummary:
@@ -562,9 +573,9 @@ class RunSession:
                     self.progress("bills", done)
             done += len(batch)
             await self.bill_batch(batch, errors)
-            await self.drain_write()
+            await self.drain_writes()
         except BaseException:
-            await self.abandon_write()
+            await self.abandon_writes()
             raise
         self.progress("bills", done)
         if full_sweep:
@@ -602,11 +613,12 @@ class RunSession:
         return fresh
 
     async def bill_batch(self, summaries: list[ZohoBillSummary], errors: list[AuditEntry]) -> None:
-        """Read, fetch and map this batch while the previous batch's write is still in flight, then start
-        this batch's write once that one is done (one write at a time: their order is kept)."""
+        """Read, fetch and map this batch while earlier batches' writes are still in flight, then start this
+        batch's write once fewer than `writes_in_flight` are. Batches hold distinct bills, so their writes
+        are independent; a bill repeated across pages waits for every earlier write to end first."""
         ids = {s.bill_id for s in summaries} | {e.zoho_id for e in errors}
-        if ids & self._writing_ids:
-            await self.drain_write()  # a bill repeated across pages must see its earlier outcome first
+        if any(ids & writing for _task, writing in self._writes):
+            await self.drain_writes()  # a bill repeated across pages must see its earlier outcome first
         self.checkpoint()
         known = self.known_audits(
             RecordKind.BILL, [s.bill_id for s in summaries] + [e.zoho_id for e in errors]
@@ -637,24 +649,26 @@ class RunSession:
                 summary.bill_id, summary.bill_number, summary.vendor_name, summary.model_dump_json()
             )
             entries.append(self.bill_entry(ref, detail, marker, known.get(summary.bill_id)))
-        await self.drain_write()
-        self._writing_ids = ids
-        self._writing = asyncio.ensure_future(self.write(entries))
+        while len(self._writes) >= self.runner.writes_in_flight:
+            task, _ids = self._writes.pop(0)
+            await task  # the oldest write's error, if any, is raised here
+        self._writes.append((asyncio.ensure_future(self.write(entries)), ids))
 
-    async def drain_write(self) -> None:
-        """Wait for the batch write in flight (its error, if any, is raised here)."""
-        task, self._writing, self._writing_ids = self._writing, None, set()
-        if task is not None:
+    async def drain_writes(self) -> None:
+        """Wait for every batch write in flight, oldest first (the first error is raised here)."""
+        while self._writes:
+            task, _ids = self._writes.pop(0)
             await task
 
-    async def abandon_write(self) -> None:
-        """On the way out with an error: let the write in flight end (its rows are then final or pending,
-        never half-written); the error already being raised wins over the write's own."""
-        task, self._writing, self._writing_ids = self._writing, None, set()
-        if task is not None:
-            await asyncio.wait({task})
-            if not task.cancelled():
-                task.exception()
+    async def abandon_writes(self) -> None:
+        """On the way out with an error: let the writes in flight end (their rows are then final or pending,
+        never half-written); the error already being raised wins over theirs."""
+        tasks, self._writes = [task for task, _ids in self._writes], []
+        if tasks:
+            await asyncio.wait(tasks)
+            for task in tasks:
+                if not task.cancelled():
+                    task.exception()
 
     async def fetch_details(self, summaries: list[ZohoBillSummary]) -> list[ZohoBill | RecordError | None]:
         """Each bill's detail: None when deleted, a RecordError when Zoho cannot serve that one bill.

@@ -386,3 +386,45 @@ async def test_preview_of_a_period_and_replay_of_a_selection(
     with session_scope(sqlite_engine) as session:
         attempts = session.exec(select(AuditAttempt).where(AuditAttempt.audit_id == chosen[0])).all()
     assert len(attempts) == 2
+
+
+class CountingTarget:
+    """The real ServiceNow client, noting how many `stage()` calls (batch writes) overlap."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.active = 0
+        self.most = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def stage(self, rows: Any) -> Any:
+        self.active += 1
+        self.most = max(self.most, self.active)
+        try:
+            return await self._client.stage(rows)
+        finally:
+            self.active -= 1
+
+
+async def test_bill_batches_are_written_several_at_once_and_each_bill_once(
+    engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+) -> None:
+    profile_id = create_profile(engine, live.endpoints)
+    targets: list[CountingTarget] = []
+
+    def servicenow(profile: Any) -> CountingTarget:
+        targets.append(CountingTarget(factories.servicenow(profile)))
+        return targets[-1]
+
+    runner = EngineService(engine, factories.zoho, servicenow, batch_size=20, writes_in_flight=3).runner
+    summary = await runner.run(profile_id)
+
+    assert summary.status == RunStatus.COMPLETED_WITH_FAILURES
+    assert targets[0].most == 3  # 200 bills in batches of 20: the writes overlapped, never beyond the bound
+    expected = Expected(company())
+    assert set(invoices(live)) == {key(b.bill_id) for b in expected.good_bills}  # no duplicate, no gap
+    with session_scope(engine) as session:
+        left = session.exec(select(AuditRecord).where(AuditRecord.status == AuditStatus.PENDING)).all()
+    assert left == []
