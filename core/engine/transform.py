@@ -386,7 +386,10 @@ def _line_row(
         "u_tax_code": line.tax_name or "",
         "u_currency": currency,
     }
-    return StagingRow(table=col.INVOICE_LINE_TABLE, source_ref=f"{key}#L{line.line_item_id}", values=values)
+    # built from typed values only, so validation is skipped: this runs for every line of every bill
+    return StagingRow.model_construct(
+        table=col.INVOICE_LINE_TABLE, source_ref=f"{key}#L{line.line_item_id}", values=values
+    )
 
 
 def _tax_row(

@@ -80,9 +80,10 @@ class ServiceNowClient:
         batch_size: int = 200,
         stage_mode: StageMode = "async_multiple",
         key_by: KeyBy = "label",
-        poll_interval_s: float = 0.2,
+        poll_interval_s: float = 0.05,
         poll_timeout_s: float = 120,
         *,
+        poll_interval_max_s: float = 2.0,
         page_size: int = 1000,
         labels: StagingLabels | None = None,
         field_maps: Mapping[str, Mapping[str, str]] | None = None,
@@ -103,6 +104,7 @@ class ServiceNowClient:
         self._stager = Stager(
             requester=self._requester,
             read_records=self.get_records,
+            count_records=self.count_records,
             clock=clock or SystemClock(),
             batch_size=batch_size,
             mode=stage_mode,
@@ -110,6 +112,7 @@ class ServiceNowClient:
             labels=merged_labels(labels),
             poll_interval_s=poll_interval_s,
             poll_timeout_s=poll_timeout_s,
+            poll_interval_max_s=poll_interval_max_s,
         )
 
     @property
@@ -168,6 +171,24 @@ class ServiceNowClient:
                 break
             offset += len(page)
         return records
+
+    async def count_records(self, table: str, query: EncodedQuery) -> int | None:
+        """How many records of `table` match `query`: the Table API's `X-Total-Count` for a one-record page
+        (None when the instance sends no usable count)."""
+        params = {
+            "sysparm_query": query.render(),
+            "sysparm_fields": "sys_id",
+            "sysparm_limit": "1",
+            "sysparm_exclude_reference_link": "true",
+        }
+        path = f"/api/now/table/{table}"
+        response, body = await self._requester.request_json("GET", path, params=params)
+        result_list(body, f"GET {path}")
+        try:
+            count = int(response.headers.get("X-Total-Count", ""))
+        except ValueError:
+            return None
+        return count if count >= 0 else None
 
     async def _list(
         self, table: str, model: type[ModelT], query: EncodedQuery | None = None, limit: int | None = None

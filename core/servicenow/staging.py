@@ -10,6 +10,11 @@ Three modes (servicenow.md §4):
   row's outcome is then read from `sys_import_set_row` (by `sys_import_set`, ordered by `sys_import_row`)
   through the Table API, polling until no row is pending. A row is never reported staged before its
   outcome is known: past `poll_timeout_s`, ServiceNowStagingTimeout names the rows still pending.
+  While the transform runs, each poll only asks how many rows are still in a pending state (one record, the
+  count in `X-Total-Count`); the rows themselves are read once that count is 0, so a batch's rows cross the
+  wire about once however long the transform takes. An instance that sends no `X-Total-Count` is read in
+  full each poll. Polls start `poll_interval_s` apart and stretch by half each time, up to
+  `poll_interval_max_s`: a fast instance is not kept waiting, a slow one is not asked many times.
 
 insertMultiple keys records by column label by default, or by column name when the table is configured so
 (`key_by="column"`). If insertMultiple is unavailable or refused (a non-transient 4xx), the table falls back
@@ -47,7 +52,6 @@ IMPORT_ROW_FIELDS = (
     "sys_row_error",
     "sys_target_table",
     "sys_target_sys_id",
-    "sys_transform_map",
 )
 # [I] Import set row states that mean "not transformed yet"; every StagingStatus value is final.
 PENDING_STATES = frozenset({"", "pending", "loading", "processing"})
@@ -56,6 +60,8 @@ FALLBACK_STATUSES = frozenset({400, 403, 404, 405, 406, 415, 501})
 
 # A table-API reader: (table, query, fields, limit) -> records; the client's paging reader.
 RecordReader = Callable[[str, EncodedQuery, Sequence[str], int | None], Awaitable[list[dict[str, Any]]]]
+# A table-API counter: (table, query) -> how many records match, or None when the instance does not say.
+RecordCounter = Callable[[str, EncodedQuery], Awaitable[int | None]]
 
 
 def _text(value: Any) -> str:
@@ -116,7 +122,8 @@ def outcome_from_import_row(row: StagingRow, record: Mapping[str, Any]) -> Stagi
         detail = f": {message}" if message else ""
         status, message = StagingStatus.ERROR, f"unexpected import state {state!r}{detail}"
     target_sys_id = _text(record.get("sys_target_sys_id")) or None
-    return StagingOutcome(
+    # every value is already text or a StagingStatus, so validation is skipped (this runs for every row)
+    return StagingOutcome.model_construct(
         source_ref=row.source_ref,
         status=status,
         target_table=(_text(record.get("sys_target_table")) or None) if target_sys_id else None,
@@ -147,9 +154,11 @@ class Stager:
     mode: StageMode = "async_multiple"
     key_by: KeyBy = "label"
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    poll_interval_s: float = 0.2
+    poll_interval_s: float = 0.05
     poll_timeout_s: float = 120.0
     fallback_tables: set[str] = field(default_factory=set)
+    count_records: RecordCounter | None = None
+    poll_interval_max_s: float = 2.0
 
     async def stage(self, rows: Sequence[StagingRow]) -> list[StagingOutcome]:
         """Stage `rows` (any mix of tables) and return their outcomes in the same order."""
@@ -248,23 +257,31 @@ class Stager:
         by_set = {p.import_set: p for p in pending}
         decided: dict[str, StagingOutcome] = {}
         deadline = self.clock.monotonic() + self.poll_timeout_s
+        interval = self.poll_interval_s
         while True:
+            # the transform has not run yet right after the upload (it is queued), so wait before each poll
+            await self.requester.sleep(interval)
+            interval = min(interval * 1.5, max(self.poll_interval_s, self.poll_interval_max_s))
             open_sets = [s for s, p in by_set.items() if any(r.source_ref not in decided for r in p.rows)]
-            records = await self.read_records(
-                IMPORT_SET_ROW_TABLE,
-                EncodedQuery().in_("sys_import_set", open_sets).order_by("sys_import_row"),
-                IMPORT_ROW_FIELDS,
-                None,
-            )
-            grouped: dict[str, list[Mapping[str, Any]]] = {s: [] for s in open_sets}
-            for record in records:
-                grouped.setdefault(_text(record.get("sys_import_set")), []).append(record)
-            for import_set in open_sets:
-                self._decide(by_set[import_set], grouped.get(import_set, []), decided)
+            timed_out = self.clock.monotonic() >= deadline
+            # the count only gates the read; the rows read decide (a state outside PENDING_STATES, a row
+            # not there yet), so a count that misses such a row costs one more full read, nothing else
+            if timed_out or await self._maybe_all_final(open_sets):
+                records = await self.read_records(
+                    IMPORT_SET_ROW_TABLE,
+                    EncodedQuery().in_("sys_import_set", open_sets).order_by("sys_import_row"),
+                    IMPORT_ROW_FIELDS,
+                    None,
+                )
+                grouped: dict[str, list[Mapping[str, Any]]] = {s: [] for s in open_sets}
+                for record in records:
+                    grouped.setdefault(_text(record.get("sys_import_set")), []).append(record)
+                for import_set in open_sets:
+                    self._decide(by_set[import_set], grouped.get(import_set, []), decided)
             undecided = [r.source_ref for p in pending for r in p.rows if r.source_ref not in decided]
             if not undecided:
                 return [decided[r.source_ref] for p in pending for r in p.rows]
-            if self.clock.monotonic() >= deadline:
+            if timed_out:
                 raise ServiceNowStagingTimeout(
                     f"{len(undecided)} staged rows still pending after {self.poll_timeout_s:g}s in import "
                     f"sets {', '.join(open_sets)}; they are NOT reported staged (re-stage them later: the "
@@ -273,7 +290,18 @@ class Stager:
                     known=list(decided.values()),
                     pending_refs=undecided,
                 )
-            await self.requester.sleep(self.poll_interval_s)
+
+    async def _maybe_all_final(self, import_sets: Sequence[str]) -> bool:
+        """False only when the instance counts rows of these sets still in a pending state."""
+        if self.count_records is None:
+            return True
+        still_pending = await self.count_records(
+            IMPORT_SET_ROW_TABLE,
+            EncodedQuery()
+            .in_("sys_import_set", import_sets)
+            .in_("sys_import_state", sorted(state for state in PENDING_STATES if state)),
+        )
+        return still_pending is None or still_pending == 0
 
     @staticmethod
     def _decide(

@@ -37,7 +37,7 @@ HOSTILE = (
 
 # (table, field, operator) a product query may contain. Anything else is a widened or unexpected query.
 ALLOWED: dict[str, set[tuple[str, str]]] = {
-    "sys_import_set_row": {("sys_import_set", "="), ("sys_import_set", "IN")},
+    "sys_import_set_row": {("sys_import_set", "="), ("sys_import_set", "IN"), ("sys_import_state", "IN")},
     "sn_shop_invoice": {("external_invoice_number", "STARTSWITH")},
 }
 

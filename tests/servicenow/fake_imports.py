@@ -20,6 +20,7 @@ class FakeImports:
 
     async_polls_until_done: int = 1  # polls that still see pending rows
     sync: bool = False
+    total_count_header: bool = True  # answer X-Total-Count on table reads, as ServiceNow does
     insert_multiple_status: int | None = None  # answer insertMultiple with this error status instead
     rows: list[dict[str, str]] = field(default_factory=list)
     posted: list[tuple[str, Any]] = field(default_factory=list)  # (path, body)
@@ -83,18 +84,22 @@ class FakeImports:
                 for row in self.rows:
                     if row["sys_import_state"] == "pending":
                         self._transform(row)
-            query = request.url.params["sysparm_query"]
-            wanted = query.split("^")[0].removeprefix("sys_import_setIN").split(",")
+            terms = request.url.params["sysparm_query"].split("^")
+            wanted = terms[0].removeprefix("sys_import_setIN").split(",")
+            states = next(
+                (t.removeprefix("sys_import_stateIN").split(",") for t in terms if "state" in t), None
+            )
             found = [
                 {k: v for k, v in r.items() if k != "values"}
                 for r in self.rows
-                if r["sys_import_set"] in wanted
+                if r["sys_import_set"] in wanted and (states is None or r["sys_import_state"] in states)
             ]
-            offset, limit = (
-                int(request.url.params["sysparm_offset"]),
-                int(request.url.params["sysparm_limit"]),
-            )
-            return ok({"result": found[offset : offset + limit]})
+            offset = int(request.url.params.get("sysparm_offset", "0"))
+            limit = int(request.url.params["sysparm_limit"])
+            response = ok({"result": found[offset : offset + limit]})
+            if self.total_count_header:
+                response.headers["X-Total-Count"] = str(len(found))
+            return response
         return sn_error(400, "Requested URI does not represent any resource", path)
 
     @staticmethod

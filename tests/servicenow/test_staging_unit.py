@@ -49,8 +49,41 @@ async def test_async_outcomes_are_read_back_and_mapped_to_their_rows() -> None:
     assert imports.posted[0][1] == {
         "records": [{"Key": "A1", "Cost center": "CC1"}, {"Key": "A2", "Cost center": "BAD"}]
     }
-    assert sleeps == [0.2, 0.2]  # two pending polls for stage_a, then stage_b done at once
-    assert client.request_count == 1 + 3 + 4  # token, three POSTs, four polls
+    # stage_a: a wait before each poll, stretching by half; two counts still see pending rows, the third
+    # sees none and the rows are read once; stage_b: done at its first count, then read
+    assert sleeps == pytest.approx([0.05, 0.075, 0.1125, 0.05])
+    assert imports.polls == 6
+    assert client.request_count == 1 + 3 + 6  # token, three POSTs, four counts and two reads
+
+
+async def test_rows_are_read_only_once_the_count_of_pending_rows_is_zero() -> None:
+    imports = FakeImports(async_polls_until_done=3)
+    fake = FakeInstance(api=imports)
+    async with make_client(fake, labels=LABELS) as client:
+        outcomes = await client.stage(rows()[:1])
+    queries = [dict(request.url.params) for request in fake.api_requests()]
+    assert [o.status for o in outcomes] == [StagingStatus.INSERTED]
+    polls = [q for q in queries if q.get("sysparm_query", "").startswith("sys_import_set")]
+    counts, reads = polls[:-1], polls[-1]
+    assert len(counts) == 4  # three see a pending row, the fourth none
+    for count in counts:
+        assert count["sysparm_limit"] == "1"
+        assert count["sysparm_fields"] == "sys_id"
+        assert "^sys_import_stateINloading,pending,processing" in count["sysparm_query"]
+    assert "sys_import_state" not in reads["sysparm_query"]
+    assert "sys_import_state" in reads["sysparm_fields"]
+
+
+async def test_without_a_total_count_every_poll_reads_the_rows() -> None:
+    imports = FakeImports(async_polls_until_done=2, total_count_header=False)
+    fake = FakeInstance(api=imports)
+    async with make_client(fake, labels=LABELS) as client:
+        outcomes = await client.stage(rows()[:1])
+    queries = [dict(request.url.params) for request in fake.api_requests()]
+    assert [o.status for o in outcomes] == [StagingStatus.INSERTED]
+    polls = [q for q in queries if q.get("sysparm_query", "").startswith("sys_import_set")]
+    # no count comes back, so each count is followed by a full read; the second read finds the row done
+    assert [q["sysparm_fields"] == "sys_id" for q in polls] == [True, False] * 2
 
 
 async def test_column_keying_sends_column_names() -> None:
@@ -87,7 +120,7 @@ async def test_sync_multiple_reads_back_when_the_table_answers_asynchronously() 
     async with make_client(FakeInstance(api=imports), labels=LABELS, stage_mode="sync_multiple") as client:
         outcomes = await client.stage(rows()[:1])
     assert outcomes[0].status is StagingStatus.INSERTED
-    assert imports.polls == 1
+    assert imports.polls == 2  # the count of pending rows (none), then the rows
 
 
 async def test_single_mode_posts_column_names_row_by_row() -> None:
