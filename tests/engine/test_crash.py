@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, session_scope
 from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus, RunStatus, SyncRun
 
-from .conftest import Sandboxes, company
+from .conftest import BILLS, Sandboxes, company
 from .crash_child import endpoints_to_json
 from .expectations import Expected, key
 from .harness import create_profile
@@ -38,16 +38,31 @@ def _spawn(db_url: str, payload: str) -> subprocess.Popen[str]:
     )
 
 
+def _audit_rows(db: sa.Engine) -> int:
+    with session_scope(db) as session:
+        return int(session.exec(select(func.count()).select_from(AuditRecord)).one())
+
+
 def crash_and_resume(live: Sandboxes, tmp_path: Path, kills: int, seed: int) -> sa.Engine:
+    """Run, SIGKILL at `kills` seeded progress points, resume each time, then let a run finish.
+
+    A point is a number of audit rows, not a wall time (how far a run gets in a second depends on the
+    machine): the child is killed a random few milliseconds after the audit log reached it, so the first
+    kill always lands mid-staging and later ones anywhere, start-up included (the resumed run begins with
+    the earlier runs' rows already there).
+    """
     db_url = f"sqlite:///{tmp_path / 'crash.db'}"
     db = make_engine(db_url)
     migrate.upgrade(db)
     payload = endpoints_to_json(live.endpoints, create_profile(db, live.endpoints))
     rng = random.Random(seed)
+    points = sorted(rng.randrange(1, BILLS) for _ in range(kills))
     killed = 0
-    for _ in range(kills):
+    for point in points:
         child = _spawn(db_url, payload)
-        time.sleep(rng.uniform(0.8, 3.5))  # start-up takes ~1 s: most kills land mid-run
+        while child.poll() is None and _audit_rows(db) < point:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.05))
         if child.poll() is None:
             os.kill(child.pid, signal.SIGKILL)
             killed += 1
