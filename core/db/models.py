@@ -266,7 +266,7 @@ class AuditRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     profile_id: int = Field(foreign_key="sync_profile.id")
     run_id: int | None = Field(default=None, foreign_key="sync_run.id", index=True)
-    kind: str = Field(index=True)  # RecordKind
+    kind: str  # RecordKind; filtered with the profile or a status, whose indexes serve it (migration 0003)
     zoho_id: str = Field(index=True)
     zoho_number: str | None = Field(default=None, index=True)
     zoho_modified: str | None = None  # last_modified_time exactly as Zoho sent it
@@ -278,8 +278,8 @@ class AuditRecord(SQLModel, table=True):
     payload_hash: str | None = None
     source_payload: str | None = _text()
     mapped_payload: str | None = _text()
-    status: str = Field(default=AuditStatus.PENDING, index=True)
-    error_code: str | None = Field(default=None, index=True)
+    status: str = AuditStatus.PENDING  # indexed first in ix_audit_status_kind_updated
+    error_code: str | None = None
     error_message: str | None = _text()
     staging_status: str | None = None  # inserted | updated | ignored | skipped | error
     sn_sys_id: str | None = None

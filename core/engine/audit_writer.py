@@ -209,24 +209,24 @@ class AuditWriter:
         return [Ticket(a, attempt_ids[a], e) for e, a in zip(entries, audit_ids, strict=True)]
 
     def finish(self, completions: Sequence[Completion]) -> None:
-        """Commit the outcome of each write on its audit row and its attempt."""
+        """Commit the outcome of each write on its audit row and its attempt.
+
+        `begin` already set the run and cleared the error of every pending row, so a success writes only
+        what changed: each column in the SET rewrites the entries of every index holding it.
+        """
         if not completions:
             return
         now = self.clock.now()
         records, attempts = [], []
         for done in completions:
-            common = {
-                "status": done.status,
-                "staging_status": done.staging_status,
-                "error_code": done.error_code,
-                "error_message": done.error_message,
-            }
+            common: dict[str, Any] = {"status": done.status, "staging_status": done.staging_status}
+            if done.error_code is not None or done.error_message is not None:
+                common.update(error_code=done.error_code, error_message=done.error_message)
             records.append(
                 {
                     **common,
                     "b_id": done.ticket.audit_id,
                     "updated_at": now,
-                    "run_id": self.run_id,
                     "sn_sys_id": done.sn_sys_id,
                     "sn_import_set": done.import_set,
                 }
@@ -235,8 +235,10 @@ class AuditWriter:
                 {**common, "b_id": done.ticket.attempt_id, "finished_at": now, "sn_sys_id": done.sn_sys_id}
             )
         with self.engine.begin() as conn:
-            conn.execute(_RECORD.update().where(_RECORD.c.id == sa.bindparam("b_id")), records)
-            conn.execute(_ATTEMPT.update().where(_ATTEMPT.c.id == sa.bindparam("b_id")), attempts)
+            for same_shape in _by_shape(records):
+                conn.execute(_RECORD.update().where(_RECORD.c.id == sa.bindparam("b_id")), same_shape)
+            for same_shape in _by_shape(attempts):
+                conn.execute(_ATTEMPT.update().where(_ATTEMPT.c.id == sa.bindparam("b_id")), same_shape)
 
     def _values(self, entry: AuditEntry, payload: str | None, digest: str | None, now: Any) -> dict[str, Any]:
         values: dict[str, Any] = {
