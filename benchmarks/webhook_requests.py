@@ -25,6 +25,8 @@ from sqlmodel import Session, select
 from zbsn.core.db.models import InboxStatus, WebhookEvent
 from zbsn.core.demo import start_demo
 from zbsn.core.vault import KeySource, Vault, generate_key
+from zbsn.sandbox.company import Company
+from zbsn.sandbox.company_generator import generate_company
 
 
 def _settled(engine: Any, count: int, timeout_s: float) -> list[WebhookEvent]:
@@ -39,25 +41,39 @@ def _settled(engine: Any, count: int, timeout_s: float) -> list[WebhookEvent]:
         time.sleep(0.05)
 
 
+SEED = 7
+UNPAID = ("open", "overdue")  # an overdue bill is an open one past its due date
+
+
+def _unpaid(company: Company) -> list[str]:
+    """Bills a webhook edit can touch without a payment in the way: open or overdue, nothing allocated."""
+    paid = {a.bill_id for payment in company.payments for a in payment.allocations}
+    return [b.bill_id for b in company.bills if b.status in UNPAID and b.bill_id not in paid]
+
+
+def company_size(bills: int) -> int:
+    """The smallest seeded company (from 40 bills, growing by half) with `bills` unpaid bills to edit."""
+    size = max(40, bills * 2)
+    while len(_unpaid(generate_company(SEED, size))) < bills:
+        size += size // 2
+    return size
+
+
 def measure(bills: int, timeout_s: float = 120.0) -> dict[str, Any]:
     """Full sync, then `bills` webhook edits; Zoho API requests per webhook bill."""
     with tempfile.TemporaryDirectory(prefix="zbsn-bench-webhooks-") as tmp:
         demo = start_demo(
             f"sqlite:///{Path(tmp) / 'bench.db'}",
-            seed=7,
-            bills=max(40, bills * 3),
+            seed=SEED,
+            bills=company_size(bills),
             rate_window_s=2.0,
             vault=Vault(generate_key(), KeySource.ENV),  # in memory: no key file in the operator's config dir
         )
         try:
             first = asyncio.run(demo.workspace.engine_service().run(demo.profile_id, mode="full"))
-            paid = {a.bill_id for payment in demo.company.payments for a in payment.allocations}
-            candidates = [
-                b.bill_id for b in demo.company.bills if b.status == "open" and b.bill_id not in paid
-            ]
-            chosen = candidates[:bills]
+            chosen = _unpaid(demo.company)[:bills]
             if len(chosen) < bills:
-                raise RuntimeError(f"only {len(chosen)} open unpaid bills for {bills} webhooks")
+                raise RuntimeError(f"only {len(chosen)} unpaid bills for {bills} webhooks")
             before = int(demo.zoho.counters()["api"]["requests"])
             started = time.perf_counter()
             for bill_id in chosen:
