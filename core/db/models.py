@@ -261,6 +261,7 @@ class AuditRecord(SQLModel, table=True):
         sa.UniqueConstraint("profile_id", "kind", "zoho_id"),
         sa.Index("ix_audit_status_kind_updated", "status", "kind", "updated_at"),
         sa.Index("ix_audit_profile_updated", "profile_id", "updated_at"),
+        sa.Index("ix_audit_doc_date_updated", "doc_date", "updated_at"),  # a period's page, index-only
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -273,7 +274,7 @@ class AuditRecord(SQLModel, table=True):
     vendor_name: str | None = Field(default=None, index=True)
     amount: Decimal | None = _money()
     currency: str | None = None
-    doc_date: str | None = Field(default=None, index=True)  # yyyy-mm-dd in the org's time zone
+    doc_date: str | None = None  # yyyy-mm-dd in the org's time zone
     external_key: str = Field(index=True)  # coalesce key in ServiceNow staging
     payload_hash: str | None = None
     source_payload: str | None = _text()
