@@ -101,6 +101,21 @@ def authorize_zoho(accounts_url: str, code: str, client_id: str, client_secret: 
     return asyncio.run(authorize_zoho_async(accounts_url, code, client_id, client_secret))
 
 
+def bare_profile(db: sa.Engine) -> int:
+    """A profile over two unconfigured connections: enough for the audit log, locks and mappings."""
+    with session_scope(db) as session:
+        zoho, sn = Connection(kind="zoho", name="z"), Connection(kind="servicenow", name="s")
+        session.add_all([zoho, sn])
+        session.flush()
+        assert zoho.id is not None
+        assert sn.id is not None
+        profile = SyncProfile(name="p", zoho_connection_id=zoho.id, servicenow_connection_id=sn.id)
+        session.add(profile)
+        session.flush()
+        assert profile.id is not None
+        return profile.id
+
+
 def create_profile(
     db: sa.Engine, endpoints: Endpoints, *, allow_supplier_create: bool = False, name: str = "Northwind"
 ) -> int:

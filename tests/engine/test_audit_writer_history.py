@@ -19,7 +19,8 @@ from zbsn.core.db.engine import make_engine, session_scope
 from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus, SyncRun
 from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion
 
-from .test_audit_writer_thread import _entry, _profile
+from .harness import bare_profile
+from .test_audit_writer_thread import _entry
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def _record(db: sa.Engine) -> AuditRecord:
 
 
 def test_a_failed_record_staged_later_loses_its_error(db: sa.Engine) -> None:
-    profile_id = _profile(db)
+    profile_id = bare_profile(db)
     _write(db, profile_id, _entry(1), "failed")
     failed = _record(db)
     assert (failed.status, failed.error_code, failed.error_message) == (
@@ -87,7 +88,7 @@ def test_a_failed_record_staged_later_loses_its_error(db: sa.Engine) -> None:
 
 
 def test_a_staged_record_that_fails_on_resend_shows_the_error(db: sa.Engine) -> None:
-    profile_id = _profile(db)
+    profile_id = bare_profile(db)
     _write(db, profile_id, _entry(1), "staged")
     second = _write(db, profile_id, _entry(1), "failed")
     record = _record(db)

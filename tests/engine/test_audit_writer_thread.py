@@ -11,23 +11,11 @@ from sqlmodel import select
 from zbsn.core.clock import OffsetClock
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, session_scope
-from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus, Connection, SyncProfile
+from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus
 from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion
 from zbsn.core.servicenow.models import StagingRow
 
-
-def _profile(db: sa.Engine) -> int:
-    with session_scope(db) as session:
-        zoho, sn = Connection(kind="zoho", name="z"), Connection(kind="servicenow", name="s")
-        session.add_all([zoho, sn])
-        session.flush()
-        assert zoho.id is not None
-        assert sn.id is not None
-        profile = SyncProfile(name="p", zoho_connection_id=zoho.id, servicenow_connection_id=sn.id)
-        session.add(profile)
-        session.flush()
-        assert profile.id is not None
-        return profile.id
+from .harness import bare_profile
 
 
 def _entry(n: int) -> AuditEntry:
@@ -37,7 +25,7 @@ def _entry(n: int) -> AuditEntry:
 
 async def _begin_and_finish(db: sa.Engine) -> set[str]:
     """Two records through begin_async/finish_async; the names of the threads their writes ran on."""
-    writer = AuditWriter(db, _profile(db), None, OffsetClock())
+    writer = AuditWriter(db, bare_profile(db), None, OffsetClock())
     threads: set[str] = set()
 
     def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:

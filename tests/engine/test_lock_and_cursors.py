@@ -8,30 +8,17 @@ import pytest
 import sqlalchemy as sa
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import Connection, RunStatus, SyncProfile, SyncRun
+from zbsn.core.db.models import RunStatus, SyncRun
 from zbsn.core.engine import lock
 from zbsn.core.engine.cursors import CursorTracker, read_cursor, save_cursor, window_start
+
+from .harness import bare_profile
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def _profile(db: sa.Engine) -> int:
-    with session_scope(db) as session:
-        zoho, sn = Connection(kind="zoho", name="z"), Connection(kind="servicenow", name="s")
-        session.add(zoho)
-        session.add(sn)
-        session.flush()
-        assert zoho.id is not None
-        assert sn.id is not None
-        profile = SyncProfile(name="p", zoho_connection_id=zoho.id, servicenow_connection_id=sn.id)
-        session.add(profile)
-        session.flush()
-        assert profile.id is not None
-        return profile.id
-
-
 def test_a_held_lock_refuses_a_second_run_without_a_trace(sqlite_engine: sa.Engine) -> None:
-    profile_id = _profile(sqlite_engine)
+    profile_id = bare_profile(sqlite_engine)
     lease = lock.acquire(sqlite_engine, profile_id, SyncRun(profile_id=profile_id), NOW)
     with pytest.raises(lock.RunLocked):
         lock.acquire(sqlite_engine, profile_id, SyncRun(profile_id=profile_id), NOW + timedelta(seconds=5))
@@ -44,7 +31,7 @@ def test_a_held_lock_refuses_a_second_run_without_a_trace(sqlite_engine: sa.Engi
 
 
 def test_a_stale_lock_is_taken_over_and_its_run_marked_interrupted(sqlite_engine: sa.Engine) -> None:
-    profile_id = _profile(sqlite_engine)
+    profile_id = bare_profile(sqlite_engine)
     first = lock.acquire(sqlite_engine, profile_id, SyncRun(profile_id=profile_id), NOW)
     assert lock.heartbeat(sqlite_engine, first, NOW + timedelta(seconds=10))
     later = NOW + timedelta(seconds=10 + lock.DEFAULT_STALE_AFTER_S + 1)
@@ -71,7 +58,7 @@ def test_cursor_window_overlap_and_cap() -> None:
 
 
 def test_cursor_never_moves_backwards(sqlite_engine: sa.Engine) -> None:
-    profile_id = _profile(sqlite_engine)
+    profile_id = bare_profile(sqlite_engine)
     with session_scope(sqlite_engine) as session:
         save_cursor(session, profile_id, "bills", "2026-07-01T10:00:00+0100", NOW, full_sweep=True)
     with session_scope(sqlite_engine) as session:

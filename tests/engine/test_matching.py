@@ -9,12 +9,10 @@ from sqlmodel import select
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import (
-    Connection,
     CostCenterMap,
     MappingOrigin,
     MappingStatus,
     SupplierMap,
-    SyncProfile,
 )
 from zbsn.core.engine.masters import (
     Dimension,
@@ -27,6 +25,8 @@ from zbsn.core.engine.matching import CostCenterMatcher, GLAccountMatcher, Suppl
 from zbsn.core.engine.normalize import normalize_code, normalize_name
 from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNSupplier
 from zbsn.core.zoho.models import ZohoVendor
+
+from .harness import bare_profile
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 CENTERS = [
@@ -96,24 +96,8 @@ def test_supplier_by_tax_id_then_name() -> None:
     assert matcher.match("Unknown Ltd", "XX1") is None
 
 
-def _profile(db: sa.Engine) -> int:
-    with session_scope(db) as session:
-        zoho = Connection(kind="zoho", name="z")
-        sn = Connection(kind="servicenow", name="s")
-        session.add(zoho)
-        session.add(sn)
-        session.flush()
-        assert zoho.id is not None
-        assert sn.id is not None
-        profile = SyncProfile(name="p", zoho_connection_id=zoho.id, servicenow_connection_id=sn.id)
-        session.add(profile)
-        session.flush()
-        assert profile.id is not None
-        return profile.id
-
-
 def test_manual_override_wins_and_survives_alignment(sqlite_engine: sa.Engine) -> None:
-    profile_id = _profile(sqlite_engine)
+    profile_id = bare_profile(sqlite_engine)
     dimension = [
         Dimension("opt-1", "Consulting \u2013 London"),
         Dimension("opt-2", "Technology \u2013 London"),
@@ -142,7 +126,7 @@ def test_manual_override_wins_and_survives_alignment(sqlite_engine: sa.Engine) -
 def test_supplier_alignment_keeps_the_stored_link_and_lists_vendors_to_create(
     sqlite_engine: sa.Engine,
 ) -> None:
-    profile_id = _profile(sqlite_engine)
+    profile_id = bare_profile(sqlite_engine)
     suppliers = [SNSupplier(sys_id="s1", name="Albion", supplier_code="SUP-1", tax_id="GB1")]
     vendors = [
         ZohoVendor(contact_id="v1", contact_name="Albion", tax_id_value="GB1"),
