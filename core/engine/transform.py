@@ -172,7 +172,11 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
     tax_rows: list[StagingRow] = []
     subtotal = tax_total = Decimal(0)
     for position, line in enumerate(bill.line_items, start=1):
-        net, tax = _line_amounts(line, bill.is_inclusive_tax)
+        try:
+            net, tax = _line_amounts(line, bill.is_inclusive_tax)
+        except ArithmeticError:  # e.g. a huge tax percentage: the product no longer fits 28 digits
+            problems.append(Problem(ErrorCode.MALFORMED_RECORD, f"line {position}: amounts out of range"))
+            net = tax = Decimal(0)
         if line.quantity < 0 or line.rate < 0:
             problems.append(
                 Problem(ErrorCode.MALFORMED_RECORD, f"line {position} has a negative quantity or rate")

@@ -33,20 +33,32 @@ def _empty_to_none(value: Any) -> Any:
     return value
 
 
+# No amount, rate or quantity on a bill or payment comes near this; the engine's decimal arithmetic (28
+# significant digits) must hold any of them times another and still quantize to cents. An engineering bound,
+# not a documented Zoho limit: a value past it is a malformed record, failed with this reason.
+MAX_MAGNITUDE = Decimal("1e15")
+
+
 def _to_decimal(value: Any) -> Any:
     value = _empty_to_none(value)
-    if value is None or isinstance(value, Decimal):
+    if value is None:
         return value
     if isinstance(value, bool):
         raise ValueError("a boolean is not an amount")
-    if isinstance(value, int | str):
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int | str):
         try:
-            return Decimal(str(value).replace(",", "")) if isinstance(value, str) else Decimal(value)
+            number = Decimal(str(value).replace(",", "")) if isinstance(value, str) else Decimal(value)
         except InvalidOperation as exc:
             raise ValueError(f"not a number: {value!r}") from exc
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    raise ValueError(f"not a number: {value!r}")
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    else:
+        raise ValueError(f"not a number: {value!r}")
+    if number.is_finite() and abs(number) >= MAX_MAGNITUDE:
+        raise ValueError(f"{value!r} is out of range for an amount (1e15 or more)")
+    return number
 
 
 def parse_zoho_timestamp(value: str) -> datetime:

@@ -7,6 +7,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+from pydantic import ValidationError
+
 from zbsn.core.engine.mapping_index import MappedRef, MappingIndex
 from zbsn.core.engine.ports import RunContext
 from zbsn.core.engine.problems import ErrorCode
@@ -164,3 +167,32 @@ def test_payment_rows_link_to_the_invoices_they_pay() -> None:
     assert {r.values["u_payment_method"] for r in document.rows} == {"cheque"}
     assert [r.values["u_payment_amount"] for r in document.rows] == ["144.00", "56.00"]
     assert sum(Decimal(r.values["u_payment_amount"]) for r in document.rows) == Decimal(200)
+
+
+def _line(**changes: Any) -> dict[str, Any]:
+    line = dict(bill().line_items[0].model_dump(mode="json"))
+    line.update(changes)
+    return line
+
+
+def test_an_amount_out_of_range_is_a_malformed_bill_not_a_crash() -> None:
+    # found by the 1,500-example fuzz run: item_total 1e26 could not be quantized to cents in 28 digits,
+    # and the InvalidOperation ended the whole run
+    for huge in (1e26, "1e15", -(10**20)):
+        with pytest.raises(ValidationError, match="out of range for an amount"):
+            bill(line_items=[_line(item_total=huge)])
+    assert bill(line_items=[_line(item_total="999999999999999.99")]).line_items[0].item_total is not None
+
+
+def test_in_range_amounts_whose_product_overflows_fail_the_bill_with_a_reason() -> None:
+    document = bill_to_invoice(
+        bill(line_items=[_line(item_total="900000000000000", tax_percentage="900000000000000")], total=1),
+        CONTEXT,
+        index(),
+    )
+    assert not document.ok
+    assert document.rows == []
+    assert any(
+        p.code is ErrorCode.MALFORMED_RECORD and p.message == "line 1: amounts out of range"
+        for p in document.problems
+    )
