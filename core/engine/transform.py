@@ -163,6 +163,13 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
         problems.append(currency_problem)
     if not bill.line_items:
         problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the bill has no lines"))
+    # a line's id is its coalesce key in staging (u_erp_line_number): a blank or repeated one would stage
+    # the header and fail or merge the lines, so the bill fails whole before anything is written
+    line_ids = [str(line.line_item_id).strip() for line in bill.line_items]
+    if any(not line_id for line_id in line_ids):
+        problems.append(Problem(ErrorCode.MALFORMED_RECORD, "a line has no line_item_id"))
+    elif len(set(line_ids)) != len(line_ids):
+        problems.append(Problem(ErrorCode.MALFORMED_RECORD, "two lines share a line_item_id"))
     doc_date = local_date(bill.date, bill.created_time, context.time_zone)
     if doc_date is None:
         problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the bill has no date"))

@@ -196,3 +196,13 @@ def test_in_range_amounts_whose_product_overflows_fail_the_bill_with_a_reason() 
         p.code is ErrorCode.MALFORMED_RECORD and p.message == "line 1: amounts out of range"
         for p in document.problems
     )
+
+
+def test_a_blank_or_repeated_line_id_fails_the_whole_bill_before_anything_is_staged() -> None:
+    # found by the bill fuzzer: a blank line_item_id staged the header and failed the line
+    blank = bill_to_invoice(bill(line_items=[_line(line_item_id="")]), CONTEXT, index())
+    twice = [_line(item_total=60), _line(item_total=60)]
+    repeated = bill_to_invoice(bill(line_items=twice), CONTEXT, index())
+    assert [p.message for p in blank.problems] == ["a line has no line_item_id"]
+    assert [p.message for p in repeated.problems] == ["two lines share a line_item_id"]
+    assert blank.rows == repeated.rows == []
