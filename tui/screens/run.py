@@ -46,6 +46,7 @@ from zbsn.tui.widgets.event_log import EventLog
 from zbsn.tui.widgets.formatting import timestamp
 from zbsn.tui.widgets.repaint import set_text
 from zbsn.tui.widgets.stage_progress import StageProgress
+from zbsn.tui.widgets.status_bar import StatusBar
 
 IDLE_HINT = "No run in progress. Press s to send what changed since the last run, or S for a full run."
 
@@ -224,6 +225,8 @@ class RunScreen(ConsoleScreen):
     def _take_waiting_events(self) -> None:
         if self._feed is not None:
             self._take(self._feed.flush())
+        for bar in self.query(StatusBar):  # its own feed ticks twice a second: show the end state now
+            bar.catch_up()
 
     def _take(self, events: list[Any]) -> None:
         for event in events:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual import on
@@ -12,9 +11,9 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
-from zbsn.core.engine.events import BudgetChanged, EventBus, TokenStatusChanged
+from zbsn.core.engine.events import BudgetChanged, Event, EventBus, TokenStatusChanged
 from zbsn.tui.messages import EngineEventsArrived
-from zbsn.tui.widgets.engine_feed import subscribe
+from zbsn.tui.widgets.engine_feed import EngineFeed, subscribe
 from zbsn.tui.widgets.formatting import duration, token_words, until
 from zbsn.tui.widgets.repaint import set_text
 
@@ -88,7 +87,7 @@ class StatusBar(Horizontal):
         self.bus = bus
         self.tokens: dict[str, TokenView] = {"zoho": TokenView(), "servicenow": TokenView()}
         self.budget: BudgetChanged | None = None
-        self._unsubscribe: Callable[[], None] | None = None
+        self._feed: EngineFeed | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-zoho")
@@ -101,7 +100,7 @@ class StatusBar(Horizontal):
                 self.tokens[event.system] = TokenView.from_event(event)
             elif isinstance(event, BudgetChanged):
                 self.budget = event
-        self._unsubscribe = subscribe(
+        self._feed = subscribe(
             self,
             self.bus,
             lambda event: isinstance(event, TokenStatusChanged | BudgetChanged),
@@ -116,8 +115,8 @@ class StatusBar(Horizontal):
         self.refresh_text()
 
     def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        if self._feed is not None:
+            self._feed.close()
 
     def set_token(self, system: str, state: str, expires_in_s: float | None = None) -> None:
         """Seed a token state (e.g. from the workspace at start-up)."""
@@ -125,9 +124,17 @@ class StatusBar(Horizontal):
         self.tokens[system] = TokenView(state=state, expires_at_monotonic=expires)
         self.refresh_text()
 
+    def catch_up(self) -> None:
+        """Take the events waiting for the next tick now (when a run ends, so its end state shows)."""
+        if self._feed is not None:
+            self._take(self._feed.flush())
+
     @on(EngineEventsArrived)
     def engine_events(self, message: EngineEventsArrived) -> None:
-        for event in message.drain():
+        self._take(message.drain())
+
+    def _take(self, events: list[Event]) -> None:
+        for event in events:
             if isinstance(event, TokenStatusChanged):
                 self.tokens[event.system] = TokenView.from_event(event)
             elif isinstance(event, BudgetChanged):
