@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
 from zbsn.core.settings import Settings
+from zbsn.core.tls import tls_context
 from zbsn.core.token_store import SecretCipher
 from zbsn.core.vault import KeySource, Vault, generate_key, open_vault
 from zbsn.core.webhooks.receiver import ReceiverState
@@ -56,7 +57,7 @@ def _run_in_fresh_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 async def _follow_consent(url: str) -> None:
     """Act as the browser: the sandbox approves consent and redirects to the loopback catcher."""
-    async with httpx.AsyncClient(follow_redirects=True, timeout=30) as browser:
+    async with httpx.AsyncClient(follow_redirects=True, timeout=30, verify=tls_context()) as browser:
         response = await browser.get(url)
         response.raise_for_status()
 

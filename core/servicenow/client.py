@@ -32,6 +32,7 @@ from zbsn.core.servicenow.query import EncodedQuery, eq
 from zbsn.core.servicenow.requester import Requester, RetryPolicy, Sleep
 from zbsn.core.servicenow.responses import result_list
 from zbsn.core.servicenow.staging import KeyBy, StageMode, Stager
+from zbsn.core.tls import tls_context
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -97,7 +98,7 @@ class ServiceNowClient:
         self.instance_url = instance_url.rstrip("/")
         self.auth = auth
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=timeout_s)
+        self._http = http or httpx.AsyncClient(timeout=timeout_s, verify=tls_context())
         self.page_size = page_size
         self.field_maps = {**DEFAULT_FIELD_MAPS, **{t: dict(m) for t, m in (field_maps or {}).items()}}
         self._requester = Requester(self.instance_url, auth, self._http, retry or RetryPolicy(), sleep)

@@ -16,6 +16,7 @@ import httpx
 from pydantic import ValidationError
 
 from zbsn.core.clock import Clock, SystemClock
+from zbsn.core.tls import tls_context
 from zbsn.core.zoho.auth import MAX_TOKEN_LIFETIME_S, ZohoTokenManager
 from zbsn.core.zoho.budget import OrgBudget, budget_for
 from zbsn.core.zoho.errors import ZohoApiError, ZohoNotFound, ZohoTokenThrottled
@@ -108,7 +109,7 @@ class ZohoBooksClient:
         self.budget = budget or budget_for(organization_id)
         self._api_domain = api_domain
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S)
+        self._http = http or httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, verify=tls_context())
         self._clock: Clock = clock or SystemClock()
         self.per_page = per_page
         self._auth = tokens.auth(before_retry=self._before_auth_retry)

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from zbsn.core.tls import tls_context
 from zbsn.core.zoho.errors import (
     ZohoConsentError,
     ZohoReauthorize,
@@ -199,7 +200,7 @@ class ZohoOAuth:
         self.throttle_wait_s = throttle_wait_s
 
     async def _post(self, url: str, data: dict[str, str], grant: str, now: datetime) -> dict[str, Any]:
-        http = self._http or httpx.AsyncClient(timeout=TOKEN_TIMEOUT_S)
+        http = self._http or httpx.AsyncClient(timeout=TOKEN_TIMEOUT_S, verify=tls_context())
         try:
             response = await http.post(url, data=data)
         except httpx.HTTPError as exc:

@@ -19,15 +19,14 @@ from sqlmodel import select
 
 from tests.engine.expectations import key
 from tests.engine.harness import Endpoints, authorize_zoho, create_profile
-from zbsn.core.db import migrate
-from zbsn.core.db.engine import make_engine, session_scope
+from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord, AuditStatus, RunStatus
 from zbsn.sandbox.servicenow import DEMO_CLIENT_ID as SN_ID
 from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_SECRET
 from zbsn.sandbox.zoho import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, render
 
 from .checks import staged_invoice_numbers
-from .conftest import Clients, World, reseed
+from .conftest import Clients, World, fresh_sqlite, reseed
 
 BILLS = 20
 MISSING = object()
@@ -115,8 +114,7 @@ def fuzz_one(
     # every example's overlay on the previous one).
     with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as tmp:
         patch.setattr(render, "bill_detail", detail)
-        db = make_engine(f"sqlite:///{tmp}/fuzz.db")
-        migrate.upgrade(db)
+        db = fresh_sqlite(tmp)
         profile = create_profile(db, world.endpoints)
         summary = asyncio.run(Clients(world.endpoints).runner(db).run(profile))
         assert summary.status in (RunStatus.SUCCEEDED, RunStatus.COMPLETED_WITH_FAILURES), summary.message

@@ -25,12 +25,11 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from tests.engine.harness import create_profile
-from zbsn.core.db import migrate
-from zbsn.core.db.engine import make_engine, session_scope
+from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind, RunStatus, SupplierMap
 from zbsn.sandbox.zoho import render
 
-from .conftest import Clients, World, make_world
+from .conftest import Clients, World, fresh_sqlite, make_world
 
 BILLS = 20
 EXAMPLES = 20  # the CI share of each fuzzer; the slow variants run ZBSN_FUZZ_EXAMPLES (default 10,000)
@@ -135,9 +134,8 @@ class Outcome:
 def run_once(world: World) -> Outcome:
     """A fresh database, one run of the real engine against the sandboxes, the integrity checks."""
     with tempfile.TemporaryDirectory() as tmp:
-        db = make_engine(f"sqlite:///{tmp}/fuzz.db")
+        db = fresh_sqlite(tmp)
         try:
-            migrate.upgrade(db)
             profile = create_profile(db, world.endpoints, allow_supplier_create=True)
             summary = asyncio.run(Clients(world.endpoints).runner(db).run(profile))
             return _outcome(world, db, summary.status, summary.message)
