@@ -56,14 +56,18 @@ async def test_async_outcomes_are_read_back_and_mapped_to_their_rows() -> None:
     assert client.request_count == 1 + 3 + 6  # token, three POSTs, four counts and two reads
 
 
-async def test_rows_are_read_only_once_the_count_of_pending_rows_is_zero() -> None:
-    imports = FakeImports(async_polls_until_done=3)
+async def stage_one_and_collect_polls(imports: FakeImports) -> list[dict[str, str]]:
+    """Stage one row through `imports`, check it was inserted, and return each import-set poll's query."""
     fake = FakeInstance(api=imports)
     async with make_client(fake, labels=LABELS) as client:
         outcomes = await client.stage(rows()[:1])
-    queries = [dict(request.url.params) for request in fake.api_requests()]
     assert [o.status for o in outcomes] == [StagingStatus.INSERTED]
-    polls = [q for q in queries if q.get("sysparm_query", "").startswith("sys_import_set")]
+    queries = [dict(request.url.params) for request in fake.api_requests()]
+    return [q for q in queries if q.get("sysparm_query", "").startswith("sys_import_set")]
+
+
+async def test_rows_are_read_only_once_the_count_of_pending_rows_is_zero() -> None:
+    polls = await stage_one_and_collect_polls(FakeImports(async_polls_until_done=3))
     counts, reads = polls[:-1], polls[-1]
     assert len(counts) == 4  # three see a pending row, the fourth none
     for count in counts:
@@ -75,13 +79,7 @@ async def test_rows_are_read_only_once_the_count_of_pending_rows_is_zero() -> No
 
 
 async def test_without_a_total_count_every_poll_reads_the_rows() -> None:
-    imports = FakeImports(async_polls_until_done=2, total_count_header=False)
-    fake = FakeInstance(api=imports)
-    async with make_client(fake, labels=LABELS) as client:
-        outcomes = await client.stage(rows()[:1])
-    queries = [dict(request.url.params) for request in fake.api_requests()]
-    assert [o.status for o in outcomes] == [StagingStatus.INSERTED]
-    polls = [q for q in queries if q.get("sysparm_query", "").startswith("sys_import_set")]
+    polls = await stage_one_and_collect_polls(FakeImports(async_polls_until_done=2, total_count_header=False))
     # no count comes back, so each count is followed by a full read; the second read finds the row done
     assert [q["sysparm_fields"] == "sys_id" for q in polls] == [True, False] * 2
 
