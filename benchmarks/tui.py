@@ -8,7 +8,7 @@
    screen offers: status, status and kind, free text, text and status, run, period (`audit_filter_ms`, the
    worst of them). Each figure is the median of several runs.
 2. REAL sync (reported as `loop_lag_p99_ms`): starts both sandboxes and connects to them with
-   `zbsn.core.demo.start_demo` (the Zoho window shrunk to `--sync-window-s`, so the run is paced by the
+   `zbsn.sandbox.demo.start_demo` (the Zoho window shrunk to `--sync-window-s`, so the run is paced by the
    budget like a real one, only faster), opens the real console headless (`run_test`) on the Run screen,
    presses S (full run) as an operator would, pages the Audit screen meanwhile, and samples the UI loop's
    lag with a 10 ms timer until the run has finished. The sandboxes run in this process too (threads), so
@@ -323,10 +323,9 @@ async def loop_lag(engine: sa.Engine, seconds: float, per_second: int) -> dict[s
     """SIMULATED: p99 / max event-loop lag (ms) of the real app on the Run screen while events stream in."""
     from zbsn.core.settings import Settings
     from zbsn.tui.app import make_app
-    from zbsn.tui.screens.services import ConsoleContext
 
-    context = ConsoleContext(db=engine, profile_id=1)
-    app = make_app(engine, Settings(), apply_migrations=False, console=context)
+    app = make_app(engine, Settings(), profile_id=1, serve=False)
+    context = app.context
     probe = LagProbe()
     async with app.run_test(size=(160, 48)) as pilot:
         await open_on_run_screen(app, pilot)
@@ -350,21 +349,13 @@ async def loop_lag(engine: sa.Engine, seconds: float, per_second: int) -> dict[s
 
 async def sync_lag(bills: int, window_s: float, timeout_s: float) -> dict[str, Any]:
     """REAL: event-loop lag (ms) of the console on the Run screen during a full run against the sandboxes."""
-    from zbsn.core.demo import start_demo
     from zbsn.core.settings import Settings
-    from zbsn.tui.app import make_app
-    from zbsn.tui.screens.services import ConsoleContext
+    from zbsn.sandbox.demo import start_demo
+    from zbsn.tui.main import demo_app
 
     settings = Settings()
     with start_demo(settings=settings, bills=bills, rate_window_s=window_s, webhooks=False) as demo:
-        context = ConsoleContext(
-            db=demo.db_engine,
-            profile_id=demo.profile_id,
-            workspace=demo.workspace,
-            engine_service=demo.workspace.engine_service(),
-            demo=demo,
-        )
-        app = make_app(demo.db_engine, settings, console=context)
+        app = demo_app(demo)
         probe = LagProbe()
         async with app.run_test(size=(160, 48)) as pilot:
             await open_on_run_screen(app, pilot)

@@ -1,6 +1,6 @@
 """Benchmark: Zoho API requests per bill for bills that arrive by webhook (target 0).
 
-Starts the demo (both sandboxes and the webhook receiver over real loopback sockets, `zbsn.core.demo`), runs
+Starts the demo (both sandboxes and the webhook receiver on loopback sockets, `zbsn.sandbox.demo`), runs
 one full sync, then edits `--bills` open bills in the Zoho sandbox. Each edit makes the sandbox POST a
 signed `bill.edited` webhook with the full bill to the receiver, which stores it and has the engine stage
 it. The figure is the Zoho API requests the sandbox counted while those webhooks were processed, divided by
@@ -23,10 +23,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from zbsn.core.db.models import InboxStatus, WebhookEvent
-from zbsn.core.demo import start_demo
 from zbsn.core.vault import KeySource, Vault, generate_key
 from zbsn.sandbox.company import Company
 from zbsn.sandbox.company_generator import generate_company
+from zbsn.sandbox.demo import start_demo
 
 
 def _settled(engine: Any, count: int, timeout_s: float) -> list[WebhookEvent]:

@@ -40,6 +40,9 @@ class ZohoSettings(_Section):
 
     refresh_margin_seconds: int = Field(default=300, ge=0)
     per_minute_limit: int = Field(default=100, gt=0)
+    # Zoho counts `per_minute_limit` requests per 60 s; only a sandbox started with a shorter window
+    # (`zbsn sandbox --window-seconds W`) needs this changed, so the client paces to the same window.
+    window_seconds: float = Field(default=60.0, gt=0)
     daily_limit: int | None = Field(default=None, gt=0)
 
 
@@ -55,7 +58,7 @@ class WebhookSettings(_Section):
     """The loopback webhook receiver."""
 
     host: str = "127.0.0.1"
-    port: int = Field(default=8765, ge=1, le=65535)
+    port: int = Field(default=8765, ge=0, le=65535)  # 0: any free port (tests, the demo)
     secret: SecretStr | None = None
     replay_window_seconds: int = Field(default=300, gt=0)
 

@@ -173,7 +173,9 @@ class Workspace:
         self.clock: Clock = clock or SystemClock()
         self.connections = ConnectionRepository(db_engine)
         self.budgets = budgets or BudgetRegistry()
-        self.budget_config = budget_config or BudgetConfig(per_window_limit=settings.zoho.per_minute_limit)
+        self.budget_config = budget_config or BudgetConfig(
+            per_window_limit=settings.zoho.per_minute_limit, window_s=settings.zoho.window_seconds
+        )
         self._zoho_managers: dict[int, ZohoTokenManager] = {}
         self._servicenow_auths: dict[int, ServiceNowAuth] = {}
 
@@ -256,6 +258,68 @@ class Workspace:
             session.flush()
             return _profile_view(profile, zoho, now)
 
+    def update_profile(
+        self,
+        profile_id: int,
+        *,
+        name: str | None = None,
+        zoho_connection_id: int | None = None,
+        servicenow_connection_id: int | None = None,
+        cost_center_source: CostCenterSource | None = None,
+        cost_center_tag_name: str | None = None,
+        allow_supplier_create: bool | None = None,
+        legal_entity: str | None = None,
+        enabled: bool | None = None,
+    ) -> ProfileView:
+        """Change a profile's settings (only the ones given; an empty legal entity clears it).
+
+        Pointing the profile at another Zoho organization or ServiceNow instance keeps its audit log; the
+        next run aligns the mappings against the new pair.
+        """
+        with session_scope(self.db_engine) as session:
+            profile = session.get(SyncProfile, profile_id)
+            if profile is None:
+                raise WorkspaceError(f"There is no profile {profile_id}.")
+            if name is not None and name != profile.name:
+                name = name.strip()
+                if not name:
+                    raise WorkspaceError("A profile needs a name.")
+                taken = session.exec(select(SyncProfile.id).where(SyncProfile.name == name)).first()
+                if taken is not None:
+                    raise WorkspaceError(f"A profile named '{name}' exists already.")
+                profile.name = name
+            if zoho_connection_id is not None:
+                zoho = session.get(Connection, zoho_connection_id)
+                if zoho is None or zoho.kind != ConnectionKind.ZOHO:
+                    raise WorkspaceError(f"Connection {zoho_connection_id} is not a Zoho Books connection.")
+                if not zoho.organization_id:
+                    raise WorkspaceError("Choose the Zoho Books organization of this connection first.")
+                profile.zoho_connection_id = zoho_connection_id
+            if servicenow_connection_id is not None:
+                now = session.get(Connection, servicenow_connection_id)
+                if now is None or now.kind != ConnectionKind.SERVICENOW:
+                    raise WorkspaceError(
+                        f"Connection {servicenow_connection_id} is not a ServiceNow connection."
+                    )
+                profile.servicenow_connection_id = servicenow_connection_id
+            if cost_center_source is not None:
+                profile.cost_center_source = cost_center_source
+            if cost_center_tag_name is not None:
+                if not cost_center_tag_name.strip():
+                    raise WorkspaceError("Name the reporting tag that holds the cost center.")
+                profile.cost_center_tag_name = cost_center_tag_name.strip()
+            if allow_supplier_create is not None:
+                profile.allow_supplier_create = allow_supplier_create
+            if legal_entity is not None:
+                profile.legal_entity = legal_entity.strip() or None
+            if enabled is not None:
+                profile.enabled = enabled
+            session.add(profile)
+            session.flush()
+            zoho_row = session.get(Connection, profile.zoho_connection_id)
+            now_row = session.get(Connection, profile.servicenow_connection_id)
+            return _profile_view(profile, zoho_row, now_row)
+
     # -- Zoho ---------------------------------------------------------------------------------------------
     def zoho_token_manager(self, connection_id: int) -> ZohoTokenManager:
         """The (cached) token manager of a Zoho connection: one per connection, so its state is shared."""
@@ -277,8 +341,15 @@ class Workspace:
         return manager
 
     def _zoho_connection(
-        self, name: str | None, connection_id: int | None, client_id: str, secret: str
+        self, name: str | None, connection_id: int | None, client_id: str, secret: str | None
     ) -> int:
+        """The connection to authorise (a new one when None), with its OAuth client stored; an empty
+        `secret` keeps the stored one (re-authorising needs no retyping)."""
+        if not secret:
+            stored = self.token_store(connection_id).client_secret() if connection_id is not None else None
+            if stored is None:
+                raise WorkspaceError("Enter the client secret of the Zoho OAuth client.")
+            secret = stored
         if connection_id is None:
             row = self.connections.create(ConnectionKind.ZOHO, name or self._free_name("Zoho Books"))
             assert row.id is not None
@@ -290,7 +361,7 @@ class Workspace:
     async def connect_zoho_auth_code(
         self,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None,
         *,
         name: str | None = None,
         connection_id: int | None = None,
@@ -328,7 +399,7 @@ class Workspace:
         self,
         code: str,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None,
         accounts_server: str = DEFAULT_ACCOUNTS_SERVER,
         *,
         name: str | None = None,

@@ -2,9 +2,10 @@
 
     python scripts/screenshots.py [--out screenshots]
 
-Drives the real app (`zbsn.tui.app.make_app`) headless through `run_test`, dark theme at 160x48, plus the
-audit log at 80x24. Data: a temporary SQLite database populated directly (the test seed) and the test
-suite's deterministic stand-ins for the engine and workspace, so the pictures are the same on every run.
+The console is the product as an operator runs it: plain `zbsn-tui` (`zbsn.tui.app.make_app`, no --demo)
+on a database connected to `zbsn sandbox` running as a separate process (the seeded company, 80 bills),
+after one real sync run (so the audit log holds the bills the two missing cost centers block). Dark theme
+at 160x48, plus the audit log at 80x24.
 """
 
 from __future__ import annotations
@@ -20,20 +21,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.core_audit.seed import seed_audit  # noqa: E402
-from tests.tui.screens.conftest import add_schedules  # noqa: E402
-from tests.tui.screens.fakes import AT, FakeEngineService, FakeWorkspace, run_events  # noqa: E402
-from zbsn.core.db import migrate  # noqa: E402
-from zbsn.core.db.engine import make_engine  # noqa: E402
-from zbsn.core.settings import Settings  # noqa: E402
+from tests.external_sandbox import ExternalSandbox, run_coroutine  # noqa: E402
+from zbsn.core.services import open_services  # noqa: E402
 from zbsn.tui.app import make_app  # noqa: E402
-from zbsn.tui.screens.services import ConsoleContext  # noqa: E402
 
 Step = Callable[[Any, Any], Awaitable[None]]
 
 
 async def settle(app: Any, pilot: Any) -> None:
-    for _ in range(3):
+    for _ in range(4):
         await pilot.pause()
         await app.workers.wait_for_complete()
     await pilot.pause(0.3)
@@ -45,8 +41,6 @@ def go(screen: str, *keys: str) -> Step:
         if screen != "home":
             app.action_console_go(screen)
         await settle(app, pilot)
-        if screen == "run":
-            app.get_screen("run").preview_now = AT
         for key in keys:
             await pilot.press(key)
             await settle(app, pilot)
@@ -54,55 +48,57 @@ def go(screen: str, *keys: str) -> Step:
     return step
 
 
-def bills_tab(app: Any, pilot: Any) -> Awaitable[None]:
-    async def step() -> None:
-        await go("preview")(app, pilot)
-        app.screen.query_one("#preview-tabs").active = "tab-bills"
-        await settle(app, pilot)
-        app.screen.query_one("#bill-table").focus()
-        await pilot.press("down")
-        await settle(app, pilot)
+async def bills_tab(app: Any, pilot: Any) -> None:
+    await go("preview")(app, pilot)
+    app.screen.query_one("#preview-tabs").active = "tab-bills"
+    await settle(app, pilot)
+    app.screen.query_one("#bill-table").focus()
+    await pilot.press("down")
+    await settle(app, pilot)
 
-    return step()
+
+async def reconcile(app: Any, pilot: Any) -> None:
+    await go("audit", "e")(app, pilot)
+    app.screen.query_one("#reconcile-period").value = "2026-09"
+    await pilot.click("#reconcile-build")
+    await settle(app, pilot)
+
+
+async def finished_run(app: Any, pilot: Any) -> None:
+    await go("run", "s")(app, pilot)
+    for _ in range(600):
+        if not app.screen.running:
+            break
+        await pilot.pause(0.1)
+    await settle(app, pilot)
 
 
 SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("home", (160, 48), go("home")),
     ("connect", (160, 48), go("connect")),
+    ("profiles", (160, 48), go("profiles")),
     ("preview-mappings", (160, 48), go("preview")),
     ("preview-bills", (160, 48), bills_tab),
     ("preview-override", (160, 48), go("preview", "m", "o")),
-    ("run-finished", (160, 48), go("run", "s")),
+    ("run-finished", (160, 48), finished_run),
     ("run-schedule", (160, 48), go("run", "a")),
     ("audit", (160, 48), go("audit")),
     ("audit-failed-selected", (160, 48), go("audit", "f", "space", "down", "space")),
-    ("audit-reconcile", (160, 48), go("audit", "e")),
+    ("audit-reconcile", (160, 48), reconcile),
     ("help", (160, 48), go("audit", "f1")),
     ("audit-80x24", (80, 24), go("audit")),
 ]
 
 
-async def shoot(folder: Path, out: Path, name: str, size: tuple[int, int], step: Step) -> Path:
-    db = make_engine(f"sqlite:///{folder / (name + '.db')}")
-    migrate.upgrade(db)
-    seeded = seed_audit(db, records=240, runs=3)
-    add_schedules(db, seeded.profile_id)
-    context = ConsoleContext(
-        db=db,
-        profile_id=seeded.profile_id,
-        workspace=FakeWorkspace(connected=True),
-        engine_service=FakeEngineService(db),
-        export_dir=str(folder),
-    )
-    for event in run_events()[1:3]:  # token states for the status bar
-        context.bus(event)
-    app = make_app(db, Settings(), apply_migrations=False, console=context)
+async def shoot(
+    sandbox: ExternalSandbox, url: str, out: Path, name: str, size: tuple[int, int], step: Step
+) -> Path:
+    app = make_app(url, sandbox.settings(), serve=False)
     async with app.run_test(size=size) as pilot:
         app.theme = "textual-dark"
         await step(app, pilot)
         target = out / f"{name}.svg"
         app.save_screenshot(filename=target.name, path=str(out))
-    db.dispose()
     return target
 
 
@@ -116,12 +112,28 @@ def to_png(svg: Path) -> Path | None:
     return png
 
 
-async def main(out: Path) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        for name, size, step in SHOTS:
-            svg = await shoot(Path(folder), out, name, size, step)
-            png = to_png(svg)
-            print(f"{svg}" + (f" + {png.name}" if png else " (no PNG: pip install cairosvg)"))
+def first_run(sandbox: ExternalSandbox, url: str, profile_id: int) -> None:
+    """One real sync, so the audit log and the Run screen's history have something to show."""
+    services = open_services(sandbox.settings(), url)
+    try:
+        run_coroutine(services.engine.run(profile_id, mode="full"))
+    finally:
+        services.close()
+
+
+def main(out: Path) -> None:
+    sandbox = ExternalSandbox.start("--bills", "80", "--seed", "7", "--window-seconds", "2")
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{Path(folder) / 'console.db'}"
+            profile_id = sandbox.connect_profile(url, name="Northwind Advisory")
+            first_run(sandbox, url, profile_id)
+            for name, size, step in SHOTS:
+                svg = asyncio.run(shoot(sandbox, url, out, name, size, step))
+                png = to_png(svg)
+                print(f"{svg}" + (f" + {png.name}" if png else " (no PNG: pip install cairosvg)"))
+    finally:
+        sandbox.stop()
 
 
 if __name__ == "__main__":
@@ -131,4 +143,4 @@ if __name__ == "__main__":
     parser.add_argument("--out", type=Path, default=REPO / "screenshots")
     folder = parser.parse_args().out
     folder.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(folder))
+    main(folder)

@@ -1,9 +1,11 @@
 """Entry point of `zbsn-tui`: parse the options, load settings and logging, then run the console.
 
-`--demo` starts both sandboxes in-process (`core.demo.start_demo`), builds the console on the demo profile
-with `demo_app` (the same factory the tests drive headless) and stops everything when the console exits.
-Without `--db` the demo's database lives in a temp dir that is deleted on exit. Nothing secret is printed:
-only the sandboxes' loopback URLs and where the database is (a URL's password is masked).
+Without `--demo` the console opens on the operator's own database (`--db`, ZBSN_DATABASE_URL, the config
+file, or the SQLite file in the data dir) through `zbsn.tui.app.make_app`, the same factory the tests drive.
+`--demo` starts both sandboxes in-process and connects to them (`zbsn.sandbox.demo.start_demo`), then opens
+the console through that same factory on the demo's services, with the console's own webhook receiver, and
+stops everything when the console exits. Without `--db` the demo's database lives in a temp dir that is
+deleted on exit. Nothing secret is printed: only the sandboxes' loopback URLs and where the database is.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import sqlalchemy as sa
 from zbsn.core import __version__
 from zbsn.core.logs import setup_logging
 from zbsn.core.settings import Settings, SettingsError, load_settings
+from zbsn.core.vault import VaultError
 
 if TYPE_CHECKING:
+    from zbsn.sandbox.demo import DemoHandle
     from zbsn.tui.app import ZbsnApp
-    from zbsn.tui.screens.services import ConsoleContext
 
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
@@ -41,6 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--db", metavar="URL", help="Database URL (default: ZBSN_DATABASE_URL, then SQLite).")
     parser.add_argument("--config", metavar="PATH", type=Path, help="Config file (default: config.toml).")
+    parser.add_argument(
+        "--serve",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Run the schedules and the webhook receiver in the console, as `zbsn serve` does "
+        "(default: when a webhook secret is configured).",
+    )
+    parser.add_argument(
+        "--screen",
+        choices=("connect", "preview", "run", "audit", "profiles"),
+        help="Open this screen first (Esc goes back to the home screen).",
+    )
     parser.add_argument("--version", action="version", version=f"zbsn-tui {__version__}")
     return parser
 
@@ -60,9 +75,12 @@ def run(argv: Sequence[str] | None = None) -> None:
     from zbsn.tui.app import make_app  # Textual loads only once the options are valid
 
     try:
-        app = make_app(args.db, settings)
+        app = make_app(args.db, settings, serve=args.serve, screen=args.screen)
     except sa.exc.SQLAlchemyError as exc:
-        print(f"zbsn-tui: cannot open the database: {exc}", file=sys.stderr)
+        print(f"zbsn-tui: cannot open the database: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(EXIT_PROBLEM)
+    except VaultError as exc:
+        print(f"zbsn-tui: the data key does not open this database: {exc}", file=sys.stderr)
         sys.exit(EXIT_PROBLEM)
     launch(app)
 
@@ -72,47 +90,18 @@ def launch(app: ZbsnApp) -> None:
     app.run()
 
 
-def demo_console(demo: Any) -> ConsoleContext:
-    """What the screens get in demo mode: the demo's workspace, engine, receiver and the demo itself."""
-    from zbsn.tui.screens.services import ConsoleContext
-
-    context = ConsoleContext(
-        db=demo.db_engine,
-        profile_id=demo.profile_id,
-        workspace=demo.workspace,
-        engine_service=demo.workspace.engine_service(),
-        webhook_receiver=demo.receiver_state,
-        demo=demo,
-    )
-    seed_token_states(context)
-    return context
-
-
-def seed_token_states(context: ConsoleContext) -> None:
-    """Put the profile's token states on the bus, so every screen's status bar starts with the truth."""
-    from zbsn.core.engine.events import TokenStatusChanged
-
-    if context.workspace is None:
-        return
-    for status in context.workspace.token_statuses(context.profile_id):
-        context.bus(
-            TokenStatusChanged(
-                system=status.system,
-                state=status.state,
-                expires_in_s=status.refresh_in_s,
-                message=status.message,
-            )
-        )
-
-
-def demo_app(demo: Any, settings: Settings | None = None) -> ZbsnApp:
-    """The console on a running demo (`core.demo.DemoHandle`): what `--demo` runs, and the tests drive."""
+def demo_app(demo: DemoHandle, *, serve: bool = False) -> ZbsnApp:
+    """The console on a running demo: the same factory as plain `zbsn-tui`, on the demo's services, with
+    the demo as the ServiceNow sandbox's control; with `serve`, the console receives the demo's webhooks."""
     from zbsn.tui.app import make_app
 
-    return make_app(demo.db_engine, settings or Settings(), console=demo_console(demo))
+    app = make_app(services=demo.services, profile_id=demo.profile_id, sandbox=demo, serve=serve)
+    if app.context.serve is not None and app.context.serve.url is not None:
+        demo.attach_webhooks(app.context.serve.url)
+    return app
 
 
-def describe_demo(demo: Any, db: str | None) -> str:
+def describe_demo(demo: DemoHandle, db: str | None) -> str:
     """What the operator is looking at, in a few lines (URLs on loopback; no secret, no token, no key)."""
     where = (
         f"database {sa.make_url(db).render_as_string(hide_password=True)} (kept)"
@@ -127,11 +116,12 @@ def describe_demo(demo: Any, db: str | None) -> str:
 
 def run_demo(db: str | None, settings: Settings, *, out: TextIO | None = None, **demo_options: Any) -> None:
     """Start both sandboxes, connect to them, open the console on the demo profile; stop them on exit."""
-    from zbsn.core.demo import start_demo
+    from zbsn.sandbox.demo import start_demo
 
     stream = out if out is not None else sys.stderr
     print("zbsn-tui: starting the demo sandboxes…", file=stream)
     demo_options.setdefault("rate_window_s", DEMO_RATE_WINDOW_S)
+    demo_options.setdefault("webhooks", False)  # the console itself receives the demo's webhooks
     try:
         demo = start_demo(db, settings, **demo_options)
     except sa.exc.SQLAlchemyError as exc:
@@ -139,7 +129,7 @@ def run_demo(db: str | None, settings: Settings, *, out: TextIO | None = None, *
         sys.exit(EXIT_PROBLEM)
     with demo:
         print(describe_demo(demo, db), file=stream)
-        launch(demo_app(demo, settings))
+        launch(demo_app(demo, serve=True))
     print("zbsn-tui: demo stopped (both sandboxes closed).", file=stream)
 
 

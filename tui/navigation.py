@@ -1,12 +1,12 @@
-"""Wiring of the console screens into the app: one call from the app factory.
+"""Wiring of the console screens into the app: one call from the app factory (`zbsn.tui.app.make_app`).
 
     from zbsn.tui.navigation import install
-    install(app, ConsoleContext(db=..., profile_id=..., workspace=..., engine_service=...))
+    install(app, context)   # the ConsoleContext make_app built from the composition root
 
-It installs the Connect, Preview, Run and Audit screens (named "connect", "preview", "run", "audit"), binds
-F1-F5 and Ctrl+T on the app, adds the command-palette provider listing every console action, and keeps the
-context on `app.console_context` for the provider. Screens are pushed on top of the app's own home screen,
-so Esc (or "home") always gets back to it.
+It installs the Connect, Preview, Run, Audit and Profiles screens (named "connect", "preview", "run",
+"audit", "profiles"), binds F1-F6 and Ctrl+T on the app, adds the command-palette provider listing every
+console action, and keeps the context on `app.console_context` for the provider. Screens are pushed on top
+of the app's own home screen, so Esc (or "home") always gets back to it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from zbsn.tui.screens.base import ConsoleScreen
 from zbsn.tui.screens.connect import ConnectScreen
 from zbsn.tui.screens.help import GLOBAL_KEYS, HelpScreen
 from zbsn.tui.screens.preview import PreviewScreen
+from zbsn.tui.screens.profiles import ProfilesScreen
 from zbsn.tui.screens.run import RunScreen
 from zbsn.tui.screens.services import ConsoleContext
 
@@ -31,8 +32,15 @@ SCREENS: dict[str, type[ConsoleScreen]] = {
     "preview": PreviewScreen,
     "run": RunScreen,
     "audit": AuditScreen,
+    "profiles": ProfilesScreen,
 }
-SCREEN_TITLES = {"connect": "Connect", "preview": "Preview", "run": "Run", "audit": "Audit"}
+SCREEN_TITLES = {
+    "connect": "Connect",
+    "preview": "Preview",
+    "run": "Run",
+    "audit": "Audit",
+    "profiles": "Profiles",
+}
 
 # (title, help, screen, action on that screen or None)
 COMMANDS: list[tuple[str, str, str, str | None]] = [
@@ -97,6 +105,25 @@ COMMANDS: list[tuple[str, str, str, str | None]] = [
     ),
     ("Audit: reconciliation report", "Zoho vs ServiceNow staging for a month", "audit", "reconcile"),
     ("Audit: clear filters", "Show every record", "audit", "clear_filters"),
+    (
+        "Profiles: open",
+        "Pair a Zoho organization with a ServiceNow instance; switch profiles",
+        "profiles",
+        None,
+    ),
+    ("Profiles: new profile", "Create a sync profile", "profiles", "new_profile"),
+    (
+        "Profiles: edit the highlighted profile",
+        "Change its organization, instance, cost centers",
+        "profiles",
+        "edit_profile",
+    ),
+    (
+        "Profiles: work on the highlighted profile",
+        "Preview, Run and Audit show it",
+        "profiles",
+        "use_profile",
+    ),
 ]
 # Only when the console runs the demo (`ConsoleContext.demo` set): the story's "fix it in ServiceNow" step.
 DEMO_COMMANDS: list[tuple[str, str, str, str | None]] = [
@@ -112,7 +139,7 @@ DEMO_COMMANDS: list[tuple[str, str, str, str | None]] = [
 def commands_for(app: App[Any]) -> list[tuple[str, str, str, str | None]]:
     """The palette's console commands: every screen action, plus the demo's when the demo runs."""
     context = getattr(app, "console_context", None)
-    demo = getattr(context, "demo", None) is not None
+    demo = isinstance(context, ConsoleContext) and context.sandbox is not None
     return [*COMMANDS, *DEMO_COMMANDS] if demo else list(COMMANDS)
 
 
@@ -128,6 +155,7 @@ def install(app: App[Any], context: ConsoleContext) -> None:
     app.bind("f3", "console_go('preview')", description="Preview", key_display="F3", show=False)
     app.bind("f4", "console_go('run')", description="Run", key_display="F4", show=False)
     app.bind("f5", "console_go('audit')", description="Audit", key_display="F5", show=False)
+    app.bind("f6", "console_go('profiles')", description="Profiles", key_display="F6", show=False)
     app.bind("ctrl+t", "console_toggle_theme", description="Theme", show=False)
     app.COMMANDS = {*type(app).COMMANDS, ConsoleCommands}  # type: ignore[misc]
 
@@ -166,7 +194,8 @@ def help_sections(app: App[Any]) -> list[tuple[str, list[tuple[str, str]]]]:
     sections: list[tuple[str, list[tuple[str, str]]]] = []
     current = app.screen.name if isinstance(app.screen, ConsoleScreen) else None
     order = sorted(SCREENS, key=lambda name: name != current)
-    demo = getattr(getattr(app, "console_context", None), "demo", None) is not None
+    context = getattr(app, "console_context", None)
+    demo = isinstance(context, ConsoleContext) and context.sandbox is not None
 
     def keys(name: str) -> list[tuple[str, str]]:  # demo-only keys exist only in the demo
         return [(key, text) for key, text in SCREENS[name].KEYS_HELP if demo or not text.startswith("Demo:")]

@@ -11,7 +11,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import sqlalchemy as sa
 import typer
@@ -21,6 +21,9 @@ from zbsn.core import __version__
 from zbsn.core.db.engine import make_engine, resolve_database_url
 from zbsn.core.logs import setup_logging
 from zbsn.core.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from zbsn.core.services import Services
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -44,6 +47,7 @@ class CliState:
     config_path: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _engine: sa.Engine | None = field(default=None, repr=False)
+    services: Services | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
         """The loaded settings; exits with code 1 and the file/key at fault when they are invalid."""

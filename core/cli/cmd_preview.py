@@ -17,7 +17,7 @@ from zbsn.core.cli.cmd_shared import (
     cli_errors,
     die,
     money_text,
-    open_workspace,
+    open_cli_services,
     parse_day,
     run_async,
 )
@@ -100,10 +100,11 @@ def preview(
         die("give a period (--from/--to) or --changed, not both", EXIT_USAGE)
     if not changed and not (start or end):
         die("give a period (--from and/or --to) or --changed", EXIT_USAGE)
-    workspace = open_workspace(ctx)
+    services = open_cli_services(ctx)
+    workspace = services.workspace
     with cli_errors():
         chosen = workspace.resolve_profile(profile)
-        report = run_async(workspace.engine_service().preview(chosen.id, date_start=start, date_end=end))
+        report = run_async(services.engine.preview(chosen.id, date_start=start, date_end=end))
         workspace.persist_token_states()
     if csv_path is not None:
         report.to_csv(csv_path)

@@ -16,7 +16,7 @@ from zbsn.core.cli.cmd_shared import (
     ProfileOption,
     cli_errors,
     money_text,
-    open_workspace,
+    open_cli_services,
     parse_day,
     run_async,
 )
@@ -61,10 +61,11 @@ def reconcile(
 ) -> None:
     """Compare Zoho with ServiceNow for a period; exit 1 when something differs that no failure explains."""
     start, end = parse_day(period_from, "--from"), parse_day(period_to, "--to")
-    workspace = open_workspace(ctx)
+    services = open_cli_services(ctx)
+    workspace = services.workspace
     with cli_errors():
         chosen = workspace.resolve_profile(profile)
-        report = run_async(workspace.engine_service().reconcile(chosen.id, start, end))
+        report = run_async(services.engine.reconcile(chosen.id, start, end))
         workspace.persist_token_states()
     code = EXIT_OK if report.balanced else EXIT_FAILURES
     if json_output:

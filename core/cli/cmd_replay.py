@@ -13,7 +13,7 @@ from zbsn.core.cli.cmd_shared import (
     ProfileOption,
     cli_errors,
     die,
-    open_workspace,
+    open_cli_services,
     parse_day,
     run_async,
 )
@@ -49,7 +49,8 @@ def replay(
         date_to=parse_day(period_to, "--to"),
         text=text,
     )
-    workspace = open_workspace(ctx)
+    services = open_cli_services(ctx)
+    workspace = services.workspace
     with cli_errors():
         chosen = workspace.resolve_profile(profile)
         bars = StageProgress(enabled=not json_output and err_console.is_terminal)
@@ -57,7 +58,7 @@ def replay(
             ids = list(audit_ids) if audit_ids else None
             summary = run_async(
                 run_cancellable(
-                    lambda cancel: workspace.engine_service().replay(
+                    lambda cancel: services.engine.replay(
                         chosen.id, ids, None if ids else where, bars, cancel
                     )
                 )

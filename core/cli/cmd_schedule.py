@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from zbsn.core.cli.app import app, emit_json
-from zbsn.core.cli.cmd_shared import EXIT_USAGE, JsonOption, ProfileOption, die, open_workspace
+from zbsn.core.cli.cmd_shared import (
+    EXIT_USAGE,
+    JsonOption,
+    ProfileOption,
+    die,
+    open_cli_services,
+    open_workspace,
+)
 from zbsn.core.scheduling import ScheduleError, ScheduleService, ScheduleView, describe_cron, next_runs
 
 schedule_app = typer.Typer(help="Cron schedules (run by `zbsn serve`).", no_args_is_help=True)
@@ -16,8 +23,7 @@ app.add_typer(schedule_app, name="schedule")
 
 
 def _service(ctx: typer.Context) -> ScheduleService:
-    workspace = open_workspace(ctx)
-    return ScheduleService(workspace.db_engine, workspace.clock)
+    return open_cli_services(ctx).schedules
 
 
 def _view_json(view: ScheduleView) -> dict[str, Any]:

@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from zbsn.core.cli.app import app, note
-from zbsn.core.cli.cmd_shared import cli_errors, open_workspace
-from zbsn.core.webhooks.runtime import runtime_for_workspace
+from zbsn.core.cli.cmd_shared import cli_errors, open_cli_services
 
 
 @app.command("serve")
@@ -22,12 +21,11 @@ def serve(
     no_schedules: Annotated[bool, typer.Option("--no-schedules", help="Do not run schedules.")] = False,
 ) -> None:
     """Run schedules and receive Zoho webhooks until stopped (SIGTERM or Ctrl-C finish the work in hand)."""
-    workspace = open_workspace(ctx)
-    settings = workspace.settings.webhook
+    services = open_cli_services(ctx)
+    settings = services.settings.webhook
     if not no_webhooks and settings.secret is None:
         note("warning: no webhook secret (webhook.secret / ZBSN_WEBHOOK__SECRET): every webhook gets 401")
-    runtime = runtime_for_workspace(
-        workspace,
+    runtime = services.serve_runtime(
         host=host,
         port=port,
         webhooks=not no_webhooks,

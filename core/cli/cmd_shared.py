@@ -13,9 +13,9 @@ import sqlalchemy as sa
 import typer
 
 from zbsn.core.cli.app import err_console, state
-from zbsn.core.db import migrate
 from zbsn.core.redaction import redact
-from zbsn.core.vault import VaultError, open_vault
+from zbsn.core.services import Services, open_services
+from zbsn.core.vault import VaultError
 from zbsn.core.workspace import Workspace, WorkspaceError, classify_error
 
 EXIT_OK = 0
@@ -33,20 +33,23 @@ ProfileOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON (never a secret).")]
 
 
-def open_workspace(ctx: typer.Context) -> Workspace:
-    """The workspace on the CLI's database (migrated to the newest schema) with its vault."""
+def open_cli_services(ctx: typer.Context) -> Services:
+    """The services on the CLI's database (migrated to the newest schema), built once per command."""
     cli = state(ctx)
-    settings = cli.settings()
-    try:
-        engine = cli.engine()
-        if not migrate.is_current(engine):
-            migrate.upgrade(engine)
-        vault = open_vault(engine, settings.keyring_service)
-    except VaultError as exc:
-        die(f"the data key does not open this database: {exc}", EXIT_FAILURES)
-    except sa.exc.SQLAlchemyError as exc:
-        die(f"cannot open the database: {type(exc).__name__}", EXIT_UNREACHABLE)
-    return Workspace(engine, settings, vault)
+    if cli.services is None:
+        settings = cli.settings()
+        try:
+            cli.services = open_services(settings, cli.engine())
+        except VaultError as exc:
+            die(f"the data key does not open this database: {exc}", EXIT_FAILURES)
+        except sa.exc.SQLAlchemyError as exc:
+            die(f"cannot open the database: {type(exc).__name__}", EXIT_UNREACHABLE)
+    return cli.services
+
+
+def open_workspace(ctx: typer.Context) -> Workspace:
+    """The workspace of the CLI's services (see `open_cli_services`)."""
+    return open_cli_services(ctx).workspace
 
 
 def die(message: str, code: int) -> NoReturn:

@@ -20,7 +20,7 @@ from zbsn.core.cli.cmd_shared import (
     ProfileOption,
     cli_errors,
     die,
-    open_workspace,
+    open_cli_services,
     run_async,
 )
 from zbsn.core.db.models import RunStatus
@@ -138,14 +138,15 @@ def sync(
     """Run a sync now: cost centers, GL accounts, suppliers, bills, then payments."""
     if full and changed:
         die("give --full or --changed, not both", EXIT_USAGE)
-    workspace = open_workspace(ctx)
+    services = open_cli_services(ctx)
+    workspace = services.workspace
     with cli_errors():
         chosen = workspace.resolve_profile(profile)
         bars = StageProgress(enabled=not json_output and err_console.is_terminal)
         with bars.progress:
             summary = run_async(
                 run_cancellable(
-                    lambda cancel: workspace.engine_service().run(
+                    lambda cancel: services.engine.run(
                         chosen.id, mode="full" if full else "changed", events=bars, cancel=cancel
                     )
                 )

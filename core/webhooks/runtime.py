@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from zbsn.core.engine.runner import RunSummary
+    from zbsn.core.engine.service import EngineService
     from zbsn.core.workspace import Workspace
 
 
@@ -139,6 +140,7 @@ def runtime_for_workspace(
     webhooks: bool = True,
     schedules: bool = True,
     on_scheduled_run: Callable[[RunSummary], None] | None = None,
+    engine: EngineService | None = None,
 ) -> ServeRuntime:
     """The runtime of a workspace: scheduled runs and webhook bills go through its engine; the webhook
     secret is `settings.webhook.secret` (none: every delivery is refused) and only known profiles accept."""
@@ -148,7 +150,7 @@ def runtime_for_workspace(
     from zbsn.core.db.models import RunTrigger, SyncProfile
     from zbsn.core.engine.lock import RunLocked
 
-    engine = workspace.engine_service()
+    engine = engine if engine is not None else workspace.engine_service()
     settings = workspace.settings.webhook
     secret = settings.secret.get_secret_value() if settings.secret is not None else None
 

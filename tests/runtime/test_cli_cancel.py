@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from zbsn.core.db.models import RunLock, RunStatus, SyncRun
-from zbsn.core.demo import start_demo
+from zbsn.sandbox.demo import start_demo
 
 
 def test_sigint_cancels_the_run(tmp_path: Path) -> None:

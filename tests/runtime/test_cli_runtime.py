@@ -17,7 +17,7 @@ import zbsn.core.cli.cmd_replay
 import zbsn.core.cli.cmd_serve
 import zbsn.core.cli.cmd_sync  # noqa: F401 - registers the commands on the app
 from zbsn.core.cli.app import app
-from zbsn.core.demo import DemoHandle, start_demo
+from zbsn.sandbox.demo import DemoHandle, start_demo
 from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_SECRET
 from zbsn.sandbox.zoho import DEMO_CLIENT_SECRET as ZOHO_SECRET
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from zbsn.core.db.models import InboxStatus, WebhookEvent
-from zbsn.core.demo import start_demo
+from zbsn.sandbox.demo import start_demo
 
 SECRET = "serve-test-secret-42"
 

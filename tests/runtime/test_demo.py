@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind
-from zbsn.core.demo import DemoHandle, start_demo
+from zbsn.sandbox.demo import DemoHandle, start_demo
 
 
 @pytest.fixture

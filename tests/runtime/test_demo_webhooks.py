@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from zbsn.core.db.models import AuditRecord, AuditStatus, InboxStatus, RecordKind, WebhookEvent
-from zbsn.core.demo import DemoHandle, start_demo
+from zbsn.sandbox.demo import DemoHandle, start_demo
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ import sqlalchemy as sa
 
 from tests.security.leakscan import needles_for, scan_bytes, scan_database, scan_texts, scan_tree
 from zbsn.core.db.engine import make_engine
-from zbsn.core.demo import DemoHandle, _follow_consent, _run_in_fresh_loop, start_demo
 from zbsn.core.logs import setup_logging
+from zbsn.sandbox.demo import DemoHandle, _follow_consent, _run_in_fresh_loop, start_demo
 from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_DEMO_SECRET
 from zbsn.sandbox.servicenow import DEMO_PASSWORD as SN_DEMO_PASSWORD
 from zbsn.sandbox.zoho import DEMO_CLIENT_SECRET as ZOHO_DEMO_SECRET

@@ -21,9 +21,9 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from zbsn.core.demo import DemoHandle, _run_in_fresh_loop, start_demo
 from zbsn.sandbox.company import Company
 from zbsn.sandbox.company_generator import generate_company
+from zbsn.sandbox.demo import DemoHandle, _run_in_fresh_loop, start_demo
 from zbsn.sandbox.servicenow.encoded_query import EncodedQuery, Term, matches, parse
 
 HOSTILE = (

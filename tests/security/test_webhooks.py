@@ -23,10 +23,10 @@ import pytest
 from sqlmodel import Session, select
 
 from zbsn.core.db.models import InboxStatus, WebhookEvent
-from zbsn.core.demo import DemoHandle, start_demo
 from zbsn.core.engine.columns import invoice_key
 from zbsn.core.webhooks.receiver import TIMESTAMP_HEADER
 from zbsn.core.webhooks.signature import SIGNATURE_HEADER
+from zbsn.sandbox.demo import DemoHandle, start_demo
 from zbsn.sandbox.servicenow.schema import STAGING_TABLES
 from zbsn.sandbox.zoho import render
 from zbsn.sandbox.zoho.webhooks import sign
@@ -105,7 +105,7 @@ def _post(
 @pytest.fixture
 def synced(demo: DemoHandle) -> tuple[DemoHandle, str]:
     """After a full run: an open, staged bill to send webhooks for."""
-    from zbsn.core.demo import _run_in_fresh_loop
+    from zbsn.sandbox.demo import _run_in_fresh_loop
 
     summary = _run_in_fresh_loop(lambda: demo.workspace.engine_service().run(demo.profile_id, mode="full"))
     assert summary.staged > 0

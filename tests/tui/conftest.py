@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import keyring
 import pytest
 from keyring.backends import fail
 from textual.widgets import Input
+
+from tests.external_sandbox import ExternalSandbox
+from zbsn.core.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +29,39 @@ def no_os_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     keyring.set_keyring(fail.Keyring())
     yield
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session")
+def external_sandbox() -> Iterator[ExternalSandbox]:
+    """`zbsn sandbox` in its own process for the whole session: the seeded company (80 bills, seed 7),
+    Zoho's 100-request window shortened to 2 s; each test resets it (see `sandbox`)."""
+    process = ExternalSandbox.start("--bills", "80", "--seed", "7", "--window-seconds", "2")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def sandbox(external_sandbox: ExternalSandbox) -> ExternalSandbox:
+    """The external sandbox, reseeded: no invoice staged, the two cost centers still missing."""
+    external_sandbox.reset()
+    return external_sandbox
+
+
+@dataclass(frozen=True)
+class ConnectedDatabase:
+    """A database connected to the sandbox with one profile (as `zbsn connect` + `zbsn profile create`)."""
+
+    url: str
+    profile_id: int
+    sandbox: ExternalSandbox
+
+    @property
+    def settings(self) -> Settings:
+        return self.sandbox.settings()
+
+
+@pytest.fixture
+def connected_db(sandbox: ExternalSandbox, tmp_path: Path) -> ConnectedDatabase:
+    """A fresh SQLite database connected to the sandbox, with the demo's profile."""
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    return ConnectedDatabase(url, sandbox.connect_profile(url), sandbox)

@@ -44,7 +44,7 @@ class HeadlessLaunch:
             for _ in range(5):
                 await pilot.pause()
                 await app.workers.wait_for_complete()
-            self.demo = app.console_context.demo  # type: ignore[attr-defined]
+            self.demo = app.context.sandbox
             self.hint = str(app.screen.query_one("#screen-hint").content)  # type: ignore[attr-defined]
             self.secrets = [ZOHO_CLIENT_SECRET, SN_CLIENT_SECRET, self.demo.webhook_secret]
             self.urls = [self.demo.servicenow_url, self.demo.zoho_accounts_url]

@@ -31,7 +31,7 @@ from zbsn.tui.messages import (
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.confirm import ConfirmModal
 from zbsn.tui.screens.reconcile import ReconcileModal
-from zbsn.tui.screens.services import call_core, describe_error, missing_service
+from zbsn.tui.screens.services import ConsoleContext, call_core, describe_error
 from zbsn.tui.widgets.audit_detail import AuditDetailPane
 from zbsn.tui.widgets.engine_feed import subscribe
 from zbsn.tui.widgets.formatting import STATUS_STYLE, money, plural, timestamp
@@ -146,7 +146,7 @@ class AuditScreen(ConsoleScreen):
     AuditScreen.-narrow.-show-detail #audit-table { display: none; }
     """
 
-    def __init__(self, context: Any, *, name: str | None = None) -> None:
+    def __init__(self, context: ConsoleContext, *, name: str | None = None) -> None:
         super().__init__(context, name=name)
         self.filter = AuditFilter(profile_id=context.profile_id)
         self.page_data: AuditPage | None = None
@@ -184,8 +184,7 @@ class AuditScreen(ConsoleScreen):
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
         self.set_hint("Loading the audit log…")
-        if self.context.bus is not None:
-            self._unsubscribe = subscribe(self, self.context.bus, lambda event: bool(self.replaying))
+        self._unsubscribe = subscribe(self, self.context.bus, lambda event: bool(self.replaying))
         self.load_runs()
         self.reload()
 
@@ -195,9 +194,6 @@ class AuditScreen(ConsoleScreen):
 
     # ---- loading ---------------------------------------------------------------------------------------
     def reload(self, after: Cursor | None = None, before: Cursor | None = None, page_number: int = 1) -> None:
-        if self.context.db is None:
-            self._show_error(missing_service("The database"))
-            return
         self.query_one("#audit-table", DataTable).loading = True
         self.load_page(self.filter, after, before, page_number)
         if page_number == 1:
@@ -239,8 +235,6 @@ class AuditScreen(ConsoleScreen):
 
     @work(exclusive=True, group="audit-runs", exit_on_error=False)
     async def load_runs(self) -> None:
-        if self.context.db is None:
-            return
         try:
             runs = await call_core(audit_query.recent_runs, self.context.db, self.context.profile_id)
         except Exception:
@@ -358,6 +352,11 @@ class AuditScreen(ConsoleScreen):
     def action_focus_search(self) -> None:
         self.query_one("#filter-text", Input).focus()
 
+    def profile_changed(self) -> None:
+        self.selected.clear()
+        self.load_runs()
+        self.action_clear_filters()
+
     def action_clear_filters(self) -> None:
         self.query_one("#filter-status", Select).clear()
         self.query_one("#filter-kind", Select).clear()
@@ -387,8 +386,8 @@ class AuditScreen(ConsoleScreen):
         self.app.push_screen(ReconcileModal(self.context))
 
     def _confirm_replay(self, ids: list[int], flt: AuditFilter | None, question: str) -> None:
-        if self.context.engine_service is None:
-            self.notify(missing_service("Replay"), severity="error")
+        if self.context.profile_id is None:
+            self.notify("No sync profile yet: create one on Profiles (F6) first.", severity="warning")
             return
         detail = (
             "Each record is sent to ServiceNow staging again with today's mappings. Staging coalesces on the "

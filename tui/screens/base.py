@@ -19,6 +19,7 @@ NAVIGATION_BINDINGS: list[BindingType] = [
     Binding("f3", "go('preview')", "Preview", key_display="F3"),
     Binding("f4", "go('run')", "Run", key_display="F4"),
     Binding("f5", "go('audit')", "Audit", key_display="F5"),
+    Binding("f6", "go('profiles')", "Profiles", key_display="F6"),
     Binding("escape", "go('home')", "Home", show=False),
 ]
 
@@ -46,6 +47,15 @@ class ConsoleScreen(Screen[None]):
     def __init__(self, context: ConsoleContext, *, name: str | None = None) -> None:
         super().__init__(name=name)
         self.context = context
+        self.shown_profile_id = context.profile_id  # the profile this screen's content belongs to
+
+    def on_screen_resume(self) -> None:
+        if self.context.profile_id != self.shown_profile_id:
+            self.shown_profile_id = self.context.profile_id
+            self.profile_changed()
+
+    def profile_changed(self) -> None:
+        """The console now works on another profile (chosen on Profiles): reload what this screen shows."""
 
     def compose(self) -> ComposeResult:
         yield Static(f"zbsn · {self.TITLE_TEXT}", id="screen-title")

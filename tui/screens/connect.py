@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,13 +12,23 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
-from zbsn.tui.messages import ConnectionsLoaded, CoreCallFailed, ServiceNowTested, ZohoAuthorised
+from zbsn.core.workspace import ConnectionView, OrganizationChoice, TokenStatus, ZohoConnectResult
+from zbsn.core.zoho.regions import DEFAULT_CONSENT_SERVER, REGIONS, region_for_accounts_server
+from zbsn.tui.messages import CoreCallFailed, ServiceNowTested, ZohoAuthorised
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
-from zbsn.tui.screens.services import call_core, describe_error, missing_service
+from zbsn.tui.screens.services import ConsoleContext, call_core, describe_error
 from zbsn.tui.widgets.formatting import duration, token_words
 
-DEFAULT_ACCOUNTS_SERVER = "https://accounts.zoho.com"
+DEFAULT_ACCOUNTS_SERVER = DEFAULT_CONSENT_SERVER
 SECRET_STORED = "stored encrypted · type to replace"  # noqa: S105 - a placeholder, not a secret
+NEW_CONNECTION = -1  # the connection selectors' "add a new one" entry
+CUSTOM_DC = "custom"
+# Where consent starts for each data centre: every DC but China may start at the US server and is redirected
+# to its own (the redirect's accounts-server says which); China starts at its own server.
+DC_OPTIONS: list[tuple[str, str]] = [
+    (f"{region.name} ({region.location.upper()}) · {region.accounts_server}", region.location)
+    for region in REGIONS
+] + [("Another accounts server (type it below)", CUSTOM_DC)]
 
 
 @dataclass
@@ -30,23 +40,29 @@ class ConsentUrlReady(Message):
 
 @dataclass
 class OrganizationChosen(Message):
-    organization: Any
+    organization: OrganizationChoice
 
 
-def token_line(status: Any, connection: Any) -> str:
+def token_line(status: TokenStatus | None, connection: ConnectionView | None) -> str:
     """'● connected · refresh in 41m' from the workspace's TokenStatus (or '● not connected')."""
     if connection is None:
         return "[$warning]●[/] not connected"
-    state = getattr(status, "state", None) or connection.state
+    state = status.state if status is not None else connection.state
     words, severity = token_words(state)
-    refresh = getattr(status, "refresh_in_s", None)
+    refresh = status.refresh_in_s if status is not None else None
     extra = f" · next refresh in {duration(refresh)}" if refresh is not None and severity == "success" else ""
-    message = getattr(status, "message", None)
+    message = status.message if status is not None else None
     warn = f"\n[$error]{message}[/]" if message and severity != "success" else ""
     return f"[${severity}]●[/] {words}{extra}{warn}"
 
 
-def zoho_facts(connection: Any) -> str:
+def zoho_label(connection: ConnectionView) -> str:
+    """'Northwind Advisory (20061234) · EU' for the connection selector."""
+    org = connection.organization_name or connection.organization_id or "no organization yet"
+    return f"{org} · {(connection.dc or '?').upper()}"
+
+
+def zoho_facts(connection: ConnectionView | None) -> str:
     if connection is None:
         return "Authorise once; zbsn refreshes the token by itself from then on."
     org = (
@@ -60,8 +76,21 @@ def zoho_facts(connection: Any) -> str:
     )
 
 
+class ConnectionsRead(Message):
+    """Every stored connection with its token state."""
+
+    def __init__(self, connections: list[ConnectionView], statuses: dict[int, TokenStatus]) -> None:
+        super().__init__()
+        self.connections = connections
+        self.statuses = statuses
+
+
 class ConnectScreen(ConsoleScreen):
-    """Zoho and ServiceNow side by side; each says its token state and what to do."""
+    """Zoho and ServiceNow side by side; each says its token state and what to do.
+
+    Each side has a connection selector: several Zoho connections (regional organizations in different data
+    centres, each authorised once) can feed one ServiceNow instance; profiles (F6) pair them.
+    """
 
     TITLE_TEXT = "Connect Zoho Books and ServiceNow"
     KEYS_HELP: ClassVar[list[tuple[str, str]]] = [
@@ -99,15 +128,25 @@ class ConnectScreen(ConsoleScreen):
     ConnectScreen.-narrow #connect-panels { overflow-y: auto; }
     """
 
-    def __init__(self, context: Any, *, name: str | None = None) -> None:
+    def __init__(self, context: ConsoleContext, *, name: str | None = None) -> None:
         super().__init__(context, name=name)
-        self.zoho: Any = None
-        self.servicenow: Any = None
-        self.zoho_result: Any = None
+        self.connections: list[ConnectionView] = []
+        self.statuses: dict[int, TokenStatus] = {}
+        self.zoho: ConnectionView | None = None  # the Zoho connection in the form (None: a new one)
+        self.servicenow: ConnectionView | None = None
+        self.zoho_selected: int | None = None  # what the operator chose in the selector
+        self.servicenow_selected: int | None = None
+        self.zoho_result: ZohoConnectResult | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="connect-panels"):
             with VerticalScroll(classes="system", id="zoho-panel"):
+                yield Select(
+                    [("New Zoho Books connection", NEW_CONNECTION)],
+                    value=NEW_CONNECTION,
+                    allow_blank=False,
+                    id="zoho-connection",
+                )
                 yield Static("", classes="token", id="zoho-token")
                 yield Static("", classes="facts", id="zoho-facts")
                 with RadioSet(id="zoho-method"):
@@ -119,7 +158,9 @@ class ConnectScreen(ConsoleScreen):
                 yield Input(placeholder="1000.XXXXXXXX", id="zoho-client-id")
                 yield Label("Client secret")
                 yield Input(placeholder="client secret", password=True, id="zoho-client-secret")
-                yield Label("Accounts server (the Zoho console you use)")
+                yield Label("Data centre of the Zoho account")
+                yield Select(DC_OPTIONS, value="us", allow_blank=False, id="zoho-dc")
+                yield Label("Accounts server (where consent starts, or the console that made the code)")
                 yield Input(DEFAULT_ACCOUNTS_SERVER, id="zoho-accounts")
                 with Vertical(id="zoho-code-row"):
                     yield Label("Self-client code (valid a few minutes)")
@@ -132,6 +173,12 @@ class ConnectScreen(ConsoleScreen):
                     yield Button("Use this organization", id="zoho-use-org")
                 yield Static("", classes="outcome", id="zoho-outcome")
             with VerticalScroll(classes="system", id="sn-panel"):
+                yield Select(
+                    [("New ServiceNow connection", NEW_CONNECTION)],
+                    value=NEW_CONNECTION,
+                    allow_blank=False,
+                    id="sn-connection",
+                )
                 yield Static("", classes="token", id="sn-token")
                 yield Static("", classes="facts", id="sn-facts")
                 yield Label("Instance URL")
@@ -151,12 +198,12 @@ class ConnectScreen(ConsoleScreen):
         self.set_hint("Reading the stored connections…")
         self.action_reload()
 
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.action_reload()
+
     # ---- loading ---------------------------------------------------------------------------------------
     def action_reload(self) -> None:
-        if self.context.workspace is None:
-            self.set_hint(missing_service("Connecting"))
-            self.post_message(ConnectionsLoaded(zoho=None, servicenow=None))
-            return
         self.load_connections()
 
     @work(exclusive=True, group="connect-load", exit_on_error=False)
@@ -168,63 +215,141 @@ class ConnectScreen(ConsoleScreen):
         except Exception as error:
             self.post_message(CoreCallFailed("read the connections", describe_error(error)))
             return
-        by_id = {s.connection_id: s for s in statuses}
-        pick = {
-            kind: next((c for c in connections if c.kind == kind), None) for kind in ("zoho", "servicenow")
-        }
-        self.post_message(
-            ConnectionsLoaded(
-                zoho=(pick["zoho"], by_id.get(pick["zoho"].id) if pick["zoho"] else None),
-                servicenow=(
-                    pick["servicenow"],
-                    by_id.get(pick["servicenow"].id) if pick["servicenow"] else None,
-                ),
-            )
-        )
+        self.post_message(ConnectionsRead(connections, {s.connection_id: s for s in statuses}))
 
-    @on(ConnectionsLoaded)
-    def connections_loaded(self, message: ConnectionsLoaded) -> None:
-        zoho, zoho_status = message.zoho or (None, None)
-        sn, sn_status = message.servicenow or (None, None)
-        self.zoho, self.servicenow = zoho, sn
-        self.query_one("#zoho-token", Static).update("[b]Token[/b]  " + token_line(zoho_status, zoho))
-        self.query_one("#zoho-facts", Static).update(zoho_facts(zoho))
-        self.query_one("#sn-token", Static).update("[b]Token[/b]  " + token_line(sn_status, sn))
-        self.query_one("#sn-facts", Static).update(
-            f"Instance  {sn.instance_url}\nClient    {sn.client_id or '—'}"
-            if sn
-            else "Register an OAuth client (client credentials) in ServiceNow's Application Registry."
-        )
-        if zoho is not None:
-            self.query_one("#zoho-client-id", Input).value = zoho.client_id or ""
-            self.query_one("#zoho-client-secret", Input).placeholder = SECRET_STORED
-            if zoho.accounts_server:
-                self.query_one("#zoho-accounts", Input).value = zoho.accounts_server
-        if sn is not None:
-            self.query_one("#sn-instance", Input).value = sn.instance_url or ""
-            self.query_one("#sn-client-id", Input).value = sn.client_id or ""
-            self.query_one("#sn-client-secret", Input).placeholder = SECRET_STORED
+    def _profile_connection(self, kind: str) -> int | None:
+        """The active profile's connection of `kind` (what the selectors start on)."""
+        if self.context.profile_id is None:
+            return None
+        try:
+            profile = self.context.workspace.get_profile(self.context.profile_id)
+        except Exception:
+            return None
+        return profile.zoho_connection_id if kind == "zoho" else profile.servicenow_connection_id
+
+    def _choose(self, kind: str, selected: int | None) -> ConnectionView | None:
+        of_kind = [c for c in self.connections if c.kind == kind]
+        if selected == NEW_CONNECTION:
+            return None
+        for wanted in (selected, self._profile_connection(kind)):
+            found = next((c for c in of_kind if c.id == wanted), None)
+            if found is not None:
+                return found
+        return of_kind[0] if of_kind else None
+
+    @on(ConnectionsRead)
+    def connections_read(self, message: ConnectionsRead) -> None:
+        self.connections, self.statuses = message.connections, message.statuses
+        self.zoho = self._choose("zoho", self.zoho_selected)
+        self.servicenow = self._choose("servicenow", self.servicenow_selected)
+        with self.prevent(Select.Changed):
+            self.query_one("#zoho-connection", Select).set_options(
+                [(f"{c.name} · {zoho_label(c)}", c.id) for c in self.connections if c.kind == "zoho"]
+                + [("New Zoho Books connection", NEW_CONNECTION)]
+            )
+            self.query_one("#zoho-connection", Select).value = self.zoho.id if self.zoho else NEW_CONNECTION
+            self.query_one("#sn-connection", Select).set_options(
+                [(c.name, c.id) for c in self.connections if c.kind == "servicenow"]
+                + [("New ServiceNow connection", NEW_CONNECTION)]
+            )
+            self.query_one("#sn-connection", Select).value = (
+                self.servicenow.id if self.servicenow else NEW_CONNECTION
+            )
+        self._show_zoho()
+        self._show_servicenow()
+        zoho_status = self.statuses.get(self.zoho.id) if self.zoho else None
+        sn_status = self.statuses.get(self.servicenow.id) if self.servicenow else None
         for status, system in ((zoho_status, "zoho"), (sn_status, "servicenow")):
             if status is not None:
                 self.query_one("#status-bar").set_token(system, status.state, status.refresh_in_s)  # type: ignore[attr-defined]
-        hint = self._next_step(zoho, zoho_status, sn, sn_status)
-        if getattr(self.context, "demo", None) is not None:
+        hint = self._next_step(self.zoho, zoho_status, self.servicenow, sn_status)
+        if self.context.sandbox is not None:
             hint += " (Demo: both are the built-in sandboxes on this machine; nothing leaves it.)"
         self.set_hint(hint)
-        reauth = zoho_status is not None and zoho_status.state in ("reauthorise", "not connected")
+
+    def _show_zoho(self) -> None:
+        zoho = self.zoho
+        status = self.statuses.get(zoho.id) if zoho else None
+        self.query_one("#zoho-token", Static).update("[b]Token[/b]  " + token_line(status, zoho))
+        self.query_one("#zoho-facts", Static).update(zoho_facts(zoho))
+        secret = self.query_one("#zoho-client-secret", Input)
+        self.query_one("#zoho-client-id", Input).value = (zoho.client_id or "") if zoho else ""
+        secret.placeholder = SECRET_STORED if zoho else "client secret"
+        accounts = (zoho.accounts_server if zoho else None) or DEFAULT_ACCOUNTS_SERVER
+        self._set_accounts(accounts)
+        reauth = status is not None and status.state in ("reauthorise", "not connected")
         self.query_one("#zoho-authorise", Button).label = (
             ("Re-authorise in browser" if reauth and zoho is not None else "Authorise in browser")
             if not self.has_class("-self-client")
             else "Exchange code"
         )
 
-    def _next_step(self, zoho: Any, zoho_status: Any, sn: Any, sn_status: Any) -> str:
+    def _set_accounts(self, accounts: str) -> None:
+        self.query_one("#zoho-accounts", Input).value = accounts
+        region = region_for_accounts_server(accounts)
+        with self.prevent(Select.Changed):
+            self.query_one("#zoho-dc", Select).value = region.location if region else CUSTOM_DC
+
+    def _show_servicenow(self) -> None:
+        sn = self.servicenow
+        status = self.statuses.get(sn.id) if sn else None
+        self.query_one("#sn-token", Static).update("[b]Token[/b]  " + token_line(status, sn))
+        self.query_one("#sn-facts", Static).update(
+            f"Instance  {sn.instance_url}\nClient    {sn.client_id or '—'}"
+            if sn
+            else "Register an OAuth client (client credentials) in ServiceNow's Application Registry."
+        )
+        self.query_one("#sn-instance", Input).value = (sn.instance_url or "") if sn else ""
+        self.query_one("#sn-client-id", Input).value = (sn.client_id or "") if sn else ""
+        self.query_one("#sn-client-secret", Input).placeholder = SECRET_STORED if sn else "client secret"
+
+    @on(Select.Changed, "#zoho-connection")
+    def zoho_connection_changed(self, event: Select.Changed) -> None:
+        if event.value == (self.zoho.id if self.zoho else NEW_CONNECTION):
+            return  # the screen itself set it (mount, reload): nothing changed
+        self.zoho_selected = event.value if isinstance(event.value, int) else None
+        self.zoho = self._choose("zoho", self.zoho_selected)
+        self.remove_class("-choose-org")
+        self.query_one("#zoho-outcome", Static).update(
+            ""
+            if self.zoho
+            else "A new connection: another organization or data centre, authorised on its own."
+        )
+        self._show_zoho()
+
+    @on(Select.Changed, "#sn-connection")
+    def servicenow_connection_changed(self, event: Select.Changed) -> None:
+        if event.value == (self.servicenow.id if self.servicenow else NEW_CONNECTION):
+            return  # the screen itself set it (mount, reload): nothing changed
+        self.servicenow_selected = event.value if isinstance(event.value, int) else None
+        self.servicenow = self._choose("servicenow", self.servicenow_selected)
+        self.query_one("#sn-outcome", Static).update("")
+        self._show_servicenow()
+
+    @on(Select.Changed, "#zoho-dc")
+    def data_centre_changed(self, event: Select.Changed) -> None:
+        region = next((r for r in REGIONS if r.location == event.value), None)
+        if region is not None:  # every DC but China starts at the US server and is redirected to its own
+            start = region.accounts_server if region.location == "cn" else DEFAULT_CONSENT_SERVER
+            if self.has_class("-self-client"):
+                start = region.accounts_server  # a self-client code is exchanged where it was made
+            self.query_one("#zoho-accounts", Input).value = start
+
+    def _next_step(
+        self,
+        zoho: ConnectionView | None,
+        zoho_status: TokenStatus | None,
+        sn: ConnectionView | None,
+        sn_status: TokenStatus | None,
+    ) -> str:
         if zoho is None or (zoho_status and zoho_status.state in ("reauthorise", "not connected")):
             return "Step 1: authorise Zoho Books on the left (browser sign-in, or paste a self-client code)."
         if not zoho.organization_id:
             return "Step 2: choose the Zoho organization to sync."
         if sn is None or (sn_status and sn_status.state not in ("ok", "connected")):
             return "Step 3: enter the ServiceNow instance and OAuth client on the right, then Save and test."
+        if self.context.profile_id is None:
+            return "Both systems are connected. Next: create a sync profile (F6) that pairs them."
         return "Both systems are connected. Next: check the Preview (F3) before the first run."
 
     # ---- Zoho ------------------------------------------------------------------------------------------
@@ -249,9 +374,6 @@ class ConnectScreen(ConsoleScreen):
         self._authorise_zoho(self_client=self.has_class("-self-client"))
 
     def _authorise_zoho(self, *, self_client: bool) -> None:
-        if self.context.workspace is None:
-            self.notify(missing_service("Connecting"), severity="error")
-            return
         client_id = self.query_one("#zoho-client-id", Input).value.strip()
         secret = self.query_one("#zoho-client-secret", Input).value.strip()
         accounts = self.query_one("#zoho-accounts", Input).value.strip() or DEFAULT_ACCOUNTS_SERVER
@@ -274,13 +396,19 @@ class ConnectScreen(ConsoleScreen):
         connection_id = self.zoho.id if self.zoho is not None else None
         try:
             if code is not None:
-                result = await workspace.connect_zoho_self_client(
-                    code, client_id, secret, accounts, connection_id=connection_id
+                result = await call_core(
+                    workspace.connect_zoho_self_client,
+                    code,
+                    client_id,
+                    secret or None,
+                    accounts,
+                    connection_id=connection_id,
                 )
             else:
-                result = await workspace.connect_zoho_auth_code(
+                result = await call_core(
+                    workspace.connect_zoho_auth_code,
                     client_id,
-                    secret,
+                    secret or None,
                     connection_id=connection_id,
                     accounts_server=accounts,
                     on_consent_url=lambda url: self.post_message(ConsentUrlReady(url)),
@@ -301,6 +429,7 @@ class ConnectScreen(ConsoleScreen):
     def zoho_authorised(self, message: ZohoAuthorised) -> None:
         result = message.result
         self.zoho_result = result
+        self.zoho_selected = result.connection_id
         self.query_one("#zoho-client-secret", Input).value = ""
         self.query_one("#zoho-code", Input).value = ""
         lines = [
@@ -329,7 +458,9 @@ class ConnectScreen(ConsoleScreen):
         self.choose_org(self.zoho_result.connection_id, str(org_id), self.zoho_result.organizations)
 
     @work(exclusive=True, group="zoho-org", exit_on_error=False)
-    async def choose_org(self, connection_id: int, org_id: str, organizations: list[Any]) -> None:
+    async def choose_org(
+        self, connection_id: int, org_id: str, organizations: list[OrganizationChoice]
+    ) -> None:
         try:
             org = await call_core(
                 self.context.workspace.choose_zoho_organization, connection_id, org_id, organizations
@@ -348,9 +479,6 @@ class ConnectScreen(ConsoleScreen):
     # ---- ServiceNow ------------------------------------------------------------------------------------
     @on(Button.Pressed, "#sn-connect")
     def action_test_servicenow(self) -> None:
-        if self.context.workspace is None:
-            self.notify(missing_service("Connecting"), severity="error")
-            return
         instance = self.query_one("#sn-instance", Input).value.strip()
         client_id = self.query_one("#sn-client-id", Input).value.strip()
         secret = self.query_one("#sn-client-secret", Input).value.strip()
@@ -374,16 +502,19 @@ class ConnectScreen(ConsoleScreen):
     @work(exclusive=True, group="sn-connect", exit_on_error=False)
     async def servicenow_connect(self, instance: str, client_id: str, secret: str) -> None:
         try:
-            _, result = await self.context.workspace.connect_servicenow(instance, client_id, secret)
+            connection_id, result = await call_core(
+                self.context.workspace.connect_servicenow, instance, client_id, secret
+            )
         except Exception as error:
             self.post_message(CoreCallFailed("connect ServiceNow", describe_error(error)))
             return
+        self.servicenow_selected = connection_id
         self.post_message(ServiceNowTested(result))
 
     @work(exclusive=True, group="sn-connect", exit_on_error=False)
     async def servicenow_test(self, connection_id: int) -> None:
         try:
-            result = await self.context.workspace.test_servicenow(connection_id)
+            result = await call_core(self.context.workspace.test_servicenow, connection_id)
         except Exception as error:
             self.post_message(CoreCallFailed("test ServiceNow", describe_error(error)))
             return

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,9 +15,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from zbsn.core.connections import ConnectionRepository
-from zbsn.core.db.models import Connection, ConnectionKind, ConnectionState
+from zbsn.core.workspace import ConnectionView, ProfileView
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS
+from zbsn.tui.screens.services import ConsoleContext
 
 EMPTY_MESSAGE = "No connections yet — press c to connect Zoho Books and ServiceNow, or run zbsn-tui --demo"
 NEXT_STEPS = (
@@ -31,13 +30,14 @@ DEMO_STORY = (
     "ServiceNow sandbox; F5 → X replays every failure."
 )
 COLUMNS = ("Kind", "Name", "State", "DC / Instance", "Organization")
-KIND_LABELS = {ConnectionKind.ZOHO.value: "Zoho Books", ConnectionKind.SERVICENOW.value: "ServiceNow"}
+PROFILE_COLUMNS = ("", "Profile", "Zoho Books organization", "ServiceNow instance", "Cost centers")
+KIND_LABELS = {"zoho": "Zoho Books", "servicenow": "ServiceNow"}
 STATE_STYLES = {
-    ConnectionState.CONNECTED.value: "green",
-    ConnectionState.NEW.value: "yellow",
-    ConnectionState.WAIT.value: "yellow",
-    ConnectionState.REAUTH.value: "red",
-    ConnectionState.ERROR.value: "red",
+    "connected": "green",
+    "new": "yellow",
+    "wait": "yellow",
+    "reauth": "red",
+    "error": "red",
 }
 
 
@@ -52,9 +52,9 @@ class ConnectionSummary:
     organization: str
 
     @classmethod
-    def of(cls, row: Connection) -> ConnectionSummary:
-        """Summarise a stored connection row."""
-        if row.kind == ConnectionKind.ZOHO.value:
+    def of(cls, row: ConnectionView) -> ConnectionSummary:
+        """Summarise a stored connection."""
+        if row.kind == "zoho":
             location = (row.dc or "?").upper()
             organization = row.organization_name or row.organization_id or "—"
         else:
@@ -68,21 +68,23 @@ class HomeScreen(Screen[None]):
 
     BINDINGS = [
         Binding("c", "go('connect')", "Connect"),
+        Binding("p", "go('profiles')", "Profiles"),
         Binding("r", "refresh", "Refresh"),
-        *NAVIGATION_BINDINGS[1:5],
+        *NAVIGATION_BINDINGS[1:6],
     ]
 
     class ConnectionsLoaded(Message):
-        """The connections were read from the database."""
+        """The connections and profiles were read from the database."""
 
-        def __init__(self, connections: list[ConnectionSummary]) -> None:
+        def __init__(self, connections: list[ConnectionSummary], profiles: list[ProfileView]) -> None:
             super().__init__()
             self.connections = connections
+            self.profiles = profiles
 
-    def __init__(self, engine: sa.Engine, *, demo: bool = False) -> None:
+    def __init__(self, context: ConsoleContext) -> None:
         super().__init__()
-        self.engine = engine
-        self.demo = demo
+        self.context = context
+        self.demo = context.sandbox is not None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,6 +92,8 @@ class HomeScreen(Screen[None]):
             yield Static("Connections", id="home-title")
             yield DataTable(id="connections", cursor_type="row", zebra_stripes=True)
             yield Static("Loading connections…", id="home-empty")
+            yield Static("Sync profiles", id="home-profiles-title")
+            yield DataTable(id="home-profiles", cursor_type="row", zebra_stripes=True)
             yield Static(NEXT_STEPS, id="home-next")
             if self.demo:
                 yield Static(DEMO_STORY, id="home-demo")
@@ -99,13 +103,22 @@ class HomeScreen(Screen[None]):
         table = self.query_one("#connections", DataTable)
         table.add_columns(*COLUMNS)
         table.display = False
+        profiles = self.query_one("#home-profiles", DataTable)
+        profiles.add_columns(*PROFILE_COLUMNS)
+        profiles.display = False
+        self.query_one("#home-profiles-title").display = False
+        self.load_connections()
+
+    def on_screen_resume(self) -> None:
         self.load_connections()
 
     @work(thread=True, exclusive=True, group="home-connections", exit_on_error=False)
     def load_connections(self) -> None:
         """Read the connections off the UI thread and post them."""
-        rows = ConnectionRepository(self.engine).list()
-        self.post_message(self.ConnectionsLoaded([ConnectionSummary.of(row) for row in rows]))
+        workspace = self.context.workspace
+        rows = workspace.list_connections()
+        profiles = workspace.list_profiles()
+        self.post_message(self.ConnectionsLoaded([ConnectionSummary.of(row) for row in rows], profiles))
 
     @on(ConnectionsLoaded)
     def show_connections(self, message: ConnectionsLoaded) -> None:
@@ -120,6 +133,19 @@ class HomeScreen(Screen[None]):
         empty.update(EMPTY_MESSAGE)
         if message.connections:
             table.focus()
+        profiles = self.query_one("#home-profiles", DataTable)
+        profiles.clear()
+        for view in message.profiles:
+            active = Text("▶", style="bold green") if view.id == self.context.profile_id else ""
+            source = (
+                "location" if view.cost_center_source == "location" else f"tag “{view.cost_center_tag_name}”"
+            )
+            host = urlsplit(view.instance_url).hostname if view.instance_url else None
+            org = f"{view.organization_name or '—'} ({view.organization_id or '?'})"
+            profiles.add_row(active, view.name, org, host or "—", source)
+        shown = bool(message.profiles)
+        profiles.display = shown
+        self.query_one("#home-profiles-title").display = shown
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "home-connections" and event.state is WorkerState.ERROR:

@@ -20,12 +20,22 @@ from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from zbsn.core.engine.normalize import normalize_name
+from zbsn.core.engine.preview import PreviewReport
+from zbsn.core.engine.service import Mappings
+from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNSupplier
 from zbsn.tui.messages import CoreCallFailed, MappingsLoaded, OverrideSaved, PreviewExported, PreviewLoaded
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.override_modal import OverrideChoice, OverrideModal
-from zbsn.tui.screens.services import call_core, describe_error, missing_service
+from zbsn.tui.screens.services import (
+    ConsoleContext,
+    MissingCostCenter,
+    MissingMaster,
+    SandboxControl,
+    call_core,
+    describe_error,
+)
 from zbsn.tui.widgets.formatting import money, plural
-from zbsn.tui.widgets.preview_model import BillPreview, MappingLine, bills_from, mappings_from, pick
+from zbsn.tui.widgets.preview_model import BillPreview, MappingLine, bills_from, mappings_from
 
 MAPPING_TABS = (("cost_center", "Cost centers"), ("gl_account", "GL accounts"), ("supplier", "Suppliers"))
 # The preview's error code for a missing mapping of each kind (`PreviewReport.blocked_by` keys).
@@ -42,18 +52,20 @@ class DemoCostCenterCreated(Message):
 
     account_number: str
     name: str
-    mappings: Any
+    mappings: Mappings
     created: bool = True  # False: it already existed, only the mappings were refreshed
 
 
-def with_preview_counts(lines: list[MappingLine], kind: str, preview: Any) -> list[MappingLine]:
+def with_preview_counts(
+    lines: list[MappingLine], kind: str, preview: PreviewReport | None
+) -> list[MappingLine]:
     """Bills each missing mapping blocks: the larger of its failed bills (audit) and the preview's count.
 
     Before the first run nothing has failed yet, so the preview is what says how many bills a gap blocks.
     """
-    blocked_by = pick(preview, "blocked_by", default=None) if preview is not None else None
-    if not isinstance(blocked_by, dict):
+    if preview is None:
         return lines
+    blocked_by = preview.blocked_by
     code = UNMAPPED_CODES[kind]
     return [
         replace(line, blocked_bills=max(line.blocked_bills, int(blocked_by.get((code, line.zoho_name), 0))))
@@ -68,29 +80,29 @@ def is_blocked(bill: BillPreview) -> bool:
     return not bill.ready and bill.outcome != "cancel"
 
 
-def target_label(target: Any) -> str | None:
+def target_label(target: SNCostCenter | SNGLAccount | SNSupplier | None) -> str | None:
     """'CC-LON-100 (Consulting London)' for the ServiceNow record an override resolved to."""
     if target is None:
         return None
-    value = pick(target, "account_number", "number", "supplier_code", "sys_id")
-    name = pick(target, "name")
+    if isinstance(target, SNCostCenter):
+        value = target.account_number or target.code or target.sys_id
+    elif isinstance(target, SNGLAccount):
+        value = target.number
+    else:
+        value = target.supplier_code or target.sys_id
     if not value:
         return None
-    return f"{value} ({name})" if name else str(value)
+    return f"{value} ({target.name})" if target.name else str(value)
 
 
-def demo_cost_center_for(demo: Any, zoho_key: str, zoho_name: str) -> Any:
-    """The demo's missing cost center behind a Zoho value (by name, else by the tag option id), or None."""
-    missing = list(demo.missing_cost_centers())
+def missing_cost_center_for(sandbox: SandboxControl, zoho_key: str, zoho_name: str) -> MissingMaster | None:
+    """The sandbox's missing cost center behind a Zoho value (by the tag option id, else by name), or None."""
+    missing = sandbox.missing_cost_centers()
+    by_key = next((m for m in missing if m.zoho_key is not None and m.zoho_key == zoho_key), None)
+    if by_key is not None:
+        return by_key
     wanted = normalize_name(zoho_name)
-    found = next((m for m in missing if normalize_name(m.name) == wanted), None)
-    if found is not None:
-        return found
-    company = getattr(demo, "company", None)
-    for cc in getattr(company, "cost_centers", ()):
-        if getattr(cc, "tag_option_id", None) == zoho_key:
-            return next((m for m in missing if m.account_number == cc.account_number), cc)
-    return None
+    return next((m for m in missing if normalize_name(m.name) == wanted), None)
 
 
 def mapping_cells(line: MappingLine) -> list[Any]:
@@ -191,22 +203,27 @@ class PreviewScreen(ConsoleScreen):
     PreviewScreen.-narrow #bill-detail { width: 1fr; height: 1fr; }
     """
 
-    def __init__(self, context: Any, *, name: str | None = None) -> None:
+    def __init__(self, context: ConsoleContext, *, name: str | None = None) -> None:
         super().__init__(context, name=name)
         self.mappings: dict[str, list[MappingLine]] = {kind: [] for kind, _ in MAPPING_TABS}
         self.bills: list[BillPreview] = []
-        self.preview: Any = None
+        self.preview: PreviewReport | None = None
         self.demo_busy = False
 
     @property
-    def demo(self) -> Any:
-        """The running demo (`core.demo.DemoHandle`) when the console was started with --demo, else None."""
-        return getattr(self.context, "demo", None)
+    def sandbox(self) -> SandboxControl | None:
+        """The ServiceNow sandbox's admin (only when the console runs the demo), else None."""
+        return self.context.sandbox
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo_create_cost_center":
-            return self.demo is not None  # outside the demo the key and its footer entry do not exist
+            return self.sandbox is not None  # outside the demo the key and its footer entry do not exist
         return True
+
+    def profile_changed(self) -> None:
+        self.preview = None
+        self.bills = []
+        self.action_reload()
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="preview-summary")
@@ -247,11 +264,11 @@ class PreviewScreen(ConsoleScreen):
 
     # ---- loading ---------------------------------------------------------------------------------------
     def action_reload(self) -> None:
-        if self.context.engine_service is None or self.context.profile_id is None:
-            self.set_hint(missing_service("The preview"))
+        if self.context.profile_id is None:
+            self.set_hint("No sync profile yet: connect both systems (F2), then create a profile (F6).")
             self.query_one("#preview-summary", Static).update(
-                "Connect both systems (F2) and create a profile; the preview then shows what a run "
-                "would send."
+                "A profile pairs a Zoho Books organization with a ServiceNow instance; the preview then "
+                "shows every bill as the invoice it would become."
             )
             return
         self.set_hint("Reading Zoho Books and ServiceNow to build the preview… (nothing is sent)")
@@ -326,8 +343,7 @@ class PreviewScreen(ConsoleScreen):
         label = f"Bills ({blocked} blocked)" if blocked else f"Bills ({len(self.bills)})"
         self.query_one(TabbedContent).get_tab("tab-bills").label = label
         self._summarise()
-        if self.context.engine_service is not None:
-            self.load_mappings()  # the preview re-aligned the mapping tables: show them as they are now
+        self.load_mappings()  # the preview re-aligned the mapping tables: show them as they are now
 
     @on(CoreCallFailed)
     def core_call_failed(self, message: CoreCallFailed) -> None:
@@ -356,7 +372,7 @@ class PreviewScreen(ConsoleScreen):
         if gaps:
             parts.append("unmapped: " + ", ".join(gaps))
         self.query_one("#preview-summary", Static).update(" · ".join(parts))
-        if gaps and self.demo is not None and missing["cost_center"]:
+        if gaps and self.sandbox is not None and missing["cost_center"]:
             self.set_hint(
                 "Demo: highlight a MISSING cost center and press n to create it in the ServiceNow sandbox "
                 "(or o to map it to an existing account number). Blocked bills fail in a run until mapped."
@@ -396,9 +412,6 @@ class PreviewScreen(ConsoleScreen):
             self.notify("Open a mapping tab and highlight a row to map it.", severity="warning")
             return
         kind, line = active
-        if self.context.engine_service is None:
-            self.notify(missing_service("Overrides"), severity="error")
-            return
         current = line.sn_value if line.origin == "manual" else None
 
         def done(choice: OverrideChoice | None) -> None:
@@ -430,7 +443,7 @@ class PreviewScreen(ConsoleScreen):
     # ---- demo actions ----------------------------------------------------------------------------------
     def action_demo_create_cost_center(self) -> None:
         """Demo: create the highlighted missing cost center in the ServiceNow sandbox, then re-match."""
-        if self.demo is None:
+        if self.sandbox is None:
             return
         if self.demo_busy:
             self.notify("Already creating a cost center in the ServiceNow sandbox…")
@@ -453,16 +466,16 @@ class PreviewScreen(ConsoleScreen):
 
     @work(exclusive=True, group="preview-demo", exit_on_error=False)
     async def create_in_servicenow(self, zoho_key: str, zoho_name: str) -> None:
-        demo = self.demo
+        sandbox = self.sandbox
+        assert sandbox is not None
+        assert self.context.profile_id is not None
         try:
-            missing = await call_core(demo_cost_center_for, demo, zoho_key, zoho_name)
-            if missing is None:
-                raise LookupError(f"the demo company has no cost center {zoho_name!r}")
-            created = True
-            try:
-                await call_core(demo.create_missing_cost_center, missing.account_number)
-            except ValueError:
-                created = False  # it exists already (created before): re-matching is all that is left
+            missing = await call_core(missing_cost_center_for, sandbox, zoho_key, zoho_name)
+            created = missing is not None
+            if missing is not None:
+                await call_core(sandbox.create_cost_center, missing.account_number, missing.name)
+            else:  # it exists already (created before): re-matching is all that is left
+                missing = MissingCostCenter(account_number="(existing)", name=zoho_name, zoho_key=zoho_key)
             mappings = await call_core(self.context.engine_service.refresh_mappings, self.context.profile_id)
         except Exception as error:
             self.post_message(CoreCallFailed("create the cost center in ServiceNow", describe_error(error)))
@@ -517,13 +530,10 @@ class PreviewScreen(ConsoleScreen):
 
     @work(exclusive=True, group="preview-export", exit_on_error=False)
     async def export_csv(self, path: Path) -> None:
-        writer = pick(self.preview, "write_csv", "to_csv", "export_csv")
+        preview = self.preview
+        assert preview is not None
         try:
-            if writer is None:
-                raise RuntimeError("the preview result cannot export CSV")
-            result = await call_core(writer, path)
-            if isinstance(result, str):
-                await call_core(path.write_text, result, encoding="utf-8")
+            await call_core(preview.to_csv, path)
         except Exception as error:
             self.post_message(CoreCallFailed("export the CSV", describe_error(error)))
             return

@@ -14,7 +14,7 @@ from textual.validation import Regex
 from textual.widgets import Button, Input, Static
 
 from zbsn.tui.messages import CoreCallFailed, ReconciliationLoaded
-from zbsn.tui.screens.services import ConsoleContext, call_core, describe_error, missing_service
+from zbsn.tui.screens.services import ConsoleContext, call_core, describe_error
 from zbsn.tui.widgets.generic_report import render_report
 
 PERIOD = Regex(r"^\d{4}-\d{2}$", failure_description="Use yyyy-mm, e.g. 2025-03")
@@ -79,8 +79,10 @@ class ReconcileModal(ModalScreen[None]):
         if not period_input.is_valid:
             self.notify("The period is a month: yyyy-mm, e.g. 2025-03.", severity="warning")
             return
-        if self.context.engine_service is None:
-            self.query_one("#reconcile-result", Static).update(missing_service("Reconciliation"))
+        if self.context.profile_id is None:
+            self.query_one("#reconcile-result", Static).update(
+                "No sync profile yet: create one on Profiles (F6) first."
+            )
             return
         self.query_one("#reconcile-result", Static).update(f"Building the report for {period_input.value}…")
         self.run_report(period_input.value)

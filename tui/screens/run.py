@@ -10,6 +10,7 @@ changes during a run has a fixed size, so an update is a repaint, not a re-layou
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -30,14 +31,16 @@ from zbsn.core.engine.events import (
     StageProgressed,
     StageStarted,
 )
+from zbsn.core.scheduling import ScheduleService, ScheduleView
+from zbsn.core.webhooks.receiver import ReceiverState
 from zbsn.tui.messages import CoreCallFailed, EngineEventsArrived, RunCompleted, SchedulesLoaded
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.schedule_modal import ScheduleForm, ScheduleModal
 from zbsn.tui.screens.services import (
+    ConsoleContext,
     call_core,
     core_loop,
     describe_error,
-    missing_service,
     settle_heap,
 )
 from zbsn.tui.widgets.budget_gauge import BudgetGauge
@@ -89,14 +92,16 @@ class RunScreen(ConsoleScreen):
     RunScreen.-narrow #run-controls Button { min-width: 8; }
     """
 
-    def __init__(self, context: Any, *, name: str | None = None) -> None:
+    def __init__(self, context: ConsoleContext, *, name: str | None = None) -> None:
         super().__init__(context, name=name)
         self.cancel_event: asyncio.Event | None = None
         self.running = False
         self.counts = {"staged": 0, "failed": 0, "skipped": 0}
-        self.schedules: list[Any] = []
+        self.schedules: list[ScheduleView] = []
         self._feed: EngineFeed | None = None
-        self.preview_now: Any = None  # fixed "now" for cron previews (tests, screenshots); None = real clock
+        self.preview_now: datetime | None = (
+            None  # fixed "now" for cron previews (tests, screenshots); None = real clock
+        )
         self._dirty = False
         self._pending_progress: dict[Any, StageProgressed] = {}
         self._pending_budget: BudgetChanged | None = None
@@ -140,6 +145,9 @@ class RunScreen(ConsoleScreen):
         self._feed = subscribe(self, self.context.bus)
         self.load_schedules()
 
+    def profile_changed(self) -> None:
+        self.load_schedules()
+
     def on_unmount(self) -> None:
         if self._feed is not None:
             self._feed.close()
@@ -162,8 +170,8 @@ class RunScreen(ConsoleScreen):
         if self.running:
             self.notify("A run is already in progress.", severity="warning")
             return
-        if self.context.engine_service is None or self.context.profile_id is None:
-            self.notify(missing_service("Running a sync"), severity="error")
+        if self.context.profile_id is None:
+            self.notify("No sync profile yet: create one on Profiles (F6) first.", severity="warning")
             return
         settle_heap()  # keeps full garbage collections during the run short (they pause the UI too)
         self.cancel_event = asyncio.Event()
@@ -308,19 +316,13 @@ class RunScreen(ConsoleScreen):
         )
 
     # ---- schedules -------------------------------------------------------------------------------------
-    def _schedule_service(self) -> Any:
-        if self.context.schedules is None and self.context.db is not None:
-            try:
-                from zbsn.core.scheduling import ScheduleService
-            except ImportError:
-                return None
-            self.context.schedules = ScheduleService(self.context.db)
+    def _schedule_service(self) -> ScheduleService:
         return self.context.schedules
 
     @work(exclusive=True, group="schedules", exit_on_error=False)
     async def load_schedules(self) -> None:
         service = self._schedule_service()
-        if service is None:
+        if self.context.profile_id is None:
             self.post_message(SchedulesLoaded([], self.context.webhook_receiver))
             return
         try:
@@ -345,9 +347,9 @@ class RunScreen(ConsoleScreen):
             )
         if not self.schedules:
             table.add_row("", "None yet: press a", "", "", key="none")
-        self.query_one("#webhooks", Static).update(webhook_text(message.receiver))
+        self.query_one("#webhooks", Static).update(webhook_text(message.receiver, self.context.serve_problem))
 
-    def _highlighted_schedule(self) -> Any:
+    def _highlighted_schedule(self) -> ScheduleView | None:
         table = self.query_one("#schedule-table", DataTable)
         if not self.schedules or table.row_count == 0:
             return None
@@ -356,8 +358,8 @@ class RunScreen(ConsoleScreen):
 
     @on(Button.Pressed, "#schedule-add")
     def action_add_schedule(self) -> None:
-        if self._schedule_service() is None or self.context.profile_id is None:
-            self.notify(missing_service("Scheduling"), severity="error")
+        if self.context.profile_id is None:
+            self.notify("No sync profile yet: create one on Profiles (F6) first.", severity="warning")
             return
         self.app.push_screen(ScheduleModal(now=self.preview_now), self._saved(None))
 
@@ -411,21 +413,27 @@ class RunScreen(ConsoleScreen):
         self.load_schedules()
 
 
-def webhook_text(receiver: Any) -> str:
+NOT_SERVING = (
+    "This console does not receive webhooks or run schedules: `zbsn serve` does (or start the console "
+    "with --serve). Runs start by hand here."
+)
+
+
+def webhook_text(receiver: ReceiverState | None, problem: str | None = None) -> str:
     """The receiver's state in a sentence or three."""
+    if problem is not None:
+        return f"[$warning]The console's receiver did not start:[/] {problem}\n{NOT_SERVING}"
     if receiver is None:
-        return "Not listening. Runs start by hand or on a schedule."
-    state = getattr(receiver, "state", receiver)
-    url = getattr(state, "listening_url", None)
+        return NOT_SERVING
+    url = receiver.listening_url
     if not url:
-        return "Not listening. Runs start by hand or on a schedule."
-    last = getattr(state, "last_received_at", None)
+        return "Schedules run in this console; webhooks are not received (no webhook secret configured)."
+    last = receiver.last_received_at
     lines = [
         f"[$success]●[/] Listening on {url}",
-        f"{getattr(state, 'stored', 0):,} stored · {getattr(state, 'duplicates', 0):,} duplicates · "
-        f"{getattr(state, 'refused', 0):,} refused",
+        f"{receiver.stored:,} stored · {receiver.duplicates:,} duplicates · {receiver.refused:,} refused",
         f"Last delivery {timestamp(last)} UTC" if last else "No delivery yet.",
     ]
-    if getattr(state, "last_refusal", None):
-        lines.append(f"[$warning]Last refusal: {state.last_refusal}[/]")
+    if receiver.last_refusal:
+        lines.append(f"[$warning]Last refusal: {receiver.last_refusal}[/]")
     return "\n".join(lines)

@@ -14,30 +14,105 @@ import concurrent.futures
 import gc
 import inspect
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
 from zbsn.core.engine.events import EventBus
+from zbsn.core.engine.service import EngineService
+from zbsn.core.scheduling import ScheduleService
+from zbsn.core.services import Services
+from zbsn.core.webhooks.receiver import ReceiverState
+from zbsn.core.webhooks.runtime import ServeRuntime
+from zbsn.core.workspace import Workspace
 
 T = TypeVar("T")
 
 
+class MissingMaster(Protocol):
+    """A cost center used in Zoho that ServiceNow lacks, as the sandbox describes it."""
+
+    @property
+    def account_number(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def zoho_key(self) -> str | None: ...
+
+
+class SandboxControl(Protocol):
+    """Demo-only conveniences of a simulated ServiceNow instance (the sandbox's admin endpoint).
+
+    Handed to the console only when it is pointed at a sandbox (`zbsn-tui --demo`); no screen reaches a
+    real instance through it, and with None the keys that use it do not exist.
+    """
+
+    def missing_cost_centers(self) -> Sequence[MissingMaster]:
+        """Cost centers the Zoho org uses that the ServiceNow sandbox does not have (yet)."""
+        ...
+
+    def create_cost_center(self, account_number: str, name: str | None = None) -> str:
+        """Create a cost center in the ServiceNow sandbox; returns its sys_id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MissingCostCenter:
+    """A cost center used in Zoho that ServiceNow lacks: what the sandbox can create."""
+
+    account_number: str
+    name: str
+    zoho_key: str | None = None  # the reporting-tag option (or location) id in Zoho, when known
+
+
 @dataclass
 class ConsoleContext:
-    """The services the screens call. Any of them may be None until its owner's code is available."""
+    """What every screen receives: the core services (from `open_services`), the chosen profile, the event
+    bus, and the receiver the console runs. Built by `zbsn.tui.app.make_app` and nowhere else."""
 
-    db: sa.Engine | None = None
+    services: Services
     profile_id: int | None = None
-    workspace: Any = None  # zbsn.core.workspace.Workspace
-    engine_service: Any = None  # zbsn.core.engine.EngineService
-    schedules: Any = None  # zbsn.core.scheduling.ScheduleService
-    webhook_receiver: Any = None  # zbsn.core.webhooks receiver state
-    demo: Any = None  # zbsn.core.demo.DemoHandle when started with --demo
     bus: EventBus = field(default_factory=EventBus)
+    serve: ServeRuntime | None = None  # the console's scheduler + webhook receiver, when it runs one
+    serve_problem: str | None = None  # why the console's receiver is not listening (port taken, …)
+    sandbox: SandboxControl | None = None
     export_dir: str | None = None
+    remember_profile: Callable[[int], None] | None = None
+
+    @property
+    def db(self) -> sa.Engine:
+        """The database."""
+        return self.services.db
+
+    @property
+    def workspace(self) -> Workspace:
+        """Connections, profiles, token states."""
+        return self.services.workspace
+
+    @property
+    def engine_service(self) -> EngineService:
+        """Preview, run, replay, reconcile, mappings and overrides."""
+        return self.services.engine
+
+    @property
+    def schedules(self) -> ScheduleService:
+        """Cron schedules."""
+        return self.services.schedules
+
+    @property
+    def webhook_receiver(self) -> ReceiverState | None:
+        """The console's webhook receiver counters (None when it runs none)."""
+        return self.serve.receiver_state if self.serve is not None else None
+
+    def choose_profile(self, profile_id: int) -> None:
+        """Make `profile_id` the profile every screen works on (remembered for the next start)."""
+        self.profile_id = profile_id
+        if self.remember_profile is not None:
+            self.remember_profile(profile_id)
 
 
 class CoreLoop:
@@ -161,8 +236,3 @@ def describe_error(error: BaseException) -> str:
     """One line for the operator: the message, or the type when there is none."""
     text = str(error).strip()
     return text or type(error).__name__
-
-
-def missing_service(name: str) -> str:
-    """What to tell the operator when a service is not wired (e.g. no engine in this build)."""
-    return f"{name} is not available in this console yet. Start with --demo or configure a profile."

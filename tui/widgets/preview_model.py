@@ -1,7 +1,6 @@
-"""Read the engine's preview and mapping results into the rows the Preview screen draws.
+"""The engine's preview and mapping results (`PreviewReport`, `Mappings`) as the Preview screen's rows.
 
-The engine's result types are read by attribute (or key) with a few accepted spellings, so a renamed field
-shows as '—' instead of crashing the screen.
+Read through the engine's own types, so a renamed field is a type error and a failing test, never a blank.
 """
 
 from __future__ import annotations
@@ -9,17 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
-
-def pick(obj: Any, *names: str, default: Any = None) -> Any:
-    """The first of `names` present on `obj` (attribute or mapping key)."""
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
+from zbsn.core.engine.preview import PreviewItem, PreviewReport
+from zbsn.core.engine.service import MappingRow, Mappings
+from zbsn.core.engine.transform import LinePreview
 
 
 @dataclass(frozen=True)
@@ -64,68 +56,66 @@ class BillPreview:
         return self.outcome == "ready" if self.outcome else not self.missing
 
 
-def mapping_lines(kind: str, rows: Iterable[Any]) -> list[MappingLine]:
-    lines = []
-    for row in rows:
-        lines.append(
-            MappingLine(
-                kind=kind,
-                zoho_key=str(
-                    pick(row, "zoho_key", "zoho_account_id", "zoho_vendor_id", "zoho_id", default="")
-                ),
-                zoho_name=str(pick(row, "zoho_name", "name", default="")),
-                sn_value=pick(
-                    row, "sn_value", "sn_account_number", "sn_number", "sn_supplier_code", "sn_sys_id"
-                ),
-                sn_name=pick(row, "sn_name"),
-                status=str(pick(row, "status", default="missing")),
-                origin=str(pick(row, "origin", default="auto")),
-                blocked_bills=int(pick(row, "blocked_bills", "blocks", "blocked", default=0) or 0),
-            )
+def mapping_lines(kind: str, rows: Iterable[MappingRow]) -> list[MappingLine]:
+    """One kind's mapping rows, missing first, then by how many bills each blocks."""
+    lines = [
+        MappingLine(
+            kind=kind,
+            zoho_key=row.zoho_key,
+            zoho_name=row.zoho_name,
+            sn_value=row.sn_value or row.sn_sys_id,
+            sn_name=row.sn_name,
+            status=row.status,
+            origin=row.origin,
+            blocked_bills=row.blocked_bills,
         )
+        for row in rows
+    ]
     return sorted(lines, key=lambda m: (not m.missing, -m.blocked_bills, m.zoho_name.lower()))
 
 
-def mappings_from(result: Any) -> dict[str, list[MappingLine]]:
+def mappings_from(result: Mappings) -> dict[str, list[MappingLine]]:
     """The engine's `mappings(profile_id)` result as three lists."""
     return {
-        "cost_center": mapping_lines("cost_center", pick(result, "cost_centers", default=[]) or []),
-        "gl_account": mapping_lines("gl_account", pick(result, "gl_accounts", default=[]) or []),
-        "supplier": mapping_lines("supplier", pick(result, "suppliers", default=[]) or []),
+        "cost_center": mapping_lines("cost_center", result.cost_centers),
+        "gl_account": mapping_lines("gl_account", result.gl_accounts),
+        "supplier": mapping_lines("supplier", result.suppliers),
     }
 
 
-def _missing(obj: Any) -> list[str]:
-    value = pick(obj, "missing", "problems", default=[]) or []
-    return [str(pick(p, "message", default=p)) for p in value]
+def _line(line: LinePreview) -> BillLineItem:
+    missing = []
+    if line.cost_center_number is None:
+        missing.append(f"cost center {line.cost_center!r}" if line.cost_center else "cost center")
+    if line.gl_number is None:
+        missing.append(f"GL account {line.gl_account!r}" if line.gl_account else "GL account")
+    return BillLineItem(
+        description=line.description or "",
+        amount=line.amount,
+        cost_center=f"{line.cost_center_number} {line.cost_center or ''}".strip()
+        if line.cost_center_number
+        else line.cost_center,
+        gl_account=f"{line.gl_number} {line.gl_account or ''}".strip() if line.gl_number else line.gl_account,
+        missing=missing,
+    )
 
 
-def bills_from(preview: Any) -> list[BillPreview]:
+def bill_from(item: PreviewItem) -> BillPreview:
+    """One preview item as a bill row with its lines."""
+    doc = item.document
+    return BillPreview(
+        key=item.bill_id,
+        number=item.bill_number or (doc.bill_number if doc else "") or "",
+        vendor=(doc.vendor_name or "") if doc else "",
+        date=(doc.date or "") if doc else "",
+        total=doc.total if doc else None,
+        currency=doc.currency if doc else None,
+        missing=[problem.message for problem in item.problems],
+        lines=[_line(line) for line in doc.lines] if doc else [],
+        outcome=item.outcome,
+    )
+
+
+def bills_from(preview: PreviewReport) -> list[BillPreview]:
     """The engine's preview result as bill rows, blocked bills first."""
-    bills = []
-    for item in pick(preview, "items", "bills", "invoices", default=[]) or []:
-        bill = pick(item, "document", default=None) or item
-        lines = [
-            BillLineItem(
-                description=str(pick(line, "description", "name", "item_name", default="")),
-                amount=pick(line, "amount", "item_total"),
-                cost_center=pick(line, "cost_center", "cost_center_name"),
-                gl_account=pick(line, "gl_account", "account_name", "gl_number"),
-                missing=_missing(line),
-            )
-            for line in pick(bill, "lines", "line_items", default=[]) or []
-        ]
-        bills.append(
-            BillPreview(
-                key=str(pick(item, "bill_id", "zoho_id", "key", default=pick(item, "number", default=""))),
-                number=str(pick(item, "bill_number", "number", default="") or ""),
-                vendor=str(pick(bill, "vendor_name", "vendor", "supplier", default="")),
-                date=str(pick(bill, "date", "doc_date", default="")),
-                total=pick(bill, "total", "amount"),
-                currency=pick(bill, "currency", "currency_code"),
-                missing=_missing(item),
-                lines=lines,
-                outcome=pick(item, "outcome"),
-            )
-        )
-    return sorted(bills, key=lambda b: (b.ready, b.date), reverse=False)
+    return sorted((bill_from(item) for item in preview.items), key=lambda b: (b.ready, b.date))

@@ -1,4 +1,9 @@
-"""Fixtures for the console screens: a populated SQLite audit log, fake core services, the host app."""
+"""Fixtures for the console screens: a populated SQLite audit log, and the console built by the real factory.
+
+Every app here comes from `zbsn.tui.app.make_app`, the factory `zbsn-tui` itself uses, on a real database;
+screens that talk to Zoho and ServiceNow get a profile connected to `zbsn sandbox` running as a separate
+process (see tests/tui/sandbox_fixtures.py).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.core_audit.seed import seed_audit
-from tests.tui.screens.fakes import FakeEngineService, FakeWorkspace
-from tests.tui.screens.harness import HarnessApp
 from zbsn.core.db.models import Schedule
-from zbsn.tui.screens.services import ConsoleContext
+from zbsn.core.settings import Settings
+from zbsn.tui.app import ZbsnApp, make_app
 
 WIDE = (160, 48)
 NARROW = (80, 24)
@@ -58,21 +62,12 @@ def seeded_db(sqlite_engine: sa.Engine) -> sa.Engine:
 
 
 @pytest.fixture
-def make_app() -> Callable[..., HarnessApp]:
-    """Build the host app around a context: `make_app(start="audit", db=..., engine_service=...)`."""
+def make_app_on() -> Callable[..., ZbsnApp]:
+    """The real console on a database, opened on a screen: `make_app_on("audit", db=engine)`."""
 
-    def build(start: str | None = None, **context: Any) -> HarnessApp:
-        context.setdefault("profile_id", 1)
-        return HarnessApp(ConsoleContext(**context), start=start)
+    def build(start: str | None = None, *, db: sa.Engine | str, **options: Any) -> ZbsnApp:
+        app = make_app(db, Settings(), screen=start, serve=False, **options)
+        app.theme = "textual-dark"
+        return app
 
     return build
-
-
-@pytest.fixture
-def fake_engine(seeded_db: sa.Engine) -> FakeEngineService:
-    return FakeEngineService(seeded_db)
-
-
-@pytest.fixture
-def fake_workspace() -> FakeWorkspace:
-    return FakeWorkspace()

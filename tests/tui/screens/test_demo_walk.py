@@ -23,13 +23,13 @@ from textual.widgets import DataTable, Static
 
 from tests.tui.screens.conftest import WIDE
 from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind, SyncRun
-from zbsn.core.demo import DemoHandle, start_demo
 from zbsn.core.engine.events import TokenStatusChanged
-from zbsn.core.settings import Settings
-from zbsn.tui import main as tui_main
+from zbsn.sandbox.demo import DemoHandle, start_demo
+from zbsn.tui import app as tui_app
 from zbsn.tui import messages as m
 from zbsn.tui.main import demo_app
 from zbsn.tui.navigation import ConsoleCommands
+from zbsn.tui.screens.connect import ConnectionsRead
 from zbsn.tui.screens.preview import DemoCostCenterCreated
 from zbsn.tui.screens.services import ConsoleContext
 
@@ -75,11 +75,11 @@ def cells(table: DataTable[Any]) -> list[list[str]]:
 
 async def test_demo_walk_connect_preview_run_audit_fix_replay(demo: DemoHandle) -> None:
     posted: list[Message] = []
-    app = demo_app(demo, Settings())
+    app = demo_app(demo)
     async with app.run_test(size=WIDE, message_hook=posted.append) as pilot:
         # ---- Connect: both systems connected, with the Zoho DC/org and the ServiceNow instance ------------
         await pilot.press("f2")
-        await settled(pilot, lambda: bool(of_type(posted, m.ConnectionsLoaded)))
+        await settled(pilot, lambda: bool(of_type(posted, ConnectionsRead)))
         connect = app.screen
         assert connect.name == "connect"
         zoho_token = str(connect.query_one("#zoho-token", Static).content)
@@ -200,7 +200,7 @@ def test_preview_in_demo_mode_shows_the_two_missing_cost_centers(
         for status in context.workspace.token_statuses(context.profile_id):
             context.bus(TokenStatusChanged(system=status.system, state=status.state, expires_in_s=None))
 
-    monkeypatch.setattr(tui_main, "seed_token_states", fixed_token_states)
+    monkeypatch.setattr(tui_app, "seed_token_states", fixed_token_states)
 
     async def open_preview(pilot: Pilot[Any]) -> None:
         await pilot.press("f3")
@@ -209,4 +209,4 @@ def test_preview_in_demo_mode_shows_the_two_missing_cost_centers(
             lambda: pilot.app.screen.preview is not None and bool(pilot.app.screen.mappings["cost_center"]),
         )
 
-    assert snap_compare(demo_app(demo, Settings()), terminal_size=WIDE, run_before=open_preview)
+    assert snap_compare(demo_app(demo), terminal_size=WIDE, run_before=open_preview)

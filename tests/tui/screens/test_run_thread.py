@@ -19,12 +19,13 @@ from sqlmodel import Session, select
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.tui.screens.harness import HarnessApp
 from zbsn.core.db.models import SyncRun
-from zbsn.core.demo import DemoHandle, start_demo
 from zbsn.core.engine.events import Event, EventBus, RecordStaged, RunFinished, RunStarted, StageStarted
+from zbsn.core.engine.service import EngineService
+from zbsn.sandbox.demo import DemoHandle, start_demo
+from zbsn.tui.app import ZbsnApp, make_app
 from zbsn.tui.screens.run import RunScreen
-from zbsn.tui.screens.services import ConsoleContext, core_loop
+from zbsn.tui.screens.services import core_loop
 
 WIDE = (160, 48)
 
@@ -43,17 +44,25 @@ async def wait_until(
 
 
 class ThreadRecordingEngine:
-    """The real EngineService, recording the thread its run executes on and the thread that cancels it."""
+    """Spies on the real EngineService's `run`: the thread it executes on and the thread that cancels it."""
 
-    def __init__(self, service: Any) -> None:
+    def __init__(self, service: EngineService) -> None:
         self.service = service
+        self.real_run = service.run
         self.run_thread: int | None = None
         self.cancel_set_thread: int | None = None
+        service.run = self.run  # type: ignore[method-assign]
 
     async def run(
-        self, profile_id: int, mode: str, trigger: str, events: EventBus, cancel: asyncio.Event
+        self,
+        profile_id: int,
+        mode: str = "changed",
+        trigger: str = "manual",
+        events: Any = None,
+        cancel: asyncio.Event | None = None,
     ) -> Any:
         self.run_thread = threading.get_ident()
+        assert cancel is not None
         set_cancel = cancel.set
 
         def recording_set() -> None:
@@ -61,7 +70,7 @@ class ThreadRecordingEngine:
             set_cancel()
 
         cancel.set = recording_set  # type: ignore[method-assign]
-        return await self.service.run(profile_id, mode, trigger, events, cancel)
+        return await self.real_run(profile_id, mode, trigger, events, cancel)
 
 
 def _demo(tmp_path: Path, bills: int, window_s: float) -> DemoHandle:
@@ -86,15 +95,12 @@ def long_demo(tmp_path: Path) -> Iterator[DemoHandle]:
     handle.stop()
 
 
-def _console(demo: DemoHandle, engine: ThreadRecordingEngine) -> HarnessApp:
-    context = ConsoleContext(
-        db=demo.db_engine,
-        profile_id=demo.profile_id,
-        workspace=demo.workspace,
-        engine_service=engine,
-        demo=demo,
+def _console(demo: DemoHandle) -> tuple[ZbsnApp, ThreadRecordingEngine]:
+    """The console on the demo, built by the real factory, opened on the Run screen, its engine spied on."""
+    app = make_app(
+        services=demo.services, profile_id=demo.profile_id, sandbox=demo, serve=False, screen="run"
     )
-    return HarnessApp(context, start="run")
+    return app, ThreadRecordingEngine(app.context.engine_service)
 
 
 def _published(bus: EventBus) -> tuple[list[Event], list[int]]:
@@ -113,8 +119,7 @@ def _published(bus: EventBus) -> tuple[list[Event], list[int]]:
 async def test_a_run_executes_on_the_core_thread_and_the_screen_gets_every_event_in_order(
     small_demo: DemoHandle,
 ) -> None:
-    engine = ThreadRecordingEngine(small_demo.workspace.engine_service())
-    app = _console(small_demo, engine)
+    app, engine = _console(small_demo)
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
         screen = app.screen
@@ -160,8 +165,7 @@ async def test_a_run_executes_on_the_core_thread_and_the_screen_gets_every_event
 
 
 async def test_cancel_crosses_threads_and_stops_the_run(long_demo: DemoHandle) -> None:
-    engine = ThreadRecordingEngine(long_demo.workspace.engine_service())
-    app = _console(long_demo, engine)
+    app, engine = _console(long_demo)
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
         screen = app.screen

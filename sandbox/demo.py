@@ -1,10 +1,16 @@
-"""The demo: both sandboxes in-process with the seeded company, connected through the real OAuth flows.
+"""The demo: both sandboxes with the seeded company, connected through the product's own pieces.
 
-`start_demo()` starts the Zoho Books and ServiceNow sandboxes on free loopback ports, authorises Zoho through
-the auth-code consent (the sandbox approves it and redirects to our loopback catcher) and ServiceNow through
-client credentials, creates the profile, and (unless told not to) runs the webhook receiver in a background
-thread so Zoho-side edits arrive as signed webhooks. The database is a temp dir unless `db` is given, so a
-demo never touches the operator's real database; with a temp database the vault key lives only in memory.
+`start_demo()` starts the Zoho Books and ServiceNow sandboxes on free loopback ports, opens the services
+through the composition root (`zbsn.core.services.open_services`, exactly what `zbsn` and `zbsn-tui` use),
+authorises Zoho through the auth-code consent (the sandbox approves it and redirects to the loopback catcher)
+and ServiceNow through client credentials, creates the profile, and (unless told not to) runs the webhook
+receiver in a background thread, as `zbsn serve` would, so Zoho-side edits arrive as signed webhooks. The
+database is a temp dir unless `db` is given, so a demo never touches the operator's real database; with a
+temp database the vault key lives only in memory.
+
+The demo lives beside the sandbox: nothing in `zbsn.core` imports it. The demo-only "fix it in ServiceNow"
+action (`create_cost_center`) reaches the ServiceNow sandbox directly; the console gets it as its
+`SandboxControl` only in `--demo`.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from typing import Any, TypeVar
 
 import httpx
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
+from zbsn.core.services import Services, open_services
 from zbsn.core.settings import Settings
 from zbsn.core.tls import tls_context
 from zbsn.core.token_store import SecretCipher
@@ -68,28 +76,15 @@ class MissingCostCenter:
 
     account_number: str
     name: str
+    zoho_key: str | None = None  # the reporting-tag option id in Zoho
 
 
 class _WebhookThread:
-    """The serve runtime (receiver + inbox processor) on its own loop in a daemon thread."""
+    """`zbsn serve`'s runtime (webhook receiver + inbox processor, no schedules) on its own loop in a daemon
+    thread, over services of its own (as a separate `zbsn serve` process would have)."""
 
-    def __init__(self, workspace: Workspace, secret: str) -> None:
-        from zbsn.core.webhooks.runtime import ServeRuntime
-
-        runner = workspace.engine_service()
-
-        async def handle_bill(profile_id: int, bill: dict[str, Any], event_type: str) -> object:
-            return await runner.process_webhook_bill(profile_id, bill, event_type)
-
-        self.runtime = ServeRuntime(
-            workspace.db_engine,
-            handle_bill=handle_bill,
-            start_run=None,
-            secret_for_profile=lambda _profile_id: secret,
-            port=0,
-            is_retryable=_is_locked,
-            clock=workspace.clock,
-        )
+    def __init__(self, services: Services) -> None:
+        self.runtime = services.serve_runtime(port=0, schedules=False)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, name="zbsn-demo-webhooks", daemon=True)
@@ -116,18 +111,14 @@ class _WebhookThread:
             self._thread.join(15)
 
 
-def _is_locked(exc: BaseException) -> bool:
-    from zbsn.core.engine.lock import RunLocked
-
-    return isinstance(exc, RunLocked)
-
-
 @dataclass
 class DemoHandle:
-    """A running demo: URLs, the connected workspace, the profile, and the story's actions."""
+    """A running demo: URLs, the connected services, the profile, and the story's actions.
 
-    workspace: Workspace
-    db_engine: sa.Engine
+    It is also the console's `SandboxControl` in `--demo` (`missing_cost_centers`, `create_cost_center`).
+    """
+
+    services: Services
     profile_id: int
     zoho: Any  # zbsn.sandbox.zoho.ZohoSandbox
     servicenow: Any  # zbsn.sandbox.servicenow.ServiceNowSandbox
@@ -137,6 +128,16 @@ class DemoHandle:
     webhook_url: str | None = None
     _webhooks: _WebhookThread | None = field(default=None, repr=False)
     _owns_engine: bool = field(default=False, repr=False)
+
+    @property
+    def workspace(self) -> Workspace:
+        """The demo's workspace (connections, profiles, tokens)."""
+        return self.services.workspace
+
+    @property
+    def db_engine(self) -> sa.Engine:
+        """The demo's database."""
+        return self.services.db
 
     @property
     def zoho_url(self) -> str:
@@ -164,10 +165,20 @@ class DemoHandle:
         """Cost centers used in Zoho but absent from ServiceNow right now."""
         present = {row.get("account_number") for row in self.servicenow.table("cmn_cost_center")}
         return [
-            MissingCostCenter(cc.account_number, cc.name)
+            MissingCostCenter(cc.account_number, cc.name, cc.tag_option_id)
             for cc in self.company.cost_centers
             if cc.account_number not in present
         ]
+
+    def create_cost_center(self, account_number: str, name: str | None = None) -> str:
+        """`SandboxControl`: create a missing cost center in the ServiceNow sandbox; returns its sys_id."""
+        return self.create_missing_cost_center(account_number)
+
+    def attach_webhooks(self, receiver_url: str) -> str:
+        """Point the Zoho sandbox's workflow webhooks at a receiver (the console's own, in `--demo`)."""
+        self.webhook_url = f"{receiver_url}/zoho/webhook/{self.profile_id}"
+        self.zoho.configure_webhooks(self.webhook_url, self.webhook_secret)
+        return self.webhook_url
 
     def create_missing_cost_center(self, account_number: str) -> str:
         """Create one missing cmn_cost_center in the ServiceNow sandbox (the fix before a replay)."""
@@ -226,7 +237,7 @@ class DemoHandle:
         self.zoho.stop()
         self.servicenow.stop()
         if self._owns_engine:
-            self.db_engine.dispose()
+            self.services.db.dispose()
         if self.data_dir is not None:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self.data_dir = None
@@ -250,6 +261,14 @@ def _open_database(db: str | sa.Engine | None) -> tuple[sa.Engine, Path | None, 
     return engine, data_dir, True
 
 
+def demo_settings(settings: Settings, webhook_secret: str) -> Settings:
+    """The operator's settings with the demo's webhook secret, the receiver on any free loopback port."""
+    webhook = settings.webhook.model_copy(
+        update={"secret": SecretStr(webhook_secret), "host": "127.0.0.1", "port": 0}
+    )
+    return settings.model_copy(update={"webhook": webhook})
+
+
 def start_demo(
     db: str | sa.Engine | None = None,
     settings: Settings | None = None,
@@ -264,7 +283,8 @@ def start_demo(
     """Start both sandboxes, connect to them through the real flows, create the profile; see the module doc.
 
     `rate_window_s` shrinks Zoho's 100-requests-per-minute window in the sandbox and the client's budget
-    alike (tests and quick demos); the limit itself stays 100.
+    alike (tests and quick demos); the limit itself stays 100. With `webhooks=False` nothing receives the
+    sandbox's webhooks until `attach_webhooks` names a receiver (the console's own, in `--demo`).
     """
     from zbsn.sandbox.company_generator import generate_company
     from zbsn.sandbox.servicenow import DEMO_CLIENT_ID as SN_CLIENT_ID
@@ -272,7 +292,8 @@ def start_demo(
     from zbsn.sandbox.servicenow import create_servicenow_sandbox
     from zbsn.sandbox.zoho import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SandboxConfig, create_zoho_sandbox
 
-    settings = settings or Settings()
+    webhook_secret = secrets.token_hex(16)
+    settings = demo_settings(settings or Settings(), webhook_secret)
     engine, data_dir, owns_engine = _open_database(db)
     if vault is None:
         temporary = data_dir is not None
@@ -285,7 +306,8 @@ def start_demo(
         if rate_window_s != 60.0:
             zoho.set_limits(window_seconds=rate_window_s)
         budget = BudgetConfig(per_window_limit=settings.zoho.per_minute_limit, window_s=rate_window_s)
-        workspace = Workspace(engine, settings, vault, budget_config=budget)
+        services = open_services(settings, engine, vault=vault, budget_config=budget)
+        workspace = services.workspace
 
         async def connect() -> int:
             zoho_result = await workspace.connect_zoho_auth_code(
@@ -314,23 +336,21 @@ def start_demo(
             return profile.id
 
         profile_id = _run_in_fresh_loop(connect)
-        workspace.forget_clients()
+        workspace.forget_clients()  # their locks belong to the setup loop; the console uses its own
         handle = DemoHandle(
-            workspace=workspace,
-            db_engine=engine,
+            services=services,
             profile_id=profile_id,
             zoho=zoho,
             servicenow=servicenow,
             company=company,
-            webhook_secret=secrets.token_hex(16),
+            webhook_secret=webhook_secret,
             data_dir=data_dir,
             _owns_engine=owns_engine,
         )
-        if webhooks:
-            receiver_workspace = Workspace(engine, settings, vault, budget_config=budget)
-            handle._webhooks = _WebhookThread(receiver_workspace, handle.webhook_secret)
-            handle.webhook_url = f"{handle._webhooks.start()}/zoho/webhook/{profile_id}"
-            zoho.configure_webhooks(handle.webhook_url, handle.webhook_secret)
+        if webhooks:  # `zbsn serve` beside the console, with services of its own
+            serve_services = open_services(settings, engine, vault=vault, budget_config=budget)
+            handle._webhooks = _WebhookThread(serve_services)
+            handle.attach_webhooks(handle._webhooks.start())
         return handle
     except BaseException:
         zoho.stop()
