@@ -7,12 +7,22 @@ Every worker posts exactly one of these when its core call returns (or fails). N
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from zbsn.core.audit_query import AuditDetail, AuditFilter, AuditPage, BoundedCount
 from zbsn.core.engine.events import Event
+from zbsn.core.engine.preview import PreviewReport
+from zbsn.core.engine.reconcile import ReconciliationReport
+from zbsn.core.engine.runner import RunSummary
+from zbsn.core.scheduling import ScheduleView
+from zbsn.core.webhooks.receiver import ReceiverState
+from zbsn.core.workspace import ServiceNowTestResult, ZohoConnectResult
+
+if TYPE_CHECKING:
+    from zbsn.tui.widgets.engine_feed import EventBatch
+    from zbsn.tui.widgets.preview_model import MappingLine
 
 
 class EngineEventsArrived(Message):
@@ -25,7 +35,7 @@ class EngineEventsArrived(Message):
 
     bubble = False
 
-    def __init__(self, batch: Any) -> None:
+    def __init__(self, batch: EventBatch) -> None:
         super().__init__()
         self.batch = batch
 
@@ -74,7 +84,7 @@ class ReplayStarted(Message):
 @dataclass
 class ReplayFinished(Message):
     ids: list[int]
-    result: Any
+    result: RunSummary
     staged: int = 0
     failed: int = 0
 
@@ -82,19 +92,19 @@ class ReplayFinished(Message):
 @dataclass
 class ReconciliationLoaded(Message):
     period: str
-    report: Any
+    report: ReconciliationReport
 
 
 @dataclass
 class MappingsLoaded(Message):
-    cost_centers: list[Any] = field(default_factory=list)
-    gl_accounts: list[Any] = field(default_factory=list)
-    suppliers: list[Any] = field(default_factory=list)
+    cost_centers: list[MappingLine] = field(default_factory=list)
+    gl_accounts: list[MappingLine] = field(default_factory=list)
+    suppliers: list[MappingLine] = field(default_factory=list)
 
 
 @dataclass
 class PreviewLoaded(Message):
-    preview: Any
+    preview: PreviewReport
 
 
 @dataclass
@@ -114,26 +124,20 @@ class PreviewExported(Message):
 class RunCompleted(Message):
     """The run worker returned (the engine's own RunFinished event carries the numbers)."""
 
-    result: Any
+    result: RunSummary
 
 
 @dataclass
 class SchedulesLoaded(Message):
-    schedules: list[Any]
-    receiver: Any = None
-
-
-@dataclass
-class ConnectionsLoaded(Message):
-    zoho: Any
-    servicenow: Any
+    schedules: list[ScheduleView]
+    receiver: ReceiverState | None = None
 
 
 @dataclass
 class ZohoAuthorised(Message):
-    result: Any
+    result: ZohoConnectResult
 
 
 @dataclass
 class ServiceNowTested(Message):
-    result: Any
+    result: ServiceNowTestResult

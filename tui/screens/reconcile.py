@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Static
 
 from zbsn.tui.messages import CoreCallFailed, ReconciliationLoaded
 from zbsn.tui.screens.services import ConsoleContext, call_core, describe_error
-from zbsn.tui.widgets.generic_report import render_report
+from zbsn.tui.widgets.reconciliation_view import render_reconciliation
 
 PERIOD = Regex(r"^\d{4}-\d{2}$", failure_description="Use yyyy-mm, e.g. 2025-03")
 
@@ -101,7 +101,7 @@ class ReconcileModal(ModalScreen[None]):
 
     @on(ReconciliationLoaded)
     def report_loaded(self, message: ReconciliationLoaded) -> None:
-        self.query_one("#reconcile-result", Static).update(render_report(message.report))
+        self.query_one("#reconcile-result", Static).update(render_reconciliation(message.report))
 
     @on(CoreCallFailed)
     def failed(self, message: CoreCallFailed) -> None:
