@@ -11,13 +11,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import HelpPanel
 
-from zbsn.core.engine.events import TokenStatusChanged
 from zbsn.core.services import Services, open_services
 from zbsn.core.settings import Settings, load_settings
 from zbsn.tui.navigation import install as install_console
 from zbsn.tui.profile_memory import ProfileMemory
 from zbsn.tui.screens.home import HomeScreen
-from zbsn.tui.screens.services import ConsoleContext, SandboxControl, core_loop
+from zbsn.tui.screens.services import ConsoleContext, SandboxControl, announce_token_states, core_loop
 
 log = logging.getLogger(__name__)
 
@@ -141,14 +140,4 @@ def start_serving(context: ConsoleContext) -> None:
 
 def seed_token_states(context: ConsoleContext) -> None:
     """Put the profile's token states on the bus, so every screen's status bar starts with the truth."""
-    if context.profile_id is None:
-        return
-    for status in context.workspace.token_statuses(context.profile_id):
-        context.bus(
-            TokenStatusChanged(
-                system=status.system,
-                state=status.state,
-                expires_in_s=status.refresh_in_s,
-                message=status.message,
-            )
-        )
+    announce_token_states(context)

@@ -23,7 +23,7 @@ from zbsn.core.db.models import CostCenterSource
 from zbsn.core.workspace import ConnectionView, ProfileView
 from zbsn.tui.messages import CoreCallFailed
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
-from zbsn.tui.screens.services import ConsoleContext, call_core, describe_error
+from zbsn.tui.screens.services import ConsoleContext, announce_token_states, call_core, describe_error
 
 NEW_PROFILE = "new"
 
@@ -282,6 +282,7 @@ class ProfilesScreen(ConsoleScreen):
             return
         self.context.choose_profile(profile.id)
         self.shown_profile_id = profile.id
+        announce_token_states(self.context)
         self.notify(f"Working on “{profile.name}”: Preview, Run and Audit now show this profile.")
         self.action_reload()
 
@@ -340,6 +341,7 @@ class ProfilesScreen(ConsoleScreen):
         if message.created and first:
             self.context.choose_profile(view.id)
             self.shown_profile_id = view.id
+            announce_token_states(self.context)
         self.editing = view.id
         tail = " and working on it. Next: Preview (F3)." if first and message.created else "."
         self.query_one("#profile-outcome", Static).update(f"[$success]{verb} “{view.name}”{tail}[/]")

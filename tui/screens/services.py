@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
-from zbsn.core.engine.events import EventBus
+from zbsn.core.engine.events import EventBus, TokenStatusChanged
 from zbsn.core.engine.service import EngineService
 from zbsn.core.scheduling import ScheduleService
 from zbsn.core.services import Services
@@ -113,6 +113,21 @@ class ConsoleContext:
         self.profile_id = profile_id
         if self.remember_profile is not None:
             self.remember_profile(profile_id)
+
+
+def announce_token_states(context: ConsoleContext) -> None:
+    """Publish the active profile's token states on the bus (the status bar of every screen shows them)."""
+    if context.profile_id is None:
+        return
+    for status in context.workspace.token_statuses(context.profile_id):
+        context.bus(
+            TokenStatusChanged(
+                system=status.system,
+                state=status.state,
+                expires_in_s=status.refresh_in_s,
+                message=status.message,
+            )
+        )
 
 
 class CoreLoop:
