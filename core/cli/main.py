@@ -11,6 +11,7 @@ from zbsn.core.cli import (
     cmd_replay,
     cmd_schedule,
     cmd_serve,
+    cmd_status,
     cmd_sync,
     config,
     db,
@@ -29,6 +30,7 @@ RUNTIME_COMMAND_MODULES = (
     cmd_replay,
     cmd_schedule,
     cmd_serve,
+    cmd_status,
     cmd_sync,
 )
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, RadioButton, RadioSet, Select, Static
 
 from zbsn.core.db.models import CostCenterSource
+from zbsn.core.profile_status import ProfileStatus, profile_statuses
 from zbsn.core.workspace import ConnectionView, ProfileView
 from zbsn.tui.messages import CoreCallFailed
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
@@ -30,9 +32,9 @@ NEW_PROFILE = "new"
 
 @dataclass
 class ProfilesLoaded(Message):
-    """Profiles and the connections a profile can pair, read from the database."""
+    """Profiles (with their last run, failures and tokens) and the connections a profile can pair."""
 
-    profiles: list[ProfileView]
+    statuses: list[ProfileStatus]
     connections: list[ConnectionView]
 
 
@@ -72,12 +74,43 @@ def servicenow_option(view: ConnectionView) -> str:
     return f"{view.instance_url or '?'} · {view.name}"
 
 
+def profile_cells(status: ProfileStatus, *, active: bool) -> list[str | Text]:
+    """One row of the profiles table."""
+    view = status.profile
+    source = (
+        "location"
+        if view.cost_center_source == CostCenterSource.LOCATION
+        else f"tag “{view.cost_center_tag_name}”"
+    )
+    run = status.last_run
+    if run is None:
+        last: str | Text = Text("never", style="dim")
+    else:
+        style = "green" if run.status == "succeeded" else ("yellow" if run.status != "failed" else "red")
+        last = Text(f"{run.status.replace('_', ' ')} · {run.started_at:%m-%d %H:%M}", style=style)
+    failed = Text(f"{status.failed_records:,}", style="bold red" if status.failed_records else "dim")
+    bad = [system for system, state in status.tokens.items() if state != "ok"]
+    tokens = Text("ok", style="green") if not bad else Text(" ".join(f"{s}!" for s in bad), style="bold red")
+    host = urlsplit(view.instance_url).hostname if view.instance_url else None
+    return [
+        Text("▶", style="bold green") if active else "",
+        view.name,
+        f"{view.organization_name or '—'} ({view.organization_id or '?'})",
+        host or "—",
+        source,
+        last,
+        failed,
+        tokens,
+    ]
+
+
 class ProfilesScreen(ConsoleScreen):
     """The sync profiles, and a form to create or edit one."""
 
     TITLE_TEXT = "Sync profiles"
     KEYS_HELP: ClassVar[list[tuple[str, str]]] = [
         ("Enter / u", "Work on the highlighted profile (Preview, Run, Audit)"),
+        ("/", "Filter the profiles by name or organization"),
         ("e", "Edit the highlighted profile"),
         ("n", "New profile"),
         ("ctrl+s", "Save the form"),
@@ -90,29 +123,35 @@ class ProfilesScreen(ConsoleScreen):
         Binding("n", "new_profile", "New"),
         Binding("ctrl+s", "save", "Save"),
         Binding("r", "reload", "Reload", show=False),
+        Binding("slash", "filter", "Filter", show=False),
     ]
     DEFAULT_CSS = """
     ProfilesScreen #profiles-split { height: 1fr; }
-    ProfilesScreen #profiles-table { width: 3fr; height: 1fr; }
+    ProfilesScreen #profiles-left { width: 3fr; height: 1fr; }
+    ProfilesScreen #profiles-filter { height: 3; }
+    ProfilesScreen #profiles-table { height: 1fr; }
     ProfilesScreen #profile-form { width: 2fr; border: round $primary-darken-2; padding: 0 1; }
     ProfilesScreen #profile-form Label { margin-top: 1; color: $text-muted; }
     ProfilesScreen #profile-form .buttons { height: auto; margin-top: 1; }
     ProfilesScreen #profile-form .buttons Button { margin-right: 1; }
     ProfilesScreen #profile-outcome { height: auto; margin-top: 1; }
     ProfilesScreen.-narrow #profiles-split { layout: vertical; }
-    ProfilesScreen.-narrow #profiles-table { width: 1fr; height: 8; }
+    ProfilesScreen.-narrow #profiles-left { width: 1fr; height: 12; }
     ProfilesScreen.-narrow #profile-form { width: 1fr; }
     """
 
     def __init__(self, context: ConsoleContext, *, name: str | None = None) -> None:
         super().__init__(context, name=name)
         self.profiles: list[ProfileView] = []
+        self.statuses: list[ProfileStatus] = []
         self.connections: list[ConnectionView] = []
         self.editing: int | None = None  # the profile in the form; None: a new one
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="profiles-split"):
-            yield DataTable(cursor_type="row", zebra_stripes=True, id="profiles-table")
+            with Vertical(id="profiles-left"):
+                yield Input(placeholder="/ filter by profile or organization", id="profiles-filter")
+                yield DataTable(cursor_type="row", zebra_stripes=True, id="profiles-table")
             with VerticalScroll(id="profile-form"):
                 yield Label("Profile name")
                 yield Input(placeholder="e.g. Northwind UK", id="profile-name")
@@ -141,8 +180,10 @@ class ProfilesScreen(ConsoleScreen):
             ("name", "Profile"),
             ("org", "Zoho Books organization"),
             ("instance", "ServiceNow instance"),
-            ("cc", "Cost center from"),
-            ("entity", "Legal entity"),
+            ("cc", "Cost centers"),
+            ("last", "Last run"),
+            ("failed", "Failed"),
+            ("tokens", "Tokens"),
         ):
             table.add_column(label, key=key)
         self.query_one("#profile-form").border_title = "New profile"
@@ -159,34 +200,22 @@ class ProfilesScreen(ConsoleScreen):
     async def load_profiles(self) -> None:
         workspace = self.context.workspace
         try:
-            profiles = await call_core(workspace.list_profiles)
+            statuses = await call_core(profile_statuses, workspace)
             connections = await call_core(workspace.list_connections)
         except Exception as error:
             self.post_message(CoreCallFailed("read the profiles", describe_error(error)))
             return
-        self.post_message(ProfilesLoaded(profiles, connections))
+        self.post_message(ProfilesLoaded(statuses, connections))
 
     @on(ProfilesLoaded)
     def profiles_loaded(self, message: ProfilesLoaded) -> None:
-        self.profiles, self.connections = message.profiles, message.connections
-        table = self.query_one("#profiles-table", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for view in self.profiles:
-            active = Text("▶", style="bold green") if view.id == self.context.profile_id else ""
-            source = "location" if view.cost_center_source == CostCenterSource.LOCATION else "tag"
-            table.add_row(
-                active,
-                view.name,
-                f"{view.organization_name or '—'} ({view.organization_id or '?'})",
-                view.instance_url or "—",
-                f"{source} “{view.cost_center_tag_name}”" if source == "tag" else source,
-                view.legal_entity or "—",
-                key=str(view.id),
-            )
-        if table.row_count:
-            table.move_cursor(row=min(cursor, table.row_count - 1))
+        self.statuses, self.connections = message.statuses, message.connections
+        self.profiles = [status.profile for status in self.statuses]
+        self._draw_table()
         zoho = [(zoho_option(c), c.id) for c in self.connections if c.kind == "zoho"]
+        self._fill_selectors(zoho)
+
+    def _fill_selectors(self, zoho: list[tuple[str, int]]) -> None:
         servicenow = [(servicenow_option(c), c.id) for c in self.connections if c.kind == "servicenow"]
         self.query_one("#profile-zoho", Select).set_options(zoho)
         self.query_one("#profile-servicenow", Select).set_options(servicenow)
@@ -195,6 +224,28 @@ class ProfilesScreen(ConsoleScreen):
         else:
             self._fill(None)
         self.set_hint(self._next_step(zoho, servicenow))
+
+    def _draw_table(self) -> None:
+        """The profiles matching the filter: what each pairs, its last run, failures and tokens."""
+        wanted = self.query_one("#profiles-filter", Input).value.strip().casefold()
+        table = self.query_one("#profiles-table", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for status in self.statuses:
+            view = status.profile
+            haystack = f"{view.name} {view.organization_name or ''} {view.organization_id or ''}".casefold()
+            if wanted and wanted not in haystack:
+                continue
+            table.add_row(*profile_cells(status, active=view.id == self.context.profile_id), key=str(view.id))
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
+
+    @on(Input.Changed, "#profiles-filter")
+    def filter_changed(self) -> None:
+        self._draw_table()
+
+    def action_filter(self) -> None:
+        self.query_one("#profiles-filter", Input).focus()
 
     def _next_step(self, zoho: list[tuple[str, int]], servicenow: list[tuple[str, int]]) -> str:
         if not zoho or not servicenow:

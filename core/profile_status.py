@@ -1,0 +1,110 @@
+"""Every profile at a glance: its last run, what is failing or pending, and whether both tokens work.
+
+What the console's Profiles screen and `zbsn status --json` (monitoring) show for a firm with many
+organizations. Two grouped queries for all profiles together (the last run of each, audit rows by status),
+never one query per profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import col, func, select
+
+from zbsn.core.db.engine import session_scope
+from zbsn.core.db.models import AuditRecord, AuditStatus, RunStatus, SyncRun
+from zbsn.core.workspace import ProfileView, TokenStateName, Workspace
+
+# Run states that need the operator (the next scheduled run will not fix them by itself).
+ATTENTION_RUN_STATES = frozenset({RunStatus.FAILED, RunStatus.REAUTH, RunStatus.INTERRUPTED})
+
+
+@dataclass(frozen=True, slots=True)
+class LastRun:
+    """The most recent run of a profile."""
+
+    run_id: int
+    status: str
+    trigger: str
+    mode: str
+    started_at: datetime
+    finished_at: datetime | None
+    staged: int
+    failed: int
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileStatus:
+    """One profile's state for monitoring."""
+
+    profile: ProfileView
+    last_run: LastRun | None
+    records: dict[str, int] = field(default_factory=dict)  # audit status -> records of this profile
+    tokens: dict[str, TokenStateName] = field(default_factory=dict)  # "zoho" / "servicenow" -> state
+
+    @property
+    def failed_records(self) -> int:
+        """Records whose last attempt failed (waiting for a fix and a replay)."""
+        return self.records.get(AuditStatus.FAILED, 0)
+
+    @property
+    def needs_attention(self) -> bool:
+        """A token to re-authorise, a run that ended badly, or failed records."""
+        if any(state in ("reauthorise", "not connected") for state in self.tokens.values()):
+            return True
+        if self.last_run is not None and self.last_run.status in ATTENTION_RUN_STATES:
+            return True
+        return self.failed_records > 0
+
+
+def profile_statuses(workspace: Workspace) -> list[ProfileStatus]:
+    """The status of every profile of the workspace's database, in profile order."""
+    profiles = workspace.list_profiles()
+    with session_scope(workspace.db_engine) as session:
+        last_ids = select(func.max(SyncRun.id)).group_by(col(SyncRun.profile_id))
+        runs = {
+            run.profile_id: run
+            for run in session.exec(select(SyncRun).where(col(SyncRun.id).in_(last_ids))).all()
+        }
+        counts: dict[int, dict[str, int]] = {}
+        grouped = select(AuditRecord.profile_id, AuditRecord.status, func.count()).group_by(
+            col(AuditRecord.profile_id), col(AuditRecord.status)
+        )
+        for profile_id, status, count in session.exec(grouped).all():
+            counts.setdefault(profile_id, {})[status] = int(count)
+    statuses = []
+    tokens_by_connection = {status.connection_id: status.state for status in workspace.token_statuses()}
+    for view in profiles:
+        run = runs.get(view.id)
+        statuses.append(
+            ProfileStatus(
+                profile=view,
+                last_run=_last_run(run) if run is not None else None,
+                records=counts.get(view.id, {}),
+                tokens={
+                    "zoho": tokens_by_connection.get(view.zoho_connection_id, "not connected"),
+                    "servicenow": tokens_by_connection.get(view.servicenow_connection_id, "not connected"),
+                },
+            )
+        )
+    return statuses
+
+
+def _last_run(run: SyncRun) -> LastRun:
+    assert run.id is not None
+    return LastRun(
+        run_id=run.id,
+        status=run.status,
+        trigger=run.trigger,
+        mode=run.mode,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        staged=run.staged,
+        failed=run.failed,
+        message=run.message,
+    )
+
+
+__all__ = ["LastRun", "ProfileStatus", "profile_statuses"]
