@@ -39,6 +39,12 @@ from zbsn.core.vault import KeySource, Vault, generate_key, open_vault
 from zbsn.core.webhooks.receiver import ReceiverState
 from zbsn.core.workspace import Workspace
 from zbsn.core.zoho.budget import BudgetConfig
+from zbsn.sandbox.company import Company
+from zbsn.sandbox.process import SandboxPair
+from zbsn.sandbox.servicenow import DEMO_CLIENT_ID as SERVICENOW_CLIENT_ID
+from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SERVICENOW_CLIENT_SECRET
+from zbsn.sandbox.servicenow import ServiceNowSandbox
+from zbsn.sandbox.zoho import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, ZohoSandbox
 
 T = TypeVar("T")
 DEMO_PROFILE_NAME = "Northwind Advisory (demo)"
@@ -120,14 +126,27 @@ class DemoHandle:
 
     services: Services
     profile_id: int
-    zoho: Any  # zbsn.sandbox.zoho.ZohoSandbox
-    servicenow: Any  # zbsn.sandbox.servicenow.ServiceNowSandbox
-    company: Any  # zbsn.sandbox.company.Company
+    sandboxes: SandboxPair
     webhook_secret: str = field(repr=False)
     data_dir: Path | None = None
     webhook_url: str | None = None
     _webhooks: _WebhookThread | None = field(default=None, repr=False)
     _owns_engine: bool = field(default=False, repr=False)
+
+    @property
+    def zoho(self) -> ZohoSandbox:
+        """The Zoho Books sandbox."""
+        return self.sandboxes.zoho
+
+    @property
+    def servicenow(self) -> ServiceNowSandbox:
+        """The ServiceNow sandbox."""
+        return self.sandboxes.servicenow
+
+    @property
+    def company(self) -> Company:
+        """The seeded company both sandboxes serve."""
+        return self.sandboxes.company
 
     @property
     def workspace(self) -> Workspace:
@@ -163,12 +182,7 @@ class DemoHandle:
 
     def missing_cost_centers(self) -> list[MissingCostCenter]:
         """Cost centers used in Zoho but absent from ServiceNow right now."""
-        present = {row.get("account_number") for row in self.servicenow.table("cmn_cost_center")}
-        return [
-            MissingCostCenter(cc.account_number, cc.name, cc.tag_option_id)
-            for cc in self.company.cost_centers
-            if cc.account_number not in present
-        ]
+        return [MissingCostCenter(**missing) for missing in self.sandboxes.missing_cost_centers()]
 
     def create_cost_center(self, account_number: str, name: str | None = None) -> str:
         """`SandboxControl`: create a missing cost center in the ServiceNow sandbox; returns its sys_id."""
@@ -233,9 +247,7 @@ class DemoHandle:
         if self._webhooks is not None:
             self._webhooks.stop()
             self._webhooks = None
-        self.zoho.configure_webhooks(None)
-        self.zoho.stop()
-        self.servicenow.stop()
+        self.sandboxes.stop()
         if self._owns_engine:
             self.services.db.dispose()
         if self.data_dir is not None:
@@ -286,12 +298,6 @@ def start_demo(
     alike (tests and quick demos); the limit itself stays 100. With `webhooks=False` nothing receives the
     sandbox's webhooks until `attach_webhooks` names a receiver (the console's own, in `--demo`).
     """
-    from zbsn.sandbox.company_generator import generate_company
-    from zbsn.sandbox.servicenow import DEMO_CLIENT_ID as SN_CLIENT_ID
-    from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_CLIENT_SECRET
-    from zbsn.sandbox.servicenow import create_servicenow_sandbox
-    from zbsn.sandbox.zoho import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SandboxConfig, create_zoho_sandbox
-
     webhook_secret = secrets.token_hex(16)
     settings = demo_settings(settings or Settings(), webhook_secret)
     engine, data_dir, owns_engine = _open_database(db)
@@ -299,12 +305,9 @@ def start_demo(
         temporary = data_dir is not None
         in_memory = Vault(generate_key(), KeySource.ENV) if temporary else None
         vault = in_memory or open_vault(engine, settings.keyring_service)
-    company = generate_company(seed=seed, bills=bills)
-    zoho = create_zoho_sandbox(company, SandboxConfig(org_dc="eu", seed=seed, bills=bills)).start()
-    servicenow = create_servicenow_sandbox(company).start()
+    pair = SandboxPair.start(bills=bills, seed=seed, window_seconds=rate_window_s, zoho_dc="eu")
+    zoho, servicenow, company = pair.zoho, pair.servicenow, pair.company
     try:
-        if rate_window_s != 60.0:
-            zoho.set_limits(window_seconds=rate_window_s)
         budget = BudgetConfig(per_window_limit=settings.zoho.per_minute_limit, window_s=rate_window_s)
         services = open_services(settings, engine, vault=vault, budget_config=budget)
         workspace = services.workspace
@@ -321,7 +324,7 @@ def start_demo(
                 timeout_s=30,
             )
             sn_id, test = await workspace.connect_servicenow(
-                servicenow.url, SN_CLIENT_ID, SN_CLIENT_SECRET, name="ServiceNow (demo)"
+                servicenow.url, SERVICENOW_CLIENT_ID, SERVICENOW_CLIENT_SECRET, name="ServiceNow (demo)"
             )
             if not test.ok:
                 raise RuntimeError(f"the ServiceNow sandbox refused the demo client: {test.message}")
@@ -340,9 +343,7 @@ def start_demo(
         handle = DemoHandle(
             services=services,
             profile_id=profile_id,
-            zoho=zoho,
-            servicenow=servicenow,
-            company=company,
+            sandboxes=pair,
             webhook_secret=webhook_secret,
             data_dir=data_dir,
             _owns_engine=owns_engine,
@@ -353,8 +354,7 @@ def start_demo(
             handle.attach_webhooks(handle._webhooks.start())
         return handle
     except BaseException:
-        zoho.stop()
-        servicenow.stop()
+        pair.stop()
         if data_dir is not None:
             shutil.rmtree(data_dir, ignore_errors=True)
         raise
