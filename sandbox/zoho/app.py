@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import socket
 from collections import Counter
 from types import TracebackType
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.types import Receive, Scope, Send
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 
 from zbsn.sandbox.company import Bill, Company, VendorPayment
 from zbsn.sandbox.company_generator import generate_company
@@ -27,6 +29,13 @@ from zbsn.sandbox.zoho.limits import RateLimiter
 from zbsn.sandbox.zoho.oauth import DEMO_CLIENT_ID, READ_SCOPES, OAuthClient, OAuthStore
 from zbsn.sandbox.zoho.state import BooksState
 from zbsn.sandbox.zoho.webhooks import WebhookEmitter
+
+log = logging.getLogger(__name__)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """Zoho's answer to a fault of its own (reference: code 1000, HTTP 500, "Internal error")."""
+    return JSONResponse({"code": 1000, "message": "Internal error"}, status_code=500)
 
 
 class ZohoSandbox:
@@ -46,8 +55,11 @@ class ZohoSandbox:
         self.faults = FaultInjector(self.config.faults)
         self.webhooks = WebhookEmitter()
         self.oauth_counts: Counter[str] = Counter()
-        self.api_app = Starlette(routes=[*BooksApi(self).routes(), *admin_routes(self)])
-        self.accounts_app = Starlette(routes=accounts_routes(self))
+        errors = {Exception: internal_error}
+        self.api_app = Starlette(
+            routes=[*BooksApi(self).routes(), *admin_routes(self)], exception_handlers=errors
+        )
+        self.accounts_app = Starlette(routes=accounts_routes(self), exception_handlers=errors)
         self.server: LoopbackServer | None = None
         self.urls: dict[str, DcUrls] = {}
         self._roles: dict[int, PortRole] = {}
@@ -68,7 +80,22 @@ class ZohoSandbox:
             return
         scope["zoho_dc"] = role.dc
         app = self.accounts_app if role.kind == "accounts" else self.api_app
-        await app(scope, receive, send)
+        finished = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal finished
+            finished = message["type"] == "http.response.body" and not message.get("more_body", False)
+            await send(message)
+
+        try:
+            await app(scope, receive, tracked)
+        except Exception:
+            # Zoho answers a fault of its own with HTTP 500 code 1000 "Internal error" on a connection that
+            # stays open. Starlette sends that answer (`internal_error`) and then re-raises, and uvicorn would
+            # drop the keep-alive connection, which a client sees as a transport error instead of the 500.
+            if not finished:
+                raise
+            log.exception("the Zoho sandbox failed on %s", scope.get("path"))
 
     def start(self) -> ZohoSandbox:
         """Serve every DC on loopback (2 ports per DC) and fill `urls`."""
