@@ -515,15 +515,15 @@ class Workspace:
             row = self.connections.create(ConnectionKind.SERVICENOW, label, instance_url=instance_url)
             assert row.id is not None
             connection_id = row.id
-        store = self.token_store(connection_id)
-        store.set_client_secret(client_id, client_secret)
-        store.clear_tokens()
-        self._servicenow_auths.pop(connection_id, None)
+        self.token_store(connection_id).set_client_secret(client_id, client_secret)
         return connection_id, await self.test_servicenow(connection_id)
 
     async def test_servicenow(self, connection_id: int) -> ServiceNowTestResult:
-        """Mint a token and read the legal entities; records the state on the connection."""
+        """Mint a new token with the stored client credentials (a cached token would prove nothing about
+        them) and read the legal entities; records the state on the connection."""
         store = self.token_store(connection_id)
+        store.clear_tokens()
+        self._servicenow_auths.pop(connection_id, None)
         try:
             client = self.servicenow_client_for_connection(connection_id)
             async with client:
