@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from keyring.backends import fail
 
+from tests.external_sandbox import ExternalSandbox
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
 
@@ -87,6 +88,15 @@ def sqlite_engine(tmp_path: Path) -> Iterator[sa.Engine]:
     migrate.upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def external_sandbox() -> Iterator[ExternalSandbox]:
+    """`zbsn sandbox` in its own process for the whole session: the seeded company (80 bills, seed 7),
+    Zoho's 100-request window shortened to 2 s. Tests that change its data reset it first."""
+    process = ExternalSandbox.start("--bills", "80", "--seed", "7", "--window-seconds", "2")
+    yield process
+    process.stop()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -301,19 +301,10 @@ def _scan_db(db_url: str, needles: dict[str, str]) -> tuple[list[str], int]:
 
 
 def _screenshots(demo: DemoHandle) -> str:
-    from zbsn.core.settings import Settings
     from zbsn.tui.app import make_app
-    from zbsn.tui.screens.services import ConsoleContext
 
     async def shoot() -> str:
-        workspace = demo.workspace
-        console = ConsoleContext(
-            db=demo.db_engine,
-            profile_id=demo.profile_id,
-            workspace=workspace,
-            engine_service=workspace.engine_service(),
-        )
-        app = make_app(demo.db_engine, Settings(), console=console)
+        app = make_app(services=demo.services, profile_id=demo.profile_id, serve=False)
         shots = []
         async with app.run_test(size=(140, 45)) as pilot:
             await app.workers.wait_for_complete()

@@ -31,15 +31,6 @@ def no_os_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     keyring.set_keyring(previous)
 
 
-@pytest.fixture(scope="session")
-def external_sandbox() -> Iterator[ExternalSandbox]:
-    """`zbsn sandbox` in its own process for the whole session: the seeded company (80 bills, seed 7),
-    Zoho's 100-request window shortened to 2 s; each test resets it (see `sandbox`)."""
-    process = ExternalSandbox.start("--bills", "80", "--seed", "7", "--window-seconds", "2")
-    yield process
-    process.stop()
-
-
 @pytest.fixture
 def sandbox(external_sandbox: ExternalSandbox) -> ExternalSandbox:
     """The external sandbox, reseeded: no invoice staged, the two cost centers still missing."""

@@ -17,7 +17,12 @@ from zbsn.core.zoho.regions import DEFAULT_CONSENT_SERVER, REGIONS, region_for_a
 from zbsn.tui.messages import CoreCallFailed, ServiceNowTested, ZohoAuthorised
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.services import ConsoleContext, call_core, describe_error
-from zbsn.tui.widgets.formatting import duration, token_words
+from zbsn.tui.widgets.formatting import (
+    duration,
+    servicenow_connection_label,
+    token_words,
+    zoho_connection_label,
+)
 
 DEFAULT_ACCOUNTS_SERVER = DEFAULT_CONSENT_SERVER
 SECRET_STORED = "stored encrypted · type to replace"  # noqa: S105 - a placeholder, not a secret
@@ -54,12 +59,6 @@ def token_line(status: TokenStatus | None, connection: ConnectionView | None) ->
     message = status.message if status is not None else None
     warn = f"\n[$error]{message}[/]" if message and severity != "success" else ""
     return f"[${severity}]●[/] {words}{extra}{warn}"
-
-
-def zoho_label(connection: ConnectionView) -> str:
-    """'Northwind Advisory (20061234) · EU' for the connection selector."""
-    org = connection.organization_name or connection.organization_id or "no organization yet"
-    return f"{org} · {(connection.dc or '?').upper()}"
 
 
 def zoho_facts(connection: ConnectionView | None) -> str:
@@ -244,12 +243,12 @@ class ConnectScreen(ConsoleScreen):
         self.servicenow = self._choose("servicenow", self.servicenow_selected)
         with self.prevent(Select.Changed):
             self.query_one("#zoho-connection", Select).set_options(
-                [(f"{c.name} · {zoho_label(c)}", c.id) for c in self.connections if c.kind == "zoho"]
+                [(zoho_connection_label(c), c.id) for c in self.connections if c.kind == "zoho"]
                 + [("New Zoho Books connection", NEW_CONNECTION)]
             )
             self.query_one("#zoho-connection", Select).value = self.zoho.id if self.zoho else NEW_CONNECTION
             self.query_one("#sn-connection", Select).set_options(
-                [(c.name, c.id) for c in self.connections if c.kind == "servicenow"]
+                [(servicenow_connection_label(c), c.id) for c in self.connections if c.kind == "servicenow"]
                 + [("New ServiceNow connection", NEW_CONNECTION)]
             )
             self.query_one("#sn-connection", Select).value = (

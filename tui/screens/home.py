@@ -55,7 +55,7 @@ class ConnectionSummary:
     def of(cls, row: ConnectionView) -> ConnectionSummary:
         """Summarise a stored connection."""
         if row.kind == "zoho":
-            location = (row.dc or "?").upper()
+            location = row.dc.upper() if row.dc else "—"
             organization = row.organization_name or row.organization_id or "—"
         else:
             location = urlsplit(row.instance_url).hostname or row.instance_url if row.instance_url else "—"

@@ -26,6 +26,7 @@ from zbsn.core.workspace import ConnectionView, ProfileView
 from zbsn.tui.messages import CoreCallFailed
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.services import ConsoleContext, announce_token_states, call_core, describe_error
+from zbsn.tui.widgets.formatting import servicenow_connection_label, zoho_connection_label
 
 NEW_PROFILE = "new"
 
@@ -59,19 +60,16 @@ class ProfileForm:
     allow_supplier_create: bool
 
 
-def zoho_option(view: ConnectionView) -> str:
-    """'Northwind Advisory (20061234) · EU' for a Zoho connection."""
-    org = (
-        f"{view.organization_name} ({view.organization_id})"
-        if view.organization_id
-        else "no organization yet"
-    )
-    return f"{org} · {(view.dc or '?').upper()} · {view.name}"
-
-
-def servicenow_option(view: ConnectionView) -> str:
-    """'acme.service-now.com · ServiceNow acme' for a ServiceNow connection."""
-    return f"{view.instance_url or '?'} · {view.name}"
+# A run's end state in the few characters the profiles table has for it.
+LAST_RUN_WORDS = {
+    "succeeded": ("ok", "green"),
+    "completed_with_failures": ("failures", "yellow"),
+    "failed": ("failed", "red"),
+    "reauth": ("re-auth", "red"),
+    "cancelled": ("cancelled", "yellow"),
+    "running": ("running", "cyan"),
+    "interrupted": ("interrupted", "red"),
+}
 
 
 def profile_cells(status: ProfileStatus, *, active: bool) -> list[str | Text]:
@@ -80,14 +78,14 @@ def profile_cells(status: ProfileStatus, *, active: bool) -> list[str | Text]:
     source = (
         "location"
         if view.cost_center_source == CostCenterSource.LOCATION
-        else f"tag “{view.cost_center_tag_name}”"
+        else f"tag {view.cost_center_tag_name}"
     )
     run = status.last_run
     if run is None:
         last: str | Text = Text("never", style="dim")
     else:
-        style = "green" if run.status == "succeeded" else ("yellow" if run.status != "failed" else "red")
-        last = Text(f"{run.status.replace('_', ' ')} · {run.started_at:%m-%d %H:%M}", style=style)
+        word, style = LAST_RUN_WORDS.get(run.status, (run.status.replace("_", " "), "yellow"))
+        last = Text(f"{word} {run.started_at:%m-%d %H:%M}", style=style)
     failed = Text(f"{status.failed_records:,}", style="bold red" if status.failed_records else "dim")
     bad = [system for system, state in status.tokens.items() if state != "ok"]
     tokens = Text("ok", style="green") if not bad else Text(" ".join(f"{s}!" for s in bad), style="bold red")
@@ -95,7 +93,7 @@ def profile_cells(status: ProfileStatus, *, active: bool) -> list[str | Text]:
     return [
         Text("▶", style="bold green") if active else "",
         view.name,
-        f"{view.organization_name or '—'} ({view.organization_id or '?'})",
+        view.organization_name or view.organization_id or "—",
         host or "—",
         source,
         last,
@@ -127,10 +125,10 @@ class ProfilesScreen(ConsoleScreen):
     ]
     DEFAULT_CSS = """
     ProfilesScreen #profiles-split { height: 1fr; }
-    ProfilesScreen #profiles-left { width: 3fr; height: 1fr; }
+    ProfilesScreen #profiles-left { width: 1fr; height: 1fr; }
     ProfilesScreen #profiles-filter { height: 3; }
     ProfilesScreen #profiles-table { height: 1fr; }
-    ProfilesScreen #profile-form { width: 2fr; border: round $primary-darken-2; padding: 0 1; }
+    ProfilesScreen #profile-form { width: 52; border: round $primary-darken-2; padding: 0 1; }
     ProfilesScreen #profile-form Label { margin-top: 1; color: $text-muted; }
     ProfilesScreen #profile-form .buttons { height: auto; margin-top: 1; }
     ProfilesScreen #profile-form .buttons Button { margin-right: 1; }
@@ -165,7 +163,7 @@ class ProfilesScreen(ConsoleScreen):
                     yield RadioButton("The location (branch) of the bill", id="cc-location")
                 yield Label("Reporting tag name")
                 yield Input("Cost Center", id="profile-tag")
-                yield Label("Legal entity (ServiceNow ERP company code; empty: none)")
+                yield Label("Legal entity (ERP company code, optional)")
                 yield Input(placeholder="e.g. NW-UK", id="profile-legal-entity")
                 yield Checkbox("Stage unknown vendors as new suppliers", id="profile-supplier-create")
                 with Horizontal(classes="buttons"):
@@ -178,8 +176,8 @@ class ProfilesScreen(ConsoleScreen):
         for key, label in (
             ("active", ""),
             ("name", "Profile"),
-            ("org", "Zoho Books organization"),
-            ("instance", "ServiceNow instance"),
+            ("org", "Zoho organization"),
+            ("instance", "ServiceNow"),
             ("cc", "Cost centers"),
             ("last", "Last run"),
             ("failed", "Failed"),
@@ -212,11 +210,13 @@ class ProfilesScreen(ConsoleScreen):
         self.statuses, self.connections = message.statuses, message.connections
         self.profiles = [status.profile for status in self.statuses]
         self._draw_table()
-        zoho = [(zoho_option(c), c.id) for c in self.connections if c.kind == "zoho"]
+        zoho = [(zoho_connection_label(c), c.id) for c in self.connections if c.kind == "zoho"]
         self._fill_selectors(zoho)
 
     def _fill_selectors(self, zoho: list[tuple[str, int]]) -> None:
-        servicenow = [(servicenow_option(c), c.id) for c in self.connections if c.kind == "servicenow"]
+        servicenow = [
+            (servicenow_connection_label(c), c.id) for c in self.connections if c.kind == "servicenow"
+        ]
         self.query_one("#profile-zoho", Select).set_options(zoho)
         self.query_one("#profile-servicenow", Select).set_options(servicenow)
         if self.editing is not None and any(p.id == self.editing for p in self.profiles):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import urlsplit
+
+from zbsn.core.workspace import ConnectionView
 
 TOKEN_WORDS = {
     "ok": ("connected", "success"),
@@ -72,3 +75,20 @@ def token_words(state: str | None) -> tuple[str, str]:
 
 def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def zoho_connection_label(view: ConnectionView) -> str:
+    """'Northwind Advisory Ltd (20061234) · EU' (the data centre when Zoho named it; a loopback sandbox's
+    self-client grant does not)."""
+    org = (
+        f"{view.organization_name or view.organization_id} ({view.organization_id})"
+        if view.organization_id
+        else f"{view.name}: no organization yet"
+    )
+    return f"{org} · {view.dc.upper()}" if view.dc else org
+
+
+def servicenow_connection_label(view: ConnectionView) -> str:
+    """The connection's name, with the instance's host when the name does not already say it."""
+    host = urlsplit(view.instance_url).hostname if view.instance_url else None
+    return view.name if host is None or host in view.name else f"{view.name} · {host}"

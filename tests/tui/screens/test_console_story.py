@@ -123,8 +123,12 @@ async def test_the_operator_story_in_plain_zbsn_tui(sandbox: ExternalSandbox, tm
         await pilot.press("s")
         await until(pilot, lambda: not run_screen.running and run_screen.counts["staged"] > 0)
         failed = [a for a in bill_audits(url) if a.status == AuditStatus.FAILED]
-        assert len(failed) == sum(missing.values())
-        assert {a.error_code for a in failed} == {"UNMAPPED_COST_CENTER"}
+        blocked_by_cost_center = [a for a in failed if a.error_code == "UNMAPPED_COST_CENTER"]
+        assert len(blocked_by_cost_center) == sum(missing.values())
+        # the seeded company also holds bills that fail for other reasons (an unreadable amount, a GL
+        # account ServiceNow lacks, a vendor Zoho does not know): they stay failed through the replay
+        others = {a.zoho_id for a in failed} - {a.zoho_id for a in blocked_by_cost_center}
+        assert others
 
         # ---- Schedules: a weekday run -----------------------------------------------------------------
         await pilot.press("a")
@@ -148,9 +152,12 @@ async def test_the_operator_story_in_plain_zbsn_tui(sandbox: ExternalSandbox, tm
         await until(
             pilot,
             lambda: (
-                not audit.replaying and not [a for a in bill_audits(url) if a.status == AuditStatus.FAILED]
+                not audit.replaying
+                and {a.zoho_id for a in bill_audits(url) if a.status == AuditStatus.FAILED} == others
             ),
         )
+        replayed = {a.zoho_id for a in blocked_by_cost_center}
+        assert {a.zoho_id for a in bill_audits(url) if a.status == AuditStatus.STAGED} >= replayed
 
         # ---- Reconcile a month ------------------------------------------------------------------------
         await pilot.press("e")

@@ -22,7 +22,7 @@ from tests.tui.conftest import ConnectedDatabase
 from zbsn.core import audit_query
 from zbsn.core.audit_query import AuditFilter
 from zbsn.core.db.engine import make_engine
-from zbsn.core.db.models import SyncRun
+from zbsn.core.db.models import AuditRecord, AuditStatus, SyncRun
 from zbsn.core.engine.events import StageProgressed
 from zbsn.tui import messages as m
 from zbsn.tui.app import ZbsnApp, make_app
@@ -50,6 +50,18 @@ def of_type(posted: list[Message], kind: type[Message]) -> list[Any]:
 def failed_count(db: sa.Engine | str) -> int:
     engine = make_engine(db) if isinstance(db, str) else db
     return audit_query.count(engine, AuditFilter(status="failed")).value
+
+
+def failed_codes(url: str) -> dict[str, str]:
+    """Zoho id -> error code of every failed record."""
+    with Session(make_engine(url)) as session:
+        rows = session.exec(select(AuditRecord).where(AuditRecord.status == AuditStatus.FAILED)).all()
+    return {f"{row.kind}:{row.zoho_id}": str(row.error_code) for row in rows}
+
+
+# The seeded company's bills that fail for reasons no cost center fixes: an unreadable amount, a GL account
+# ServiceNow lacks, a vendor that is not a Zoho contact.
+UNFIXED_BY_COST_CENTERS = {"MALFORMED_RECORD", "UNMAPPED_GL_ACCOUNT", "UNMAPPED_SUPPLIER"}
 
 
 def on_sandbox(connected: ConnectedDatabase, screen: str, **options: Any) -> ZbsnApp:
@@ -128,8 +140,18 @@ async def test_run_then_select_and_replay_failed_records(connected_db: Connected
         await settled(pilot)
         await pilot.press("f")
         await settled(pilot)
-        app.screen.query_one("#audit-table").focus()
-        await pilot.press("space", "down", "space", "x")
+        audit = app.screen
+        assert isinstance(audit, AuditScreen)
+        assert audit.page_data is not None
+        # two records the missing cost centers blocked (the others would fail again)
+        rows = audit.page_data.rows
+        targets = [i for i, row in enumerate(rows) if row.error_code == "UNMAPPED_COST_CENTER"]
+        table = audit.query_one("#audit-table", DataTable)
+        table.focus()
+        for index in targets[:2]:
+            table.move_cursor(row=index)
+            await pilot.press("space")
+        await pilot.press("x")
         await settled(pilot)
         await pilot.press("enter")  # confirm
         await settled(pilot)
@@ -160,7 +182,9 @@ async def test_replay_all_failed_in_filter_and_cancel(connected_db: ConnectedDat
         await settled(pilot)
         await pilot.press("enter")
         await settled(pilot)
-    assert failed_count(connected_db.url) == 0
+    left = failed_codes(connected_db.url)
+    assert len(left) < failed
+    assert set(left.values()) <= UNFIXED_BY_COST_CENTERS  # every cost-center failure and its payment staged
     staged = {
         row["external_invoice_number"] for row in connected_db.sandbox.servicenow_rows("sn_shop_invoice")
     }

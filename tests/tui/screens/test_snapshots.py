@@ -33,13 +33,16 @@ async def settled(pilot: Pilot[Any]) -> None:
 
 @pytest.fixture(autouse=True)
 def steady_token_states(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The status bar shows each token's state without the countdown to its next refresh (it moves)."""
+    """The status bar shows each token's state without the countdown to its next refresh (it moves), and
+    the event log stamps it with a fixed time."""
 
     def without_countdown(context: ConsoleContext) -> None:
         if context.profile_id is None:
             return
         for status in context.workspace.token_statuses(context.profile_id):
-            context.bus(TokenStatusChanged(system=status.system, state=status.state, expires_in_s=None))
+            context.bus(
+                TokenStatusChanged(at=FIXED_NOW, system=status.system, state=status.state, expires_in_s=None)
+            )
 
     monkeypatch.setattr(tui_app, "seed_token_states", without_countdown)
 
