@@ -23,15 +23,6 @@ from zbsn.core.db.models import Schedule, SyncProfile
 
 log = logging.getLogger(__name__)
 
-ALIASES = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-}
 FIELD_NAMES = ("minute", "hour", "day of month", "month", "day of week")
 FIELD_RANGES = ("0-59", "0-23", "1-31", "1-12 or JAN-DEC", "0-6 or SUN-SAT")
 RUN_MODES = ("changed", "full")
@@ -46,7 +37,8 @@ def normalize_cron(expression: str) -> str:
     text = " ".join(expression.split())
     if not text:
         raise ScheduleError("The cron expression is empty. Example: '0 6 * * 1-5' (06:00 on weekdays).")
-    text = ALIASES.get(text.lower(), text)
+    if text.startswith("@"):
+        text = _expand_alias(text)
     fields = text.split(" ")
     if len(fields) != 5:
         raise ScheduleError(
@@ -64,6 +56,17 @@ def normalize_cron(expression: str) -> str:
     if not croniter.is_valid(text):
         raise ScheduleError(f"'{expression}' is not a valid cron expression.")
     return text
+
+
+def _expand_alias(text: str) -> str:
+    """'@daily' -> '0 0 * * *': croniter knows the aliases; five fields are what is stored and described."""
+    try:
+        fields, _ = croniter.expand(text.lower())
+    except (ValueError, KeyError) as exc:
+        raise ScheduleError(
+            f"'{text}' is not a cron alias croniter knows (@hourly, @daily, @weekly, @monthly, @yearly)."
+        ) from exc
+    return " ".join(",".join(str(value) for value in field) for field in fields[:5])
 
 
 def next_runs(

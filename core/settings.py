@@ -43,6 +43,7 @@ class ZohoSettings(_Section):
     # Zoho counts `per_minute_limit` requests per 60 s; only a sandbox started with a shorter window
     # (`zbsn sandbox --window-seconds W`) needs this changed, so the client paces to the same window.
     window_seconds: float = Field(default=60.0, gt=0)
+    # The org's daily request cap (plan-dependent), shown on the budget gauge until Zoho's own header says it.
     daily_limit: int | None = Field(default=None, gt=0)
 
 

@@ -61,7 +61,12 @@ def make_engine(
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    engine = sa.create_engine(resolved, **kwargs)
+    try:
+        engine = sa.create_engine(resolved, **kwargs)
+    except ModuleNotFoundError as exc:  # the driver is an extra: pip install 'zbsn[postgres]'
+        raise sa.exc.NoSuchModuleError(
+            f"{resolved.get_backend_name()} needs its driver ({exc.name}): pip install 'zbsn[postgres]'"
+        ) from exc
     _wait_for_server(engine, connect_wait_s)
     return engine
 

@@ -1,9 +1,7 @@
 """Progress events the engine publishes; the TUI and the CLI both render them.
 
 Events are small frozen dataclasses, named in the past tense. The engine calls an `EventSink` (any callable
-taking an `Event`); `EventBus` fans one stream out to several sinks and keeps a short history. High-rate
-events (`BudgetChanged`, `StageProgressed`) are marked `coalescible` so a slow consumer may keep only the
-latest of each kind.
+taking an `Event`); `EventBus` fans one stream out to several sinks and keeps a short history.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Literal
 
 from zbsn.core.clock import utcnow
 
@@ -27,7 +25,6 @@ class Event:
     """Base of every engine event."""
 
     at: datetime = field(default_factory=utcnow)
-    coalescible: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +48,6 @@ class StageProgressed(Event):
     stage: Stage
     done: int
     total: int | None
-    coalescible: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,7 +102,6 @@ class BudgetChanged(Event):
     in_flight: int
     paused_until: datetime | None
     pause_reason: str | None
-    coalescible: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,7 +110,6 @@ class TokenStatusChanged(Event):
     state: str  # "ok" | "wait" | "reauthorise"
     expires_in_s: float | None
     message: str | None = None
-    coalescible: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -45,6 +45,9 @@ class BudgetConfig:
 
     per_window_limit: int = 100  # Zoho: 100 requests per minute per org (code 44 beyond)
     window_s: float = 60.0
+    # The org's daily cap as the operator knows it (plan-dependent); shown until Zoho's own
+    # X-Rate-Limit-Limit header says otherwise, which then wins.
+    daily_limit: int | None = None
     max_concurrency: int = 5  # below Zoho's 10 (paid plans; 5 on Free) to leave room for others
     daily_wait_limit_s: float = 900.0  # longer code-45 pauses raise ZohoDailyLimitExceeded instead
     max_429_retries: int = 20  # per request, across codes 44/45/1070
@@ -167,7 +170,7 @@ class OrgBudget:
         self._responses_seen = 0
         self.total_requests = 0
         self.total_429_by_code: Counter[int] = Counter()
-        self.daily_limit: int | None = None
+        self.daily_limit: int | None = self.config.daily_limit
         self.remaining_today: int | None = None
         self._reset_at: datetime | None = None
 
