@@ -324,7 +324,7 @@ async def loop_lag(engine: sa.Engine, seconds: float, per_second: int) -> dict[s
     from zbsn.core.settings import Settings
     from zbsn.tui.app import make_app
 
-    app = make_app(engine, Settings(), profile_id=1, serve=False)
+    app = make_app(engine.url.render_as_string(hide_password=False), Settings(), profile_id=1, serve=False)
     context = app.context
     probe = LagProbe()
     async with app.run_test(size=(160, 48)) as pilot:

@@ -22,7 +22,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from zbsn.core.db.models import InboxStatus, WebhookEvent
+from zbsn.core.db.models import WebhookEvent
+from zbsn.core.domain import InboxStatus
 from zbsn.core.vault import KeySource, Vault, generate_key
 from zbsn.sandbox.company import Company
 from zbsn.sandbox.company_generator import generate_company

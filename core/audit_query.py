@@ -31,7 +31,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus, RecordKind, SyncRun
+from zbsn.core.db.models import AuditAttempt, AuditRecord, SyncRun
+from zbsn.core.domain import AuditStatus, RecordKind
 
 TEXT_SEARCH_NOTE = (
     "Free text finds 3+ characters anywhere in the number, Zoho id, vendor or external key (shorter text: "
@@ -534,3 +535,44 @@ def rows_by_ids(engine: sa.Engine, ids: Iterable[int]) -> dict[int, AuditRow]:
     with engine.connect() as conn:
         result = conn.execute(sa.select(*columns).where(_AR.c.id.in_(wanted))).mappings()
         return {row.id: row for row in (_to_row(m) for m in result)}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLog:
+    """The audit log of one database, for front ends that hold no database handle of their own."""
+
+    engine: sa.Engine
+
+    def page(
+        self,
+        flt: AuditFilter,
+        limit: int = DEFAULT_PAGE_SIZE,
+        after: Cursor | None = None,
+        before: Cursor | None = None,
+    ) -> AuditPage:
+        """One page of records matching `flt` (see `page`)."""
+        return page(self.engine, flt, limit, after, before)
+
+    def count(self, flt: AuditFilter, cap: int = DEFAULT_COUNT_CAP) -> BoundedCount:
+        """How many records match `flt`, counted up to `cap`."""
+        return count(self.engine, flt, cap)
+
+    def status_counts(self, flt: AuditFilter, cap: int = DEFAULT_COUNT_CAP) -> dict[str, BoundedCount]:
+        """Per status, how many records match `flt`."""
+        return status_counts(self.engine, flt, cap)
+
+    def failed_ids(self, flt: AuditFilter, limit: int | None = None) -> list[int]:
+        """Ids of the failed records matching `flt`."""
+        return failed_ids(self.engine, flt, limit)
+
+    def detail(self, audit_id: int) -> AuditDetail | None:
+        """One record with its attempts and payloads."""
+        return detail(self.engine, audit_id)
+
+    def recent_runs(self, profile_id: int | None = None, limit: int = 50) -> list[RunSummary]:
+        """The latest runs, newest first."""
+        return recent_runs(self.engine, profile_id, limit)
+
+    def rows_by_ids(self, ids: Iterable[int]) -> dict[int, AuditRow]:
+        """The current rows for `ids`."""
+        return rows_by_ids(self.engine, ids)

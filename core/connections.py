@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 
 from zbsn.core.clock import utcnow
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import Connection, ConnectionKind
+from zbsn.core.db.models import Connection
+from zbsn.core.domain import ConnectionKind
 from zbsn.core.vault import SECRET_COLUMNS, Vault, VaultError
 
 SecretField = Literal["client_secret", "refresh_token", "access_token"]

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlmodel import col, func, select
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditRecord, AuditStatus, RunStatus, SyncRun
+from zbsn.core.db.models import AuditRecord, SyncRun
+from zbsn.core.domain import AuditStatus, RunStatus
 from zbsn.core.workspace import ProfileView, TokenStateName, Workspace
 
 # Run states that need the operator (the next scheduled run will not fix them by itself).

@@ -11,16 +11,19 @@ together. A missing or renamed service is then a type error, not a screen that s
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from zbsn.core.audit_query import AuditLog
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, resolve_database_url
 from zbsn.core.engine.runner import RunSummary
 from zbsn.core.engine.service import EngineService
+from zbsn.core.redaction import redact
 from zbsn.core.scheduling import ScheduleService
 from zbsn.core.settings import Settings, load_settings
 from zbsn.core.token_store import SecretCipher
@@ -28,6 +31,10 @@ from zbsn.core.vault import open_vault
 from zbsn.core.webhooks.runtime import ServeRuntime, runtime_for_workspace
 from zbsn.core.workspace import Workspace
 from zbsn.core.zoho.budget import BudgetConfig
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened or migrated (the message says why, without its password)."""
 
 
 @dataclass
@@ -40,12 +47,20 @@ class Services:
     workspace: Workspace
     engine: EngineService
     schedules: ScheduleService
+    audit: AuditLog
     owns_db: bool = False
 
     @property
     def database_url(self) -> str:
         """The database's URL with any password masked (for the operator's eyes)."""
         return self.db.url.render_as_string(hide_password=True)
+
+    @property
+    def database_key(self) -> str:
+        """A stable name for this database that reveals nothing of its URL (a hash of it, password included,
+        so two servers never share one)."""
+        url = self.db.url.render_as_string(hide_password=False)
+        return hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
 
     def serve_runtime(
         self,
@@ -86,18 +101,26 @@ def open_services(
     the newest schema, open the vault (key from the OS keyring, ZBSN_MASTER_KEY or the key file) and build
     the workspace, the engine and the schedules on it.
 
-    Raises `sqlalchemy.exc.SQLAlchemyError` when the database cannot be reached and `vault.VaultError` when
-    the key does not open it; nothing is written in either case.
+    Raises `DatabaseUnavailable` when the database cannot be reached or migrated and `vault.VaultError`
+    when the key does not open it; nothing is written in either case.
     """
     settings = settings if settings is not None else load_settings()
-    if isinstance(database, sa.Engine):
-        db, owns_db = database, False
-    else:
-        db, owns_db = make_engine(resolve_database_url(database or settings.database_url)), True
+    try:
+        if isinstance(database, sa.Engine):
+            db, owns_db = database, False
+        else:
+            db, owns_db = make_engine(resolve_database_url(database or settings.database_url)), True
+    except (sa.exc.SQLAlchemyError, ValueError) as exc:
+        raise DatabaseUnavailable(_describe(exc)) from exc
     try:
         if apply_migrations and not migrate.is_current(db):
             migrate.upgrade(db)
         cipher = vault if vault is not None else open_vault(db, settings.keyring_service)
+    except sa.exc.SQLAlchemyError as exc:
+        if owns_db:
+            db.dispose()
+        where = db.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailable(f"{where}: {_describe(exc)}") from exc
     except BaseException:
         if owns_db:
             db.dispose()
@@ -111,8 +134,16 @@ def open_services(
         workspace=workspace,
         engine=workspace.engine_service(),
         schedules=workspace.schedules(),
+        audit=AuditLog(db),
         owns_db=owns_db,
     )
 
 
-__all__ = ["Services", "open_services"]
+def _describe(exc: BaseException) -> str:
+    """One readable line: the driver's error class and the first line of what it said (no SQL, no secret)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0][:200]
+    return redact(f"{type(cause).__name__}: {first}")
+
+
+__all__ = ["DatabaseUnavailable", "Services", "open_services"]

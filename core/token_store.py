@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import Connection, ConnectionState
+from zbsn.core.db.models import Connection
+from zbsn.core.domain import ConnectionState
 from zbsn.core.tokens import TokenSet
 
 

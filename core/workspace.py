@@ -23,7 +23,8 @@ from sqlmodel import col, select
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import Connection, ConnectionKind, ConnectionState, CostCenterSource, SyncProfile
+from zbsn.core.db.models import Connection, SyncProfile
+from zbsn.core.domain import ConnectionKind, ConnectionState, CostCenterSource
 from zbsn.core.engine.service import EngineService
 from zbsn.core.redaction import redact
 from zbsn.core.scheduling import ScheduleService
@@ -174,7 +175,9 @@ class Workspace:
         self.connections = ConnectionRepository(db_engine)
         self.budgets = budgets or BudgetRegistry()
         self.budget_config = budget_config or BudgetConfig(
-            per_window_limit=settings.zoho.per_minute_limit, window_s=settings.zoho.window_seconds
+            per_window_limit=settings.zoho.per_minute_limit,
+            window_s=settings.zoho.window_seconds,
+            daily_limit=settings.zoho.daily_limit,
         )
         self._zoho_managers: dict[int, ZohoTokenManager] = {}
         self._servicenow_auths: dict[int, ServiceNowAuth] = {}

@@ -31,7 +31,7 @@ from pydantic import SecretStr
 
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
-from zbsn.core.services import Services, open_services
+from zbsn.core.services import DatabaseUnavailable, Services, open_services
 from zbsn.core.settings import Settings
 from zbsn.core.tls import tls_context
 from zbsn.core.token_store import SecretCipher
@@ -268,8 +268,13 @@ def _open_database(db: str | sa.Engine | None) -> tuple[sa.Engine, Path | None, 
     if db is None:
         data_dir = Path(tempfile.mkdtemp(prefix="zbsn-demo-"))
         db = f"sqlite:///{data_dir / 'demo.db'}"
-    engine = make_engine(db)
-    migrate.upgrade(engine)
+    try:
+        engine = make_engine(db)
+        migrate.upgrade(engine)
+    except sa.exc.SQLAlchemyError as exc:
+        if data_dir is not None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        raise DatabaseUnavailable(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from exc
     return engine, data_dir, True
 
 

@@ -81,6 +81,11 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
     eng.dispose()
 
 
+def url_of(engine: sa.Engine) -> str:
+    """The URL that opens `engine`'s database again (the console and the CLI take URLs)."""
+    return engine.url.render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Iterator[sa.Engine]:
     """A migrated SQLite engine, for tests that need one backend only."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -47,11 +46,6 @@ class ZbsnApp(App[None]):
             self.action_console_go(self._first_screen)  # type: ignore[attr-defined]
 
     @property
-    def engine(self) -> sa.Engine:
-        """The console's database."""
-        return self.context.db
-
-    @property
     def settings(self) -> Settings:
         """The settings the console was built with."""
         return self.context.services.settings
@@ -75,7 +69,7 @@ class ZbsnApp(App[None]):
 
 
 def make_app(
-    db: sa.Engine | str | None = None,
+    db: str | None = None,
     settings: Settings | None = None,
     *,
     services: Services | None = None,
@@ -85,7 +79,7 @@ def make_app(
     export_dir: str | None = None,
     screen: str | None = None,
 ) -> ZbsnApp:
-    """Build the console on a database (engine or URL; default from settings/env/SQLite file).
+    """Build the console on a database (its URL; default from settings/env/SQLite file).
 
     Everything comes from the composition root (`zbsn.core.services.open_services`): the database migrated
     to the newest schema, the vault, the workspace, the engine and the schedules. The profile is the one
@@ -97,7 +91,7 @@ def make_app(
     owns = services is None
     if services is None:
         services = open_services(settings if settings is not None else load_settings(), db)
-    memory = ProfileMemory.for_database(services.db)
+    memory = ProfileMemory.for_database(services.database_key)
     context = ConsoleContext(
         services=services,
         profile_id=_initial_profile(services, profile_id, memory),

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-import sqlalchemy as sa
-
 from zbsn.core import __version__
 from zbsn.core.logs import setup_logging
+from zbsn.core.redaction import redact
+from zbsn.core.services import DatabaseUnavailable
 from zbsn.core.settings import Settings, SettingsError, load_settings
 from zbsn.core.vault import VaultError
 
@@ -76,8 +76,8 @@ def run(argv: Sequence[str] | None = None) -> None:
 
     try:
         app = make_app(args.db, settings, serve=args.serve, screen=args.screen)
-    except sa.exc.SQLAlchemyError as exc:
-        print(f"zbsn-tui: cannot open the database: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except DatabaseUnavailable as exc:
+        print(f"zbsn-tui: cannot open the database: {exc}", file=sys.stderr)
         sys.exit(EXIT_PROBLEM)
     except VaultError as exc:
         print(f"zbsn-tui: the data key does not open this database: {exc}", file=sys.stderr)
@@ -103,11 +103,7 @@ def demo_app(demo: DemoHandle, *, serve: bool = False) -> ZbsnApp:
 
 def describe_demo(demo: DemoHandle, db: str | None) -> str:
     """What the operator is looking at, in a few lines (URLs on loopback; no secret, no token, no key)."""
-    where = (
-        f"database {sa.make_url(db).render_as_string(hide_password=True)} (kept)"
-        if db
-        else f"database in {demo.data_dir} (deleted on exit)"
-    )
+    where = f"database {redact(db)} (kept)" if db else f"database in {demo.data_dir} (deleted on exit)"
     return (
         f"zbsn-tui: demo ready. Zoho Books sandbox {demo.zoho_url} (org {demo.organization_id}), "
         f"ServiceNow sandbox {demo.servicenow_url}; {where}."
@@ -124,7 +120,7 @@ def run_demo(db: str | None, settings: Settings, *, out: TextIO | None = None, *
     demo_options.setdefault("webhooks", False)  # the console itself receives the demo's webhooks
     try:
         demo = start_demo(db, settings, **demo_options)
-    except sa.exc.SQLAlchemyError as exc:
+    except DatabaseUnavailable as exc:
         print(f"zbsn-tui: cannot open the database: {exc}", file=stream)
         sys.exit(EXIT_PROBLEM)
     with demo:

@@ -7,13 +7,10 @@ A small JSON file in the user's data dir (`console-profiles.json`), keyed by a h
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from zbsn.core.paths import data_dir
 
@@ -28,11 +25,10 @@ class ProfileMemory:
     key: str
 
     @classmethod
-    def for_database(cls, db: sa.Engine, folder: Path | None = None) -> ProfileMemory:
-        """The memory of `db`'s last profile, in `folder` (default: the data dir)."""
-        url = db.url.render_as_string(hide_password=False)
-        key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
-        return cls((folder or data_dir()) / FILE_NAME, key)
+    def for_database(cls, database_key: str, folder: Path | None = None) -> ProfileMemory:
+        """The memory of one database's last profile (`Services.database_key`), in `folder` (default: the
+        data dir)."""
+        return cls((folder or data_dir()) / FILE_NAME, database_key)
 
     def _read(self) -> dict[str, int]:
         try:

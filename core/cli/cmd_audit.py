@@ -13,7 +13,7 @@ from rich.table import Table
 from zbsn.core import audit_query
 from zbsn.core.cli.app import app, emit_json, note
 from zbsn.core.cli.cmd_shared import EXIT_USAGE, JsonOption, ProfileOption, cli_errors, die, open_workspace
-from zbsn.core.db.models import AuditStatus, RecordKind
+from zbsn.core.domain import AuditStatus, RecordKind
 
 
 def encode_cursor(cursor: audit_query.Cursor | None) -> str | None:

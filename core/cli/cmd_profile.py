@@ -9,7 +9,7 @@ import typer
 
 from zbsn.core.cli.app import app, emit_json
 from zbsn.core.cli.cmd_shared import EXIT_USAGE, JsonOption, die, open_workspace
-from zbsn.core.db.models import ConnectionKind, CostCenterSource
+from zbsn.core.domain import ConnectionKind, CostCenterSource
 from zbsn.core.workspace import WorkspaceError
 
 profile_app = typer.Typer(help="Sync profiles (a Zoho organization paired with a ServiceNow instance).")

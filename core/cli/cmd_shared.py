@@ -14,7 +14,7 @@ import typer
 
 from zbsn.core.cli.app import err_console, state
 from zbsn.core.redaction import redact
-from zbsn.core.services import Services, open_services
+from zbsn.core.services import DatabaseUnavailable, Services, open_services
 from zbsn.core.vault import VaultError
 from zbsn.core.workspace import Workspace, WorkspaceError, classify_error
 
@@ -42,6 +42,8 @@ def open_cli_services(ctx: typer.Context) -> Services:
             cli.services = open_services(settings, cli.engine())
         except VaultError as exc:
             die(f"the data key does not open this database: {exc}", EXIT_FAILURES)
+        except DatabaseUnavailable as exc:
+            die(f"cannot open the database: {exc}", EXIT_UNREACHABLE)
         except sa.exc.SQLAlchemyError as exc:
             die(f"cannot open the database: {type(exc).__name__}", EXIT_UNREACHABLE)
     return cli.services

@@ -23,7 +23,7 @@ from zbsn.core.cli.cmd_shared import (
     open_cli_services,
     run_async,
 )
-from zbsn.core.db.models import RunStatus
+from zbsn.core.domain import RunStatus
 from zbsn.core.engine.events import (
     Event,
     LogLine,

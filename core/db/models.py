@@ -11,12 +11,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
+
+from zbsn.core.domain import (
+    AuditStatus,
+    ConnectionState,
+    CostCenterSource,
+    InboxStatus,
+    MappingOrigin,
+    MappingStatus,
+    RunStatus,
+    RunTrigger,
+)
 
 
 def _utcnow() -> datetime:
@@ -60,19 +70,6 @@ def _money() -> Any:
     return Field(default=None, sa_column=sa.Column(sa.Numeric(18, 4), nullable=True))
 
 
-class ConnectionKind(StrEnum):
-    ZOHO = "zoho"
-    SERVICENOW = "servicenow"
-
-
-class ConnectionState(StrEnum):
-    NEW = "new"  # stored, never authorised
-    CONNECTED = "connected"  # tokens valid or refreshable
-    WAIT = "wait"  # the token endpoint throttled us; retry later
-    REAUTH = "reauth"  # refresh token revoked / grant refused: the operator must re-authorise
-    ERROR = "error"
-
-
 class Connection(SQLModel, table=True):
     """One authorised system: a Zoho Books organization or a ServiceNow instance."""
 
@@ -104,11 +101,6 @@ class Connection(SQLModel, table=True):
     updated_at: datetime = _created()
 
 
-class CostCenterSource(StrEnum):
-    REPORTING_TAG = "reporting_tag"
-    LOCATION = "location"
-
-
 class SyncProfile(SQLModel, table=True):
     """Pairs one Zoho organization with one ServiceNow instance, with the org's mapping settings."""
 
@@ -127,17 +119,6 @@ class SyncProfile(SQLModel, table=True):
     full_sweep_hours: int = Field(default=24)
     enabled: bool = Field(default=True)
     created_at: datetime = _created()
-
-
-class MappingOrigin(StrEnum):
-    AUTO = "auto"
-    MANUAL = "manual"
-
-
-class MappingStatus(StrEnum):
-    MATCHED = "matched"
-    MISSING = "missing"
-    STAGED = "staged"  # sent to a master-data staging table (e.g. a new supplier)
 
 
 class CostCenterMap(SQLModel, table=True):
@@ -196,23 +177,6 @@ class SupplierMap(SQLModel, table=True):
     updated_at: datetime = _created()
 
 
-class RunTrigger(StrEnum):
-    MANUAL = "manual"
-    SCHEDULE = "schedule"
-    WEBHOOK = "webhook"
-    REPLAY = "replay"
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    COMPLETED_WITH_FAILURES = "completed_with_failures"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    REAUTH = "reauth"  # stopped: a system needs re-authorising
-    INTERRUPTED = "interrupted"  # the process died; found by the next run
-
-
 class SyncRun(SQLModel, table=True):
     """One run of the engine over one profile."""
 
@@ -235,22 +199,6 @@ class SyncRun(SQLModel, table=True):
     zoho_requests: int = 0
     servicenow_requests: int = 0
     message: str | None = _text()
-
-
-class AuditStatus(StrEnum):
-    PENDING = "pending"  # written before the ServiceNow write: a crash here is found and resent
-    STAGED = "staged"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"  # a voided/deleted bill whose invoice was cancelled in staging
-
-
-class RecordKind(StrEnum):
-    COST_CENTER = "cost_center"
-    GL_ACCOUNT = "gl_account"
-    SUPPLIER = "supplier"
-    BILL = "bill"
-    PAYMENT = "payment"
 
 
 class AuditRecord(SQLModel, table=True):
@@ -323,13 +271,6 @@ class SyncCursor(SQLModel, table=True):
     cursor_value: str | None = None
     last_full_sweep_at: datetime | None = _ts()
     updated_at: datetime = _created()
-
-
-class InboxStatus(StrEnum):
-    NEW = "new"
-    PROCESSED = "processed"
-    FAILED = "failed"
-    IGNORED = "ignored"
 
 
 class WebhookEvent(SQLModel, table=True):

@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from zbsn.core.clock import Clock
-from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus
+from zbsn.core.db.models import AuditAttempt, AuditRecord
+from zbsn.core.domain import AuditStatus
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.servicenow.models import StagingOutcome, StagingRow
 

@@ -7,7 +7,8 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
-from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind
+from zbsn.core.db.models import AuditRecord
+from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
 from zbsn.core.engine.mapping_index import MappingIndex

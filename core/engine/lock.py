@@ -23,7 +23,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, update
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import RunLock, RunStatus, SyncRun
+from zbsn.core.db.models import RunLock, SyncRun
+from zbsn.core.domain import RunStatus
 
 DEFAULT_STALE_AFTER_S = 90.0
 

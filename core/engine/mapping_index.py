@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from zbsn.core.db.models import CostCenterMap, GLAccountMap, MappingStatus, SupplierMap
+from zbsn.core.db.models import CostCenterMap, GLAccountMap, SupplierMap
+from zbsn.core.domain import MappingStatus
 from zbsn.core.engine.masters import ServiceNowMasters
 from zbsn.core.engine.normalize import normalize_code, normalize_name
 from zbsn.core.engine.ports import RunContext

@@ -14,13 +14,8 @@ from typing import Literal, TypeVar
 
 from sqlmodel import Session, select
 
-from zbsn.core.db.models import (
-    CostCenterMap,
-    GLAccountMap,
-    MappingOrigin,
-    MappingStatus,
-    SupplierMap,
-)
+from zbsn.core.db.models import CostCenterMap, GLAccountMap, SupplierMap
+from zbsn.core.domain import MappingOrigin, MappingStatus
 from zbsn.core.engine.matching import CostCenterMatcher, GLAccountMatcher, SupplierMatcher
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNLegalEntity, SNSupplier

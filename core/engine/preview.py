@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from zbsn.core.clock import Clock
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditStatus, RecordKind
+from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.audit_lookup import known_audits

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind
+from zbsn.core.db.models import AuditRecord
+from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.servicenow.query import EncodedQuery

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from sqlmodel import col, or_, select
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind
+from zbsn.core.db.models import AuditRecord
+from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload

@@ -25,16 +25,8 @@ from sqlmodel import select
 
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import (
-    AuditRecord,
-    AuditStatus,
-    MappingStatus,
-    RecordKind,
-    RunStatus,
-    SupplierMap,
-    SyncProfile,
-    SyncRun,
-)
+from zbsn.core.db.models import AuditRecord, SupplierMap, SyncProfile, SyncRun
+from zbsn.core.domain import AuditStatus, MappingStatus, RecordKind, RunStatus
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine import cursors, lock
 from zbsn.core.engine.audit_lookup import known_audits, staged_header

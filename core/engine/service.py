@@ -13,7 +13,8 @@ from sqlmodel import col, func, select
 
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditRecord, AuditStatus, CostCenterMap, GLAccountMap, RecordKind, SupplierMap
+from zbsn.core.db.models import AuditRecord, CostCenterMap, GLAccountMap, SupplierMap
+from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import masters
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.events import EventSink

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from zbsn.core.db.models import AuditStatus
+from zbsn.core.domain import AuditStatus
 from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion, conclude
 from zbsn.core.engine.events import RecordFailed, RecordSkipped, RecordStaged
 from zbsn.core.engine.ports import ServiceNowTarget

@@ -11,7 +11,8 @@ from sqlmodel import col, func, select
 
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import InboxStatus, WebhookEvent
+from zbsn.core.db.models import WebhookEvent
+from zbsn.core.domain import InboxStatus
 
 
 @dataclass(frozen=True, slots=True)

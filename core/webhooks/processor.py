@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from zbsn.core.db.models import InboxStatus, RunStatus
+from zbsn.core.domain import InboxStatus, RunStatus
 from zbsn.core.redaction import redact
 from zbsn.core.webhooks.inbox import InboxEntry, WebhookInbox
 from zbsn.core.webhooks.payload import entity_of, parse_json_object

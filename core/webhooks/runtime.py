@@ -147,7 +147,8 @@ def runtime_for_workspace(
     from sqlmodel import select
 
     from zbsn.core.db.engine import session_scope
-    from zbsn.core.db.models import RunTrigger, SyncProfile
+    from zbsn.core.db.models import SyncProfile
+    from zbsn.core.domain import RunTrigger
     from zbsn.core.engine.lock import RunLocked
 
     engine = engine if engine is not None else workspace.engine_service()

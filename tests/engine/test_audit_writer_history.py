@@ -16,7 +16,8 @@ from sqlmodel import select
 from zbsn.core.clock import OffsetClock
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, session_scope
-from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus, SyncRun
+from zbsn.core.db.models import AuditAttempt, AuditRecord, SyncRun
+from zbsn.core.domain import AuditStatus
 from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion
 
 from .harness import bare_profile

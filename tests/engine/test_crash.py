@@ -18,7 +18,8 @@ from sqlmodel import col, func, select
 
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, session_scope
-from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus, RunStatus, SyncRun
+from zbsn.core.db.models import AuditAttempt, AuditRecord, SyncRun
+from zbsn.core.domain import AuditStatus, RunStatus
 
 from .conftest import BILLS, Sandboxes, company
 from .crash_child import endpoints_to_json

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditAttempt, AuditRecord, AuditStatus, RunStatus, SyncRun
+from zbsn.core.db.models import AuditAttempt, AuditRecord, SyncRun
+from zbsn.core.domain import AuditStatus, RunStatus
 from zbsn.core.engine.events import Event, RecordFailed, RunFinished, RunStarted, StageFinished
 from zbsn.core.engine.lock import RunLocked
 from zbsn.core.engine.service import EngineService

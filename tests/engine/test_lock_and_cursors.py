@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import RunStatus, SyncRun
+from zbsn.core.db.models import SyncRun
+from zbsn.core.domain import RunStatus
 from zbsn.core.engine import lock
 from zbsn.core.engine.cursors import CursorTracker, read_cursor, save_cursor, window_start
 

@@ -8,12 +8,8 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import (
-    CostCenterMap,
-    MappingOrigin,
-    MappingStatus,
-    SupplierMap,
-)
+from zbsn.core.db.models import CostCenterMap, SupplierMap
+from zbsn.core.domain import MappingOrigin, MappingStatus
 from zbsn.core.engine.masters import (
     Dimension,
     align_cost_centers,

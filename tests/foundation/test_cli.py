@@ -19,7 +19,7 @@ from zbsn.core.cli.main import app
 from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
-from zbsn.core.db.models import ConnectionKind
+from zbsn.core.domain import ConnectionKind
 from zbsn.core.vault import encode_key, generate_key, key_file_path, open_vault
 
 # The console script installed beside the interpreter running the tests (a venv in CI).

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from zbsn.core.db.models import Connection, ConnectionKind
+from zbsn.core.db.models import Connection
+from zbsn.core.domain import ConnectionKind
 from zbsn.core.logs import OwnerOnlyRotatingFileHandler, setup_logging
 from zbsn.core.redaction import redact, register_secret
 from zbsn.core.vault import KeySource, LocatedKey, RotationResult, Vault, encode_key, generate_key

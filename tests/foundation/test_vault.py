@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from tests.foundation.conftest import MemoryKeyring
 from zbsn.core import vault as vault_module
 from zbsn.core.connections import ConnectionRepository
-from zbsn.core.db.models import Connection, ConnectionKind
+from zbsn.core.db.models import Connection
+from zbsn.core.domain import ConnectionKind
 from zbsn.core.vault import (
     KEYRING_USERNAME,
     PENDING_KEYRING_USERNAME,

@@ -10,7 +10,8 @@ from sqlmodel import select
 
 from tests.engine.expectations import key
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind
+from zbsn.core.db.models import AuditRecord
+from zbsn.core.domain import AuditStatus, RecordKind
 
 from .conftest import World
 

@@ -30,7 +30,8 @@ from tests.conftest import POSTGRES_URL, _fresh_postgres_database
 from tests.engine.harness import create_profile
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, session_scope
-from zbsn.core.db.models import AuditRecord, AuditStatus, RunLock, RunStatus, SyncRun
+from zbsn.core.db.models import AuditRecord, RunLock, SyncRun
+from zbsn.core.domain import AuditStatus, RunStatus
 from zbsn.core.engine import lock
 from zbsn.core.servicenow.client import ServiceNowClient
 from zbsn.core.servicenow.models import StagingOutcome, StagingRow

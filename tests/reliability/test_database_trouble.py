@@ -23,7 +23,7 @@ from tests.conftest import POSTGRES_URL, _fresh_postgres_database
 from tests.engine.harness import create_profile
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
-from zbsn.core.db.models import RunStatus
+from zbsn.core.domain import RunStatus
 
 from .checks import assert_exactly_once
 from .conftest import Clients, World

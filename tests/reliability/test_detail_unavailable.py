@@ -17,7 +17,8 @@ from tests.engine.expectations import key
 from tests.engine.harness import Endpoints, authorize_zoho, create_profile
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, session_scope
-from zbsn.core.db.models import AuditRecord, AuditStatus, RunStatus
+from zbsn.core.db.models import AuditRecord
+from zbsn.core.domain import AuditStatus, RunStatus
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.sandbox.servicenow import DEMO_CLIENT_ID as SN_ID
 from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_SECRET

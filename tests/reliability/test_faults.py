@@ -24,7 +24,8 @@ from sqlmodel import col, select
 
 from tests.engine.harness import create_profile
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditAttempt, RunStatus
+from zbsn.core.db.models import AuditAttempt
+from zbsn.core.domain import RunStatus
 from zbsn.core.servicenow.requester import RetryPolicy
 from zbsn.core.zoho.budget import BudgetConfig
 from zbsn.sandbox.servicenow import FaultConfig as SnFaults

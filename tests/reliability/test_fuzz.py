@@ -20,7 +20,8 @@ from sqlmodel import select
 from tests.engine.expectations import key
 from tests.engine.harness import Endpoints, authorize_zoho, create_profile
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditRecord, AuditStatus, RunStatus
+from zbsn.core.db.models import AuditRecord
+from zbsn.core.domain import AuditStatus, RunStatus
 from zbsn.sandbox.servicenow import DEMO_CLIENT_ID as SN_ID
 from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_SECRET
 from zbsn.sandbox.zoho import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, render

@@ -26,7 +26,8 @@ from sqlmodel import select
 
 from tests.engine.harness import create_profile
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind, RunStatus, SupplierMap
+from zbsn.core.db.models import AuditRecord, SupplierMap
+from zbsn.core.domain import AuditStatus, RecordKind, RunStatus
 from zbsn.sandbox.zoho import render
 
 from .conftest import Clients, World, fresh_sqlite, make_world

@@ -33,7 +33,8 @@ from sqlmodel import func, select
 
 from tests.engine.harness import create_profile
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditRecord, AuditStatus, InboxStatus, WebhookEvent
+from zbsn.core.db.models import AuditRecord, WebhookEvent
+from zbsn.core.domain import AuditStatus, InboxStatus
 from zbsn.core.engine.lock import RunLocked
 from zbsn.core.webhooks import (
     SIGNATURE_HEADER,

@@ -17,7 +17,8 @@ from sqlmodel import select
 
 from tests.engine.harness import authorize_zoho, create_profile
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import RunStatus, SyncRun
+from zbsn.core.db.models import SyncRun
+from zbsn.core.domain import RunStatus
 from zbsn.core.engine.events import Event, RecordStaged
 from zbsn.sandbox.zoho import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 

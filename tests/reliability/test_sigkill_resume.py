@@ -26,7 +26,8 @@ from sqlmodel import col, func, select
 from tests.engine.crash_child import endpoints_to_json
 from tests.engine.harness import create_profile
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditAttempt, AuditRecord, RunStatus, SyncRun
+from zbsn.core.db.models import AuditAttempt, AuditRecord, SyncRun
+from zbsn.core.domain import RunStatus
 
 from .checks import assert_exactly_once
 from .conftest import World

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import Connection, ConnectionKind, SyncProfile
+from zbsn.core.db.models import Connection, SyncProfile
+from zbsn.core.domain import ConnectionKind
 
 
 class XorCipher:

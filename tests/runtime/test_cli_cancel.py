@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from zbsn.core.db.models import RunLock, RunStatus, SyncRun
+from zbsn.core.db.models import RunLock, SyncRun
+from zbsn.core.domain import RunStatus
 from zbsn.sandbox.demo import start_demo
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from zbsn.core.db.models import InboxStatus, WebhookEvent
+from zbsn.core.db.models import WebhookEvent
+from zbsn.core.domain import InboxStatus
 from zbsn.sandbox.demo import start_demo
 
 SECRET = "serve-test-secret-42"

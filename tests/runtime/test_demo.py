@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, func, select
 
-from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind
+from zbsn.core.db.models import AuditRecord
+from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.sandbox.demo import DemoHandle, start_demo
 
 
@@ -55,7 +56,8 @@ async def test_demo_run_stages_bills_and_the_fix_replays(demo: DemoHandle) -> No
 async def test_a_due_schedule_starts_an_engine_run(demo: DemoHandle) -> None:
     from datetime import datetime, timedelta
 
-    from zbsn.core.db.models import RunTrigger, SyncRun
+    from zbsn.core.db.models import SyncRun
+    from zbsn.core.domain import RunTrigger
     from zbsn.core.scheduling import Scheduler
     from zbsn.core.scheduling import ScheduleService as Schedules
 

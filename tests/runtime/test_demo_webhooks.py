@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from zbsn.core.db.models import AuditRecord, AuditStatus, InboxStatus, RecordKind, WebhookEvent
+from zbsn.core.db.models import AuditRecord, WebhookEvent
+from zbsn.core.domain import AuditStatus, InboxStatus, RecordKind
 from zbsn.sandbox.demo import DemoHandle, start_demo
 
 

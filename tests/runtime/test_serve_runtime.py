@@ -10,7 +10,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from zbsn.core.db.models import InboxStatus
+from zbsn.core.domain import InboxStatus
 from zbsn.core.webhooks import SIGNATURE_HEADER, compute_signature
 from zbsn.core.webhooks.runtime import ServeRuntime
 

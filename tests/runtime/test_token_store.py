@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import Connection, ConnectionKind, ConnectionState
+from zbsn.core.db.models import Connection
+from zbsn.core.domain import ConnectionKind, ConnectionState
 from zbsn.core.token_store import ConnectionNotFoundError, DbTokenStore
 from zbsn.core.tokens import TokenSet
 

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from zbsn.core.db.models import InboxStatus, WebhookEvent
+from zbsn.core.db.models import WebhookEvent
+from zbsn.core.domain import InboxStatus
 from zbsn.core.webhooks import (
     SIGNATURE_HEADER,
     InboxProcessor,

@@ -1,10 +1,10 @@
 """The operator's whole story through the `zbsn` CLI alone, against `zbsn sandbox` in its own process.
 
-Every step is a `zbsn` subprocess on one SQLite file, as an operator (or a cron job) would run it: connect Zoho
-Books with a self-client code, connect ServiceNow, create a profile, preview (the two cost centers ServiceNow
-lacks are listed with the bills they block), sync (those bills fail with the reason), the AP team creates the
-cost centers (`zbsn sandbox create-cost-center`), replay every failure, reconcile, add a schedule; every later
-command finds what the earlier ones stored.
+Every step is a `zbsn` subprocess on one SQLite file, as an operator (or a cron job) would run it: connect
+Zoho Books with a self-client code, connect ServiceNow, create a profile, preview (the two cost centers
+ServiceNow lacks are listed with the bills they block), sync (those bills fail with the reason), the AP team
+creates the cost centers (`zbsn sandbox create-cost-center`), replay every failure, reconcile, add a
+schedule; every later command finds what the earlier ones stored.
 """
 
 from __future__ import annotations

@@ -37,7 +37,9 @@ def exchange(info: dict[str, str], code: str) -> httpx.Response:
 
 
 def test_one_json_line_a_working_code_in_any_data_centre_and_a_clean_stop() -> None:
-    process = ExternalSandbox.start("--bills", "20", "--seed", "3", "--zoho-dc", "ca", "--window-seconds", "5")
+    process = ExternalSandbox.start(
+        "--bills", "20", "--seed", "3", "--zoho-dc", "ca", "--window-seconds", "5"
+    )
     try:
         info = process.info
         assert set(info) >= REQUIRED

@@ -85,7 +85,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[DemoHandle, Recorder]]:
         handle.zoho.reset(company=copy.deepcopy(company))
         handle.servicenow.company = copy.deepcopy(company)
         handle.servicenow.reset()
-        handle.company = company
+        handle.sandboxes.company = company
         recorder = Recorder(handle.servicenow.app.app)
         handle.servicenow.app.app = recorder
         yield handle, recorder

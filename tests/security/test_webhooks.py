@@ -22,7 +22,8 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from zbsn.core.db.models import InboxStatus, WebhookEvent
+from zbsn.core.db.models import WebhookEvent
+from zbsn.core.domain import InboxStatus
 from zbsn.core.engine.columns import invoice_key
 from zbsn.core.webhooks.receiver import TIMESTAMP_HEADER
 from zbsn.core.webhooks.signature import SIGNATURE_HEADER

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from tests.conftest import url_of
 from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
-from zbsn.core.db.models import ConnectionKind, ConnectionState
+from zbsn.core.domain import ConnectionKind, ConnectionState
 from zbsn.core.settings import Settings
 from zbsn.tui.app import ZbsnApp, make_app
 from zbsn.tui.screens.home import EMPTY_MESSAGE, HomeScreen
@@ -62,7 +63,7 @@ async def test_starts_on_home_and_quits_cleanly(tmp_path: Path) -> None:
 
 async def test_lists_stored_connections(sqlite_engine: sa.Engine) -> None:
     _add_two_connections(sqlite_engine)
-    app = make_app(sqlite_engine, Settings())
+    app = make_app(url_of(sqlite_engine), Settings())
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await _wait_for_connections(pilot)
         table = app.screen.query_one("#connections", DataTable)
@@ -74,7 +75,7 @@ async def test_lists_stored_connections(sqlite_engine: sa.Engine) -> None:
 
 
 async def test_d_toggles_dark_and_light(sqlite_engine: sa.Engine) -> None:
-    app: ZbsnApp = make_app(sqlite_engine, Settings())
+    app: ZbsnApp = make_app(url_of(sqlite_engine), Settings())
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         dark_before = app.current_theme.dark
         await pilot.press("d")
@@ -87,14 +88,18 @@ async def test_d_toggles_dark_and_light(sqlite_engine: sa.Engine) -> None:
 
 def test_snapshot_home_empty(snap_compare, sqlite_engine: sa.Engine) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(
-        make_app(sqlite_engine, Settings()), terminal_size=TERMINAL_SIZE, run_before=_wait_for_connections
+        make_app(url_of(sqlite_engine), Settings()),
+        terminal_size=TERMINAL_SIZE,
+        run_before=_wait_for_connections,
     )
 
 
 def test_snapshot_home_two_connections(snap_compare, sqlite_engine: sa.Engine) -> None:  # type: ignore[no-untyped-def]
     _add_two_connections(sqlite_engine)
     assert snap_compare(
-        make_app(sqlite_engine, Settings()), terminal_size=TERMINAL_SIZE, run_before=_wait_for_connections
+        make_app(url_of(sqlite_engine), Settings()),
+        terminal_size=TERMINAL_SIZE,
+        run_before=_wait_for_connections,
     )
 
 
@@ -111,7 +116,7 @@ def test_usage_errors_exit_2(argv: list[str]) -> None:
 
 
 async def test_c_opens_the_connect_screen(sqlite_engine: sa.Engine) -> None:
-    app = make_app(sqlite_engine, Settings())
+    app = make_app(url_of(sqlite_engine), Settings())
     async with app.run_test() as pilot:
         await pilot.pause()
         await pilot.press("c")
@@ -123,7 +128,7 @@ async def test_c_opens_the_connect_screen(sqlite_engine: sa.Engine) -> None:
 
 
 async def test_home_says_what_to_do_next(sqlite_engine: sa.Engine) -> None:
-    app = make_app(sqlite_engine, Settings())
+    app = make_app(url_of(sqlite_engine), Settings())
     async with app.run_test() as pilot:
         await pilot.pause()
         assert "F3" in str(app.screen.query_one("#home-next").render())

@@ -15,9 +15,8 @@ from textual.containers import Horizontal
 from textual.validation import Regex
 from textual.widgets import DataTable, Input, Select, Static
 
-from zbsn.core import audit_query
 from zbsn.core.audit_query import AuditFilter, AuditPage, AuditRow, BoundedCount, Cursor
-from zbsn.core.db.models import AuditStatus, RecordKind
+from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine.events import RecordFailed, RecordStaged
 from zbsn.tui.messages import (
     AuditDetailLoaded,
@@ -204,7 +203,7 @@ class AuditScreen(ConsoleScreen):
         self, flt: AuditFilter, after: Cursor | None, before: Cursor | None, page_number: int
     ) -> None:
         try:
-            page = await call_core(audit_query.page, self.context.db, flt, PAGE_SIZE, after, before)
+            page = await call_core(self.context.audit.page, flt, PAGE_SIZE, after, before)
         except Exception as error:
             self.post_message(CoreCallFailed("read the audit log", describe_error(error)))
             return
@@ -214,7 +213,7 @@ class AuditScreen(ConsoleScreen):
     @work(exclusive=True, group="audit-counts", exit_on_error=False)
     async def load_counts(self, flt: AuditFilter) -> None:
         try:
-            counts = await call_core(audit_query.status_counts, self.context.db, replace(flt, status=None))
+            counts = await call_core(self.context.audit.status_counts, replace(flt, status=None))
         except Exception as error:
             self.post_message(CoreCallFailed("count the audit log", describe_error(error)))
             return
@@ -227,7 +226,7 @@ class AuditScreen(ConsoleScreen):
     @work(exclusive=True, group="audit-detail", exit_on_error=False)
     async def load_detail(self, audit_id: int) -> None:
         try:
-            found = await call_core(audit_query.detail, self.context.db, audit_id)
+            found = await call_core(self.context.audit.detail, audit_id)
         except Exception as error:
             self.post_message(CoreCallFailed("read the record", describe_error(error)))
             return
@@ -236,7 +235,7 @@ class AuditScreen(ConsoleScreen):
     @work(exclusive=True, group="audit-runs", exit_on_error=False)
     async def load_runs(self) -> None:
         try:
-            runs = await call_core(audit_query.recent_runs, self.context.db, self.context.profile_id)
+            runs = await call_core(self.context.audit.recent_runs, self.context.profile_id)
         except Exception:
             return
         options = [
@@ -408,7 +407,7 @@ class AuditScreen(ConsoleScreen):
     async def start_replay(self, ids: list[int], flt: AuditFilter | None) -> None:
         try:
             if flt is not None:
-                ids = await call_core(audit_query.failed_ids, self.context.db, flt)
+                ids = await call_core(self.context.audit.failed_ids, flt)
             self.post_message(ReplayStarted(ids))
             result = await call_core(
                 self.context.engine_service.replay,

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, RadioButton, RadioSet, Select, Static
 
-from zbsn.core.db.models import CostCenterSource
+from zbsn.core.domain import CostCenterSource
 from zbsn.core.profile_status import ProfileStatus, profile_statuses
 from zbsn.core.workspace import ConnectionView, ProfileView
 from zbsn.tui.messages import CoreCallFailed

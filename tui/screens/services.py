@@ -18,8 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-import sqlalchemy as sa
-
+from zbsn.core.audit_query import AuditLog
 from zbsn.core.engine.events import EventBus, TokenStatusChanged
 from zbsn.core.engine.service import EngineService
 from zbsn.core.scheduling import ScheduleService
@@ -84,9 +83,9 @@ class ConsoleContext:
     remember_profile: Callable[[int], None] | None = None
 
     @property
-    def db(self) -> sa.Engine:
-        """The database."""
-        return self.services.db
+    def audit(self) -> AuditLog:
+        """The audit log: pages, counts, details, runs."""
+        return self.services.audit
 
     @property
     def workspace(self) -> Workspace:

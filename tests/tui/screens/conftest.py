@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import url_of
 from tests.core_audit.seed import seed_audit
 from zbsn.core.db.models import Schedule
 from zbsn.core.settings import Settings
@@ -66,7 +67,8 @@ def make_app_on() -> Callable[..., ZbsnApp]:
     """The real console on a database, opened on a screen: `make_app_on("audit", db=engine)`."""
 
     def build(start: str | None = None, *, db: sa.Engine | str, **options: Any) -> ZbsnApp:
-        app = make_app(db, Settings(), screen=start, serve=False, **options)
+        url = db if isinstance(db, str) else url_of(db)
+        app = make_app(url, Settings(), screen=start, serve=False, **options)
         app.theme = "textual-dark"
         return app
 

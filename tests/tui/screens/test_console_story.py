@@ -18,7 +18,8 @@ from textual.widgets import Input, Select, Static
 
 from tests.external_sandbox import ExternalSandbox
 from zbsn.core.db.engine import make_engine
-from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind, SyncRun
+from zbsn.core.db.models import AuditRecord, SyncRun
+from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.tui.app import make_app
 from zbsn.tui.screens.audit import AuditScreen
 from zbsn.tui.screens.preview import PreviewScreen

@@ -22,7 +22,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from tests.tui.screens.conftest import WIDE
-from zbsn.core.db.models import AuditRecord, AuditStatus, RecordKind, SyncRun
+from zbsn.core.db.models import AuditRecord, SyncRun
+from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine.events import TokenStatusChanged
 from zbsn.sandbox.demo import DemoHandle, start_demo
 from zbsn.tui import app as tui_app

@@ -18,11 +18,13 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
+from tests.conftest import url_of
 from tests.tui.conftest import ConnectedDatabase
 from zbsn.core import audit_query
 from zbsn.core.audit_query import AuditFilter
 from zbsn.core.db.engine import make_engine
-from zbsn.core.db.models import AuditRecord, AuditStatus, SyncRun
+from zbsn.core.db.models import AuditRecord, SyncRun
+from zbsn.core.domain import AuditStatus
 from zbsn.core.engine.events import StageProgressed
 from zbsn.tui import messages as m
 from zbsn.tui.app import ZbsnApp, make_app
@@ -305,7 +307,7 @@ async def test_connect_zoho_self_client_and_servicenow_then_refused(
 ) -> None:
     posted: list[Message] = []
     info = sandbox.info
-    app = make_app(sqlite_engine, sandbox.settings(), screen="connect", serve=False)
+    app = make_app(url_of(sqlite_engine), sandbox.settings(), screen="connect", serve=False)
     async with app.run_test(size=WIDE, message_hook=posted.append) as pilot:
         await settled(pilot)
         screen = app.screen

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input, Select
 
 from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db.engine import make_engine
-from zbsn.core.db.models import ConnectionKind, ConnectionState, CostCenterSource
+from zbsn.core.domain import ConnectionKind, ConnectionState, CostCenterSource
 from zbsn.core.settings import Settings
 from zbsn.tui.app import make_app
 
