@@ -2,7 +2,8 @@
 
 Tokens and the client secret go through the vault before they reach the database, so the `*_enc` columns
 only ever hold ciphertext. The non-secret facts learnt during authorisation (DC, accounts server, API domain)
-are kept in plain columns next to them, with the state the TUI shows and the time of the last refresh.
+are kept in plain columns next to them, with the state the TUI shows and the time of the last refresh. The
+row is reached through `ConnectionRepository`, like every other connection row.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from zbsn.core.clock import Clock, SystemClock
-from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import Connection
+from zbsn.core.connections import ConnectionNotFound, ConnectionRepository
 from zbsn.core.domain import ConnectionState
 from zbsn.core.tokens import TokenSet
 
@@ -28,8 +28,8 @@ class SecretCipher(Protocol):
     def decrypt(self, ciphertext: str) -> str: ...
 
 
-class ConnectionNotFoundError(LookupError):
-    """The connection row this store points at does not exist."""
+ConnectionNotFoundError = ConnectionNotFound
+"""The connection row this store points at does not exist (the repository's own error)."""
 
 
 class DbTokenStore:
@@ -42,6 +42,7 @@ class DbTokenStore:
         self.vault = vault
         self.connection_id = connection_id
         self.clock: Clock = clock or SystemClock()
+        self._rows = ConnectionRepository(db_engine)
 
     async def load(self) -> TokenSet | None:
         """The stored tokens, or None before the first authorisation."""
@@ -53,24 +54,22 @@ class DbTokenStore:
 
     def load_sync(self) -> TokenSet | None:
         """`load` for callers outside an event loop."""
-        with session_scope(self.db_engine) as session:
-            row = self._row(session.get(Connection, self.connection_id))
-            if row.access_token_enc is None and row.refresh_token_enc is None:
-                return None
-            return TokenSet(
-                access_token=self._decrypt(row.access_token_enc),
-                expires_at=row.access_token_expires_at,
-                refresh_token=self._decrypt(row.refresh_token_enc),
-                api_domain=row.api_domain,
-                accounts_server=row.accounts_server,
-                dc=row.dc,
-            )
+        row = self._rows.get(self.connection_id)
+        if row.access_token_enc is None and row.refresh_token_enc is None:
+            return None
+        return TokenSet(
+            access_token=self._decrypt(row.access_token_enc),
+            expires_at=row.access_token_expires_at,
+            refresh_token=self._decrypt(row.refresh_token_enc),
+            api_domain=row.api_domain,
+            accounts_server=row.accounts_server,
+            dc=row.dc,
+        )
 
     def save_sync(self, tokens: TokenSet) -> None:
         """`save` for callers outside an event loop."""
         now = self.clock.now()
-        with session_scope(self.db_engine) as session:
-            row = self._row(session.get(Connection, self.connection_id))
+        with self._rows.edit(self.connection_id) as row:
             if tokens.access_token is not None and tokens.access_token != self._decrypt(row.access_token_enc):
                 row.last_refresh_at = now
             row.access_token_enc = self._encrypt(tokens.access_token)
@@ -84,30 +83,24 @@ class DbTokenStore:
                 row.state = ConnectionState.CONNECTED
                 row.last_error = None
             row.updated_at = now
-            session.add(row)
 
     def client_secret(self) -> str | None:
         """The decrypted OAuth client secret of this connection."""
-        with session_scope(self.db_engine) as session:
-            return self._decrypt(self._row(session.get(Connection, self.connection_id)).client_secret_enc)
+        return self._decrypt(self._rows.get(self.connection_id).client_secret_enc)
 
     def set_client_secret(self, client_id: str, client_secret: str) -> None:
         """Store the OAuth client id and (encrypted) secret."""
-        with session_scope(self.db_engine) as session:
-            row = self._row(session.get(Connection, self.connection_id))
+        with self._rows.edit(self.connection_id) as row:
             row.client_id = client_id
             row.client_secret_enc = self._encrypt(client_secret)
             row.updated_at = self.clock.now()
-            session.add(row)
 
     def set_state(self, state: ConnectionState, error: str | None = None) -> None:
         """Record the connection state (e.g. `reauth` after a refused refresh) and the reason."""
-        with session_scope(self.db_engine) as session:
-            row = self._row(session.get(Connection, self.connection_id))
+        with self._rows.edit(self.connection_id) as row:
             row.state = state
             row.last_error = error
             row.updated_at = self.clock.now()
-            session.add(row)
 
     def clear_tokens(self) -> None:
         """Forget both tokens (re-authorisation starts from scratch)."""
@@ -115,13 +108,7 @@ class DbTokenStore:
 
     def expires_at(self) -> datetime | None:
         """When the stored access token expires."""
-        with session_scope(self.db_engine) as session:
-            return self._row(session.get(Connection, self.connection_id)).access_token_expires_at
-
-    def _row(self, row: Connection | None) -> Connection:
-        if row is None:
-            raise ConnectionNotFoundError(f"connection {self.connection_id} does not exist")
-        return row
+        return self._rows.get(self.connection_id).access_token_expires_at
 
     def _encrypt(self, value: str | None) -> str | None:
         return None if value is None else self.vault.encrypt(value)
