@@ -15,7 +15,9 @@ from sqlmodel import col, func, select
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord, SyncRun
 from zbsn.core.domain import AuditStatus, RunStatus
-from zbsn.core.workspace import ProfileView, TokenStateName, Workspace
+from zbsn.core.profiles import ProfileView
+from zbsn.core.token_status import TokenStateName
+from zbsn.core.workspace import Workspace
 
 # Run states that need the operator (the next scheduled run will not fix them by itself).
 ATTENTION_RUN_STATES = frozenset({RunStatus.FAILED, RunStatus.REAUTH, RunStatus.INTERRUPTED})
