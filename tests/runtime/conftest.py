@@ -12,6 +12,11 @@ import sqlalchemy as sa
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import Connection, SyncProfile
 from zbsn.core.domain import ConnectionKind
+from zbsn.core.servicenow.requester import RetryPolicy
+
+# ServiceNow's retry policy with its attempts but no waits between them: a test of an unreachable instance
+# sees every retry happen, in milliseconds instead of the default backoff's ~28 s.
+NO_WAIT_RETRY = RetryPolicy(wait_initial_s=0.0, wait_max_s=0.0, wait_jitter_s=0.0)
 
 
 class XorCipher:

@@ -16,10 +16,13 @@ import zbsn.core.cli.cmd_reconcile
 import zbsn.core.cli.cmd_replay
 import zbsn.core.cli.cmd_serve
 import zbsn.core.cli.cmd_sync  # noqa: F401 - registers the commands on the app
+from zbsn.core import clients
 from zbsn.core.cli.app import app
 from zbsn.sandbox.demo import DemoHandle, start_demo
 from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_SECRET
 from zbsn.sandbox.zoho import DEMO_CLIENT_SECRET as ZOHO_SECRET
+
+from .conftest import NO_WAIT_RETRY
 
 runner = CliRunner()
 
@@ -139,7 +142,12 @@ def test_locked_profile_exits_4(demo: tuple[DemoHandle, str]) -> None:
     assert runner.invoke(app, ["--db", url, "sync", "--json"]).exit_code in (0, 1)
 
 
-def test_unreachable_servicenow_exits_5(demo: tuple[DemoHandle, str]) -> None:
+def test_unreachable_servicenow_exits_5(
+    demo: tuple[DemoHandle, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The CLI builds its own workspace: its clients get the no-wait policy as their default, so the
+    # ServiceNow client still makes every attempt, without ~28 s of backoff between them.
+    monkeypatch.setattr(clients, "DEFAULT_SERVICENOW_RETRY", NO_WAIT_RETRY)
     handle, url = demo
     handle.servicenow.stop()
     result = runner.invoke(app, ["--db", url, "sync", "--json"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
 
+from zbsn.core.servicenow.errors import ServiceNowServerError
 from zbsn.core.settings import Settings
 from zbsn.core.vault import KeySource, Vault, generate_key
 from zbsn.core.workspace import Workspace
@@ -14,9 +16,12 @@ from zbsn.sandbox.company_generator import generate_company
 from zbsn.sandbox.servicenow import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
+    FaultConfig,
     ServiceNowSandbox,
     create_servicenow_sandbox,
 )
+
+from .conftest import NO_WAIT_RETRY
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +34,9 @@ def servicenow() -> Iterator[ServiceNowSandbox]:
 
 @pytest.fixture
 def workspace(sqlite_engine: sa.Engine) -> Workspace:
-    return Workspace(sqlite_engine, Settings(), Vault(generate_key(), KeySource.FILE))
+    return Workspace(
+        sqlite_engine, Settings(), Vault(generate_key(), KeySource.FILE), servicenow_retry=NO_WAIT_RETRY
+    )
 
 
 async def test_connect_and_test(workspace: Workspace, servicenow: ServiceNowSandbox) -> None:
@@ -69,3 +76,26 @@ async def test_unreachable_instance_is_an_error(workspace: Workspace) -> None:
     status = workspace.token_status(connection_id)
     assert status.state == "not connected"
     assert status.message
+
+
+async def test_the_injected_retry_policy_reaches_the_client(
+    sqlite_engine: sa.Engine, servicenow: ServiceNowSandbox
+) -> None:
+    three_tries = replace(NO_WAIT_RETRY, attempts=3)
+    workspace = Workspace(
+        sqlite_engine, Settings(), Vault(generate_key(), KeySource.FILE), servicenow_retry=three_tries
+    )
+    servicenow.set_client_credentials(True)
+    connection_id, result = await workspace.connect_servicenow(
+        servicenow.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    )
+    assert result.ok, result.message
+    workspace.forget_clients()  # the next client mints a token again
+    servicenow.set_faults(FaultConfig(fault_rate=1.0, kinds=("503",)))
+    try:
+        async with workspace.servicenow_client_for_connection(connection_id) as client:
+            with pytest.raises(ServiceNowServerError):
+                await client.list_legal_entities()
+    finally:
+        servicenow.set_faults(FaultConfig())
+    assert client.request_count == 3  # the default policy makes 10 attempts
