@@ -149,3 +149,21 @@ async def test_unreadable_metadata_is_a_warning_not_a_guess(harness: Harness) ->
         "could not read sys_user_has_role: HTTP 403 Insufficient rights to query records",
     ]
     assert report.columns() == {}  # nothing known: staging is not restricted
+
+
+async def test_labels_follow_the_instance_once_applied(harness: Harness, invoice_rows: Rows) -> None:
+    wrong = {INVOICE: {"u_subtotal": "Sub-total", "u_supplier": "Vendor"}}  # what an old label map might say
+    async with harness.client(labels=wrong) as client:
+        report = await client.preflight()
+        assert report.ok
+        assert report.tables[INVOICE].label_mismatches == {
+            "u_subtotal": ("Sub-total", "Subtotal"),
+            "u_supplier": ("Vendor", "Supplier"),
+        }
+        assert any("labelled 'Supplier' on the instance (zbsn knew 'Vendor')" in w for w in report.warnings)
+        (dropped,) = await client.stage(invoice_rows(1, prefix="OLD"))
+        client.apply_preflight(report)
+        (staged,) = await client.stage(invoice_rows(1, prefix="NEW"))
+    assert dropped.status is StagingStatus.ERROR  # keyed "Vendor": the instance never saw a supplier
+    assert dropped.message == "Mandatory field 'Supplier' is empty"
+    assert staged.status is StagingStatus.INSERTED
