@@ -40,6 +40,7 @@ def _passing() -> dict[str, dict[str, Any]]:
         },
         "webhook_requests": {"bills": 50, "requests_per_bill_webhook": 0.0},
         "servicenow_stage": {"rows_per_request": 66.7, "rows_per_second": 5000.0},
+        "servicenow_status": {"status_requests_per_1000": 2.0, "invoices": 1000},
         "engine": {"bills_per_second": 1500.0, "peak_rss_mb": 200.0, "bills": 100_000, "target": "sandboxes"},
         "tui": {
             "audit_page_ms": 3.2,
@@ -80,6 +81,7 @@ def test_every_benchmark_json_is_kept_under_its_script_name() -> None:
         ("zoho_budget", "requests_per_bill_unchanged", 0.5),
         ("webhook_requests", "requests_per_bill_webhook", 1.0),
         ("servicenow_stage", "rows_per_request", 49.9),
+        ("servicenow_status", "status_requests_per_1000", 10.5),
         ("engine", "bills_per_second", 999.0),
         ("engine", "peak_rss_mb", 251.0),
         ("tui", "audit_page_ms", 101.0),

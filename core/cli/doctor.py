@@ -1,6 +1,8 @@
 """`zbsn doctor`: where everything lives and whether it works, without changing anything.
 
-`collect_report` is plain Python (no Typer), so the console can show the same report.
+`collect_report` is plain Python (no Typer), so the console can show the same report. When the database is
+current and its key opens it, the command adds a `servicenow` section: the pre-flight of every ServiceNow
+connection (doctor_servicenow.py), whose problems count as the report's problems.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ import typer
 
 from zbsn.core import __version__
 from zbsn.core.cli.app import EXIT_OK, EXIT_PROBLEM, app, emit_json, state
+from zbsn.core.cli.cmd_shared import open_workspace
+from zbsn.core.cli.doctor_servicenow import servicenow_sections
+from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, resolve_database_url
+from zbsn.core.domain import ConnectionKind
 from zbsn.core.logs import default_log_path
 from zbsn.core.paths import config_dir, data_dir, log_dir
 from zbsn.core.settings import Settings, SettingsError, default_config_path, load_settings, mask_url
@@ -186,6 +192,13 @@ def _render(report: dict[str, Any]) -> None:
     ]
     if key["check"] is not None:
         lines.append(f"  check     {key['check']['detail']}")
+    for section in report.get("servicenow") or []:
+        verdict = "ready" if section["ok"] else "not ready"
+        if section["error"]:
+            verdict = "pre-flight could not run"
+        lines.append(f"servicenow  {section['connection']} ({section['instance_url']}): {verdict}")
+        if section["roles"] is not None:
+            lines.append(f"  roles     {', '.join(section['roles']) or 'none'}")
     lines += [f"warning: {item}" for item in report["warnings"]]
     lines += [f"problem: {item}" for item in report["problems"]]
     lines.append("all good" if not report["problems"] else f"{len(report['problems'])} problem(s) found")
@@ -200,6 +213,13 @@ def doctor(
     """Show where the database, config, logs and key live, and check that they work (exit 1 on problems)."""
     cli = state(ctx)
     report = collect_report(cli.db, cli.config_path)
+    report["servicenow"] = None  # not checked: the database or its key has a problem
+    if report["database"]["current"] and (report["key"]["check"] or {}).get("ok"):
+        connections = ConnectionRepository(cli.engine()).list()
+        report["servicenow"] = []
+        if any(c.kind == ConnectionKind.SERVICENOW for c in connections):  # a key exists: nothing is created
+            workspace = open_workspace(ctx)
+            report["servicenow"] = servicenow_sections(workspace, report["problems"], report["warnings"])
     if json_output:
         emit_json(report)
     else:

@@ -1,4 +1,5 @@
-"""ServiceNow side of zbsn: OAuth, safe encoded queries, master reads and Import Set staging."""
+"""ServiceNow side of zbsn: OAuth, safe encoded queries, master reads, Import Set staging, the pre-flight, and
+what happens to an invoice after staging (status, exceptions, import errors, outbound posting)."""
 
 from zbsn.core.servicenow.auth import ServiceNowAuth
 from zbsn.core.servicenow.client import ServiceNowClient
@@ -6,6 +7,7 @@ from zbsn.core.servicenow.errors import (
     ServiceNowAPIError,
     ServiceNowConfigError,
     ServiceNowError,
+    ServiceNowPreflightError,
     ServiceNowProtocolError,
     ServiceNowRateLimited,
     ServiceNowReauthorize,
@@ -23,6 +25,7 @@ __all__ = [
     "ServiceNowClient",
     "ServiceNowConfigError",
     "ServiceNowError",
+    "ServiceNowPreflightError",
     "ServiceNowProtocolError",
     "ServiceNowRateLimited",
     "ServiceNowReauthorize",

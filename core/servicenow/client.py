@@ -1,15 +1,18 @@
-"""The ServiceNow client zbsn's engine uses: master-data reads and Import Set staging.
+"""The ServiceNow client zbsn's engine uses: master-data reads, Import Set staging, and what happens after.
 
 Reads use the Table API (servicenow.md §3): `sysparm_limit`/`sysparm_offset` paging over a query that ends in
 `ORDERBYsys_id` (stable pages), `sysparm_exclude_reference_link=true` (references come back as plain
 sys_ids) and `sysparm_fields` (only what the models need). Staging is in `staging.py`, every request's
-retry/auth/parsing in `requester.py`.
+retry/auth/parsing in `requester.py`. After staging: `follow_invoices` (invoice_followup.py, batched through
+the Batch API in batch.py), `mark_outbound_processed` (outbound.py), and before it all `preflight` /
+`apply_preflight` (preflight.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -18,7 +21,18 @@ from pydantic import BaseModel
 
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.servicenow.auth import ServiceNowAuth
-from zbsn.core.servicenow.errors import ServiceNowProtocolError
+from zbsn.core.servicenow.batch import BatchReader
+from zbsn.core.servicenow.errors import ServiceNowPreflightError, ServiceNowProtocolError
+from zbsn.core.servicenow.invoice_followup import OUTBOUND_FIELDS, OUTBOUND_TABLE, InvoiceFollowUpReader
+from zbsn.core.servicenow.invoice_followup import outbound_invoice as _outbound_invoice
+from zbsn.core.servicenow.invoice_models import (
+    IntegrationStatus,
+    InvoiceFollowUp,
+    SNImportError,
+    SNInvoiceException,
+    SNInvoiceStatus,
+    SNOutboundInvoice,
+)
 from zbsn.core.servicenow.labels import StagingLabels, merged_labels
 from zbsn.core.servicenow.models import (
     SNCostCenter,
@@ -28,6 +42,9 @@ from zbsn.core.servicenow.models import (
     StagingOutcome,
     StagingRow,
 )
+from zbsn.core.servicenow.outbound import update_outbound_invoice
+from zbsn.core.servicenow.preflight import DEFAULT_TABLES, run_preflight
+from zbsn.core.servicenow.preflight_report import PreflightReport
 from zbsn.core.servicenow.query import EncodedQuery, eq
 from zbsn.core.servicenow.requester import Requester, RetryPolicy, Sleep
 from zbsn.core.servicenow.responses import result_list
@@ -92,6 +109,8 @@ class ServiceNowClient:
         sleep: Sleep = asyncio.sleep,
         clock: Clock | None = None,
         timeout_s: float = 30.0,
+        ids_per_read: int = 200,
+        reads_per_batch: int = 20,
     ) -> None:
         if batch_size < 1 or page_size < 1:
             raise ValueError("batch_size and page_size must be positive")
@@ -102,15 +121,20 @@ class ServiceNowClient:
         self.page_size = page_size
         self.field_maps = {**DEFAULT_FIELD_MAPS, **{t: dict(m) for t, m in (field_maps or {}).items()}}
         self._requester = Requester(self.instance_url, auth, self._http, retry or RetryPolicy(), sleep)
+        self.key_by: KeyBy = key_by
+        self.labels = merged_labels(labels)
+        self._batch = BatchReader(self._requester, page_size, reads_per_batch)
+        self._followup = InvoiceFollowUpReader(self._batch, ids_per_read)
         self._stager = Stager(
             requester=self._requester,
             read_records=self.get_records,
+            read_display_records=self.get_display_records,
             count_records=self.count_records,
             clock=clock or SystemClock(),
             batch_size=batch_size,
             mode=stage_mode,
             key_by=key_by,
-            labels=merged_labels(labels),
+            labels=self.labels,
             poll_interval_s=poll_interval_s,
             poll_timeout_s=poll_timeout_s,
             poll_interval_max_s=poll_interval_max_s,
@@ -148,6 +172,23 @@ class ServiceNowClient:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Records of `table` matching `query` (all pages, or at most `limit`), references flattened."""
+        records = await self._read_pages(table, query, fields, limit, "false")
+        return [{k: _flatten(v) for k, v in r.items()} for r in records]
+
+    async def get_display_records(
+        self,
+        table: str,
+        query: EncodedQuery,
+        fields: Sequence[str],
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Like `get_records`, read with `sysparm_display_value=all`: every field is
+        `{"display_value", "value"}` (what a reference or a choice shows a person)."""
+        return await self._read_pages(table, query, fields, limit, "all")
+
+    async def _read_pages(
+        self, table: str, query: EncodedQuery, fields: Sequence[str], limit: int | None, display: str
+    ) -> list[dict[str, Any]]:
         if limit is not None and limit < 1:
             raise ValueError("limit must be positive")
         if not any(field == "sys_id" for field, _desc in query.ordering):
@@ -162,12 +203,12 @@ class ServiceNowClient:
                 "sysparm_limit": str(page_limit),
                 "sysparm_offset": str(offset),
                 "sysparm_exclude_reference_link": "true",
-                "sysparm_display_value": "false",
+                "sysparm_display_value": display,
             }
             path = f"/api/now/table/{table}"
             _response, body = await self._requester.request_json("GET", path, params=params)
             page = result_list(body, f"GET {path}")
-            records += [{k: _flatten(v) for k, v in r.items()} for r in page if isinstance(r, dict)]
+            records += [r for r in page if isinstance(r, dict)]
             if len(page) < page_limit:
                 break
             offset += len(page)
@@ -232,6 +273,96 @@ class ServiceNowClient:
         if not conditions:
             raise ValueError("find_suppliers() needs name, tax_id or code")
         return await self._list(SUPPLIER_TABLE, SNSupplier, EncodedQuery().and_(*conditions))
+
+    # --- after staging (issue 15) -----------------------------------------------------------------------
+    async def follow_invoices(self, invoice_sys_ids: Iterable[str]) -> dict[str, InvoiceFollowUp]:
+        """State, open exceptions, import errors and outbound posting of each invoice (by target sys_id):
+        one request per 800 invoices through the Batch API (five GETs per 200 without it)."""
+        return await self._followup.follow(invoice_sys_ids)
+
+    async def invoice_statuses(self, invoice_sys_ids: Iterable[str]) -> dict[str, SNInvoiceStatus]:
+        """The invoices' states by sys_id (an invoice that no longer exists is absent)."""
+        return await self._followup.statuses(invoice_sys_ids)
+
+    async def open_exceptions(self, invoice_sys_ids: Iterable[str]) -> dict[str, list[SNInvoiceException]]:
+        """Open header and line exceptions, by invoice sys_id."""
+        return await self._followup.open_exceptions(invoice_sys_ids)
+
+    async def import_errors(self, invoice_sys_ids: Iterable[str]) -> dict[str, list[SNImportError]]:
+        """Transform errors of the invoices' staging rows (oldest first), by invoice sys_id."""
+        return await self._followup.import_errors(invoice_sys_ids)
+
+    async def outbound_invoices(self, invoice_sys_ids: Iterable[str]) -> dict[str, list[SNOutboundInvoice]]:
+        """The invoices' outbound (post-to-ERP) records, oldest first, by invoice sys_id."""
+        return await self._followup.outbound(invoice_sys_ids)
+
+    async def outbound_invoices_to_post(
+        self, erp_source: str, limit: int | None = None
+    ) -> list[SNOutboundInvoice]:
+        """Outbound records in Integration status New for `erp_source` (what an ERP integrator polls)."""
+        query = EncodedQuery().eq("integration_status", IntegrationStatus.NEW).eq("erp_source", erp_source)
+        records = await self.get_records(OUTBOUND_TABLE, query, OUTBOUND_FIELDS, limit)
+        return [_outbound_invoice(r) for r in records]
+
+    async def mark_outbound_processed(
+        self, outbound_sys_id: str, erp_number: str, posting_date: date
+    ) -> SNOutboundInvoice:
+        """Post an outbound invoice as the ERP: Processed, with the ERP number (the Zoho bill id) and posting
+        date; ServiceNow then moves the invoice to Pending payment. One request."""
+        return await update_outbound_invoice(
+            self._requester,
+            outbound_sys_id,
+            integration_status=IntegrationStatus.PROCESSED,
+            erp_number=erp_number,
+            erp_posting_date=posting_date,
+        )
+
+    async def update_outbound_invoice(
+        self,
+        outbound_sys_id: str,
+        *,
+        integration_status: str,
+        erp_number: str | None = None,
+        erp_posting_date: date | None = None,
+        processing_message: str | None = None,
+    ) -> SNOutboundInvoice:
+        """Any outbound status change (In progress; error with a processing message; Processed)."""
+        return await update_outbound_invoice(
+            self._requester,
+            outbound_sys_id,
+            integration_status=integration_status,
+            erp_number=erp_number,
+            erp_posting_date=erp_posting_date,
+            processing_message=processing_message,
+        )
+
+    # --- pre-flight ------------------------------------------------------------------------------------
+    async def preflight(
+        self,
+        tables: Sequence[str] = DEFAULT_TABLES,
+        written: Mapping[str, Iterable[str]] | None = None,
+    ) -> PreflightReport:
+        """Read the instance's dictionary, transform maps, insertMultiple settings and the application user's
+        roles for `tables` (one Batch API request) and report what is missing; changes nothing."""
+        return await run_preflight(
+            self._batch,
+            instance_url=self.instance_url,
+            labels=self.labels,
+            key_by=self.key_by,
+            tables=tables,
+            written=written,
+        )
+
+    def apply_preflight(self, report: PreflightReport) -> None:
+        """Stage from now on as the instance expects: only the columns it has, keyed by its labels or column
+        names as its `sys_rest_insert_multiple` says. Raises ServiceNowPreflightError when it reports
+        problems (nothing should be staged then)."""
+        if not report.ok:
+            raise ServiceNowPreflightError(report)
+        for table, labels in report.labels().items():
+            self.labels.setdefault(table, {}).update(labels)
+        self._stager.columns = report.columns()
+        self._stager.table_key_by = report.key_by_table()
 
     # --- staging ---------------------------------------------------------------------------------------
     async def stage(self, rows: Sequence[StagingRow]) -> list[StagingOutcome]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from zbsn.core.servicenow.models import StagingOutcome
+
+if TYPE_CHECKING:
+    from zbsn.core.servicenow.preflight_report import PreflightReport
 
 
 class ServiceNowError(Exception):
@@ -77,3 +81,12 @@ class ServiceNowStagingTimeout(ServiceNowError):
         self.import_sets = list(import_sets)
         self.known = list(known)
         self.pending_refs = list(pending_refs)
+
+
+class ServiceNowPreflightError(ServiceNowError):
+    """The instance lacks what staging needs (a table, a column, a transform map, coalesce, a role): zbsn
+    refuses to stage instead of polling for rows no transform will ever process. `report` says everything."""
+
+    def __init__(self, report: PreflightReport) -> None:
+        super().__init__(report.summary())
+        self.report = report

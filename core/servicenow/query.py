@@ -15,7 +15,8 @@ What `escape_value` does beyond doubling `^`, and why:
   values as server-side script (`javascript:gs.beginningOfToday()`), so data must never start that way;
 - refuses the empty string: `name=` does not mean "name is empty" reliably (use ISEMPTY) and an invalid
   condition is silently dropped, which widens the query.
-`in_` values additionally refuse `,`: IN splits its value on commas and there is no escape for one.
+`in_` / `not_in` values additionally refuse `,`: IN splits its value on commas and there is no escape for one.
+`dynamic` takes only a 32-hex dynamic filter id (e.g. `ME_FILTER`, the requesting user).
 Field names are checked against `[A-Za-z_][A-Za-z0-9_]*` (dots allowed for dot-walking), because a field
 name cannot be escaped at all. Note that an unknown (but well-formed) field is ignored by ServiceNow unless
 `glide.invalid_query.returns_no_rows=true`; the caller must name real columns.
@@ -28,6 +29,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# The "Me" dynamic filter: `<field>DYNAMIC<this id>` matches the requesting user's sys_id (seen in public
+# instance code and list URLs [S]; the Table API evaluates it server-side).
+ME_FILTER = "90d1921e5f510100a9ad2572f2b477fe"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SCRIPT = re.compile(r"^\s*javascript:", re.IGNORECASE)
 
@@ -99,6 +103,23 @@ def in_(field: str, values: Iterable[str]) -> Condition:
     return condition
 
 
+def not_in(field: str, values: Iterable[str]) -> Condition:
+    """`field` is none of `values` (at least one; none may contain a comma)."""
+    items = tuple(values)
+    if not items:
+        raise ValueError("not_in() needs at least one value")
+    condition = _condition(field, "NOT IN", *items)
+    condition.render()
+    return condition
+
+
+def dynamic(field: str, filter_sys_id: str) -> Condition:
+    """`field` matches a dynamic filter, e.g. ME_FILTER: the requesting user (`userDYNAMIC<id>`)."""
+    if not re.fullmatch(r"[0-9a-f]{32}", filter_sys_id):
+        raise ValueError(f"not a dynamic filter sys_id: {filter_sys_id!r}")
+    return _condition(field, "DYNAMIC", filter_sys_id)
+
+
 def starts_with(field: str, prefix: str) -> Condition:
     """`field` starts with `prefix`."""
     return _condition(field, "STARTSWITH", prefix)
@@ -159,6 +180,14 @@ class EncodedQuery:
     def in_(self, field: str, values: Iterable[str]) -> EncodedQuery:
         """AND `field` IN `values`."""
         return self.and_(in_(field, values))
+
+    def not_in(self, field: str, values: Iterable[str]) -> EncodedQuery:
+        """AND `field` NOT IN `values`."""
+        return self.and_(not_in(field, values))
+
+    def dynamic(self, field: str, filter_sys_id: str) -> EncodedQuery:
+        """AND `field` DYNAMIC `filter_sys_id`."""
+        return self.and_(dynamic(field, filter_sys_id))
 
     def starts_with(self, field: str, prefix: str) -> EncodedQuery:
         """AND `field` STARTSWITH `prefix`."""

@@ -17,8 +17,15 @@ Three modes (servicenow.md §4):
   `poll_interval_max_s`: a fast instance is not kept waiting, a slow one is not asked many times.
 
 insertMultiple keys records by column label by default, or by column name when the table is configured so
-(`key_by="column"`). If insertMultiple is unavailable or refused (a non-transient 4xx), the table falls back
-to the single-row endpoint for the rest of the call.
+(`key_by="column"`, or per table in `table_key_by`). If insertMultiple is unavailable or refused (a
+non-transient 4xx), the table falls back to the single-row endpoint for the rest of the call.
+
+An error row's message is its readable reason, never a sys_id: `sys_row_error` references a
+`sys_import_set_row_error` record, so when the row carries no comment the reasons are read once, for all such
+rows, as display values (row_errors.py).
+
+When `columns` is set (from a pre-flight: `ServiceNowClient.apply_preflight`), a row's values for columns the
+instance does not have are left out before sending: zbsn never writes a column the instance lacks.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from zbsn.core.servicenow.models import StagingOutcome, StagingRow, StagingStatu
 from zbsn.core.servicenow.query import EncodedQuery
 from zbsn.core.servicenow.requester import Requester
 from zbsn.core.servicenow.responses import result_list
+from zbsn.core.servicenow.row_errors import NO_REASON, display_reason, needs_display_value, readable_reason
 
 StageMode = Literal["async_multiple", "sync_multiple", "single"]
 KeyBy = Literal["label", "column"]
@@ -55,6 +63,9 @@ IMPORT_ROW_FIELDS = (
 )
 # [I] Import set row states that mean "not transformed yet"; every StagingStatus value is final.
 PENDING_STATES = frozenset({"", "pending", "loading", "processing"})
+# sys_ids per read of error reasons: 200 ids keep the URL near 7 KB (PySNC moves to the Batch API past ~10,000
+# characters, servicenow.md §5 [S])
+REASON_CHUNK = 200
 # insertMultiple answers that mean "this endpoint is not available here": fall back to single rows.
 FALLBACK_STATUSES = frozenset({400, 403, 404, 405, 406, 415, 501})
 
@@ -115,9 +126,7 @@ def outcome_from_import_row(row: StagingRow, record: Mapping[str, Any]) -> Stagi
     """The outcome of one row from its `sys_import_set_row` record (whose state is final)."""
     state = _text(record.get("sys_import_state"))
     status = _status(state)
-    error = _text(record.get("sys_row_error"))
-    comment = _text(record.get("sys_import_state_comment"))
-    message = error or comment or None
+    message = readable_reason(record)  # sys_row_error is a reference: its raw value is never shown
     if status is None:
         detail = f": {message}" if message else ""
         status, message = StagingStatus.ERROR, f"unexpected import state {state!r}{detail}"
@@ -159,6 +168,12 @@ class Stager:
     fallback_tables: set[str] = field(default_factory=set)
     count_records: RecordCounter | None = None
     poll_interval_max_s: float = 2.0
+    # the same reader with display values (`sysparm_display_value=all`): the reasons of error rows
+    read_display_records: RecordReader | None = None
+    # table -> the columns the instance has (from a pre-flight); None: send every column
+    columns: Mapping[str, frozenset[str]] | None = None
+    # table -> how that table's insertMultiple keys records, overriding `key_by`
+    table_key_by: Mapping[str, KeyBy] = field(default_factory=dict)
 
     async def stage(self, rows: Sequence[StagingRow]) -> list[StagingOutcome]:
         """Stage `rows` (any mix of tables) and return their outcomes in the same order."""
@@ -167,16 +182,28 @@ class Stager:
             raise ValueError("every StagingRow needs a distinct source_ref to map its outcome back")
         by_table: dict[str, list[StagingRow]] = {}
         for row in rows:  # dicts keep first-seen order: the caller's order between tables holds
-            by_table.setdefault(row.table, []).append(row)
-        if self.mode != "single" and self.key_by == "label":
+            by_table.setdefault(row.table, []).append(self._known_columns(row))
+        if self.mode != "single":
             for table, table_rows in by_table.items():
-                self._check_labels(table, table_rows)
+                if self._key_by(table) == "label":
+                    self._check_labels(table, table_rows)
         outcomes: dict[str, StagingOutcome] = {}
         for table, table_rows in by_table.items():
             # Each table is finished (outcomes known) before the next starts: lines need their header.
             for outcome in await self._stage_table(table, table_rows):
                 outcomes[outcome.source_ref] = outcome
         return [outcomes[ref] for ref in refs]
+
+    def _key_by(self, table: str) -> KeyBy:
+        return self.table_key_by.get(table, self.key_by)
+
+    def _known_columns(self, row: StagingRow) -> StagingRow:
+        """`row` without the columns the instance does not have (when a pre-flight told which it has)."""
+        known = self.columns.get(row.table) if self.columns is not None else None
+        if known is None or all(column in known for column in row.values):
+            return row
+        values = {column: value for column, value in row.values.items() if column in known}
+        return StagingRow.model_construct(table=row.table, values=values, source_ref=row.source_ref)
 
     def _check_labels(self, table: str, rows: Sequence[StagingRow]) -> None:
         known = self.labels.get(table, {})
@@ -224,7 +251,7 @@ class Stager:
         return outcomes
 
     async def _insert_multiple(self, table: str, batch: Sequence[StagingRow]) -> dict[str, Any]:
-        if self.key_by == "label":
+        if self._key_by(table) == "label":
             labels = self.labels.get(table, {})
             records = [{labels[col]: value for col, value in row.values.items()} for row in batch]
         else:
@@ -280,7 +307,9 @@ class Stager:
                     self._decide(by_set[import_set], grouped.get(import_set, []), decided)
             undecided = [r.source_ref for p in pending for r in p.rows if r.source_ref not in decided]
             if not undecided:
-                return [decided[r.source_ref] for p in pending for r in p.rows]
+                outcomes = [decided[r.source_ref] for p in pending for r in p.rows]
+                await self._read_reasons(outcomes)
+                return outcomes
             if timed_out:
                 raise ServiceNowStagingTimeout(
                     f"{len(undecided)} staged rows still pending after {self.poll_timeout_s:g}s in import "
@@ -290,6 +319,25 @@ class Stager:
                     known=list(decided.values()),
                     pending_refs=undecided,
                 )
+
+    async def _read_reasons(self, outcomes: Sequence[StagingOutcome]) -> None:
+        """Give every error outcome a readable message: the rows whose reason is only a reference are read
+        once more, all together, with display values (a sys_id is never shown)."""
+        unread = [o for o in outcomes if o.status is StagingStatus.ERROR and needs_display_value(o.raw)]
+        if unread and self.read_display_records is not None:
+            ids = sorted({o.staging_sys_id for o in unread if o.staging_sys_id})
+            reasons: dict[str, str | None] = {}
+            for start in range(0, len(ids), REASON_CHUNK):
+                query = EncodedQuery().in_("sys_id", ids[start : start + REASON_CHUNK])
+                for record in await self.read_display_records(
+                    IMPORT_SET_ROW_TABLE, query, ("sys_id", "sys_row_error"), None
+                ):
+                    reasons[_text(record.get("sys_id"))] = display_reason(record)
+            for outcome in unread:
+                outcome.message = reasons.get(outcome.staging_sys_id or "")
+        for outcome in outcomes:
+            if outcome.status is StagingStatus.ERROR and not outcome.message:
+                outcome.message = NO_REASON
 
     async def _maybe_all_final(self, import_sets: Sequence[str]) -> bool:
         """False only when the instance counts rows of these sets still in a pending state."""

@@ -18,6 +18,15 @@ Python API
     sandbox.set_import_mode("sn_spend_intg_imp_invoice", mode="sync", column_mapping="name")
     sandbox.set_acl("sn_fin_supplier", {"create"})        # Table API operations refused with 403
     sandbox.counters_snapshot(); sandbox.table("sn_shop_invoice")
+    # after staging (lifecycle.py, jobs.py): what the AP team and the instance's scheduled jobs do
+    sandbox.run_job("invoice_processing")                 # the 30-minute job, now; "import_set_deleter"
+    sandbox.validate_invoice(sys_id); sandbox.approve_invoice(sys_id); sandbox.send_to_erp(sys_id)
+    sandbox.resolve_exception("sn_ap_apm_exception", sys_id, bypass_reason="")
+    sandbox.set_supplier_detail("SUP-1", hold_payment=True)   # or remove=True: "Invalid or blocked supplier"
+    sandbox.set_lifecycle(auto_approve=True, payment_match_fallback=False, import_set_retention_days=7, ...)
+    # metadata (metadata.py): what a pre-flight reads
+    sandbox.remove_column(staging_table, "u_..."); sandbox.remove_transform_map(staging_table)
+    sandbox.set_coalesce(staging_table, ()); sandbox.set_roles(DEMO_USER, {"import_transformer"})
 The same controls exist as plain JSON under `/_admin/...` (see `admin.py`).
 
 Demo credentials: client `zbsn-demo-client` / `zbsn-demo-secret`; user `zbsn.integration` /
@@ -68,7 +77,9 @@ sn_spend_intg_imp_invoice_payment_detail -> sn_shop_invoice_payment_detail ("Inv
   credit_card, debit_card, wire_transfer), u_payment_reference_id "Payment reference ID",
   u_scheduled_payment_date "Scheduled payment date", u_remit_to_street/_city/_state_or_province/
   _zip_or_postal_code/_country "Remit-to ...", u_third_party_import_id. Payments summing to the invoice's
-  invoice_amount move it to `paid` (amount_paid rolls up).
+  invoice_amount move it to `paid` (amount_paid rolls up). The ERP invoice number matches the invoice's
+  ERP number (strict); `payment_match_fallback` (ON for now) also matches its external invoice number.
+References (supplier, cost center, GL account) resolve by number AND the row's ERP source.
 sn_fcms_intg_imp_supplier -> sn_fin_supplier ("Master data supplier"); coalesce u_erp_supplier_code
   "ERP supplier code": u_name "Name", u_legal_name "Legal name", u_erp_company_code "ERP company code",
   u_erp_source "ERP source", u_tax_id "Tax id", u_payment_term "Payment term", u_email "Email", u_street
@@ -91,10 +102,27 @@ answers {import_set_id, multi_import_set_id}; read the rows with
   GET /api/now/table/sys_import_set_row?sysparm_query=sys_import_set=<import_set_id>^ORDERBYsys_import_row
 fields: sys_import_row (0-based index of the record in `records`), sys_import_state (pending ->
 inserted/updated/ignored/skipped/error), sys_import_state_comment (status or error text), sys_row_error
-(error text), sys_target_table, sys_target_sys_id, sys_transform_map, sys_class_name (the staging table).
+(a reference to `sys_import_set_row_error`: its display value is the reason), sys_target_table,
+sys_target_sys_id, sys_transform_map, sys_class_name (the staging table). Errors of the invoice staging tables
+are also written to `sn_spend_intg_import_error` (with the invoice they belong to [I]).
 `sys_import_set/<id>` has state loading -> processed. Sync mode also returns result[] in record order.
 A Table API POST into a staging table is transformed too and answers the staging row (sys_target_sys_id).
 For skipped/error results `table`/`sys_id` name the staging row (there is no target) [I].
+
+After staging (lifecycle.py, exceptions.py, jobs.py, deleter.py)
+----------------------------------------------------------------
+Invoices land in `draft`. Every 30 minutes of the sandbox clock (and on demand) a job runs the exception
+engine on draft and exceptions_found invoices: "Missing required information", "Invalid or blocked supplier"
+(no `sn_fin_supplier_detail` for supplier + legal entity, or a hold), "Invoice isn't balanced" (header) and
+"Valid coding required" (line) go to `sn_ap_apm_exception` / `sn_ap_apm_line_exception`; the invoice goes to
+`exceptions_found`, else `pending_approval` (or `approved` with `auto_approve`). Approval creates
+`sn_spend_intg_outbound_invoice` (integration_status `new`); a Table API PATCH to `processed` (ERP number
+required) moves the invoice to `pending_payment`, `error` keeps it approved. The Import Set Deleter removes
+import sets, their rows and row errors older than 7 days at each midnight of the sandbox clock.
+FX Currency fields read back as `<field>.amount`, `.currency`, `.reference_amount`, `.reference_currency`.
+The Batch API (`POST /api/now/v1/batch`) runs several requests in one. The metadata tables `sys_dictionary`,
+`sys_transform_map`, `sys_transform_entry`, `sys_rest_insert_multiple`, `sys_user_role` and
+`sys_user_has_role` (with the `userDYNAMIC<Me>` filter) are computed from the schema and the config.
 """
 
 from .app import ServiceNowSandbox, create_servicenow_sandbox

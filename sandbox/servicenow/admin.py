@@ -15,6 +15,25 @@ POST /_admin/acl/{table}                   {"denied": ["create"]}
 GET  /_admin/counters                      requests by path, by status, 429s, injected faults
 GET  /_admin/tables/{table}                raw records
 GET  /_admin/config                        the live config
+
+After staging (what the AP team does in ServiceNow, and the instance's scheduled jobs):
+POST /_admin/lifecycle                     {"auto_approve"?, "processing_interval_seconds"?,
+                                            "import_set_retention_days"?, "payment_match_fallback"?,
+                                            "row_error_comment"?, "enforce_documented_mandatory"?,
+                                            "batch_api_enabled"?}
+POST /_admin/jobs/{job}                    {}  invoice_processing | import_set_deleter, run now
+POST /_admin/invoices/{sys_id}/validate    {}  the exception engine on one invoice, then move it on
+POST /_admin/invoices/{sys_id}/approve     {}  pending approval -> approved (+ outbound record, New)
+POST /_admin/invoices/{sys_id}/send_to_erp {}  a new outbound record for an approved invoice
+POST /_admin/exceptions/{table}/{sys_id}/resolve  {"bypass_reason"?}  resolved (or bypassed), re-checked
+POST /_admin/supplier_details              {"erp_supplier_code", "legal_entity"?, "payment_term"?,
+                                            "hold_payment"?, "hold_posting"?, "remove"?}
+
+Metadata (what a pre-flight reads):
+POST /_admin/metadata/columns/{table}/{column}/remove     (and .../restore)
+POST /_admin/metadata/transform_maps/{table}/remove       (and .../restore)
+POST /_admin/metadata/coalesce/{table}     {"columns": [...] | null}
+POST /_admin/metadata/roles/{user_name}    {"roles": [...]}
 """
 
 from __future__ import annotations
@@ -122,7 +141,75 @@ def admin_routes(sandbox: ServiceNowSandbox) -> list[Route]:
             handler(lambda p, b: sandbox.set_acl(p["table"], set(b.get("denied", [])))),
             methods=["POST"],
         ),
+        Route("/_admin/lifecycle", handler(lambda p, b: sandbox.set_lifecycle(**b)), methods=["POST"]),
+        Route("/_admin/jobs/{job}", handler(lambda p, b: sandbox.run_job(p["job"])), methods=["POST"]),
+        Route(
+            "/_admin/invoices/{sys_id}/{action}",
+            handler(lambda p, b: {"result": _invoice_action(sandbox, p["sys_id"], p["action"])}),
+            methods=["POST"],
+        ),
+        Route(
+            "/_admin/exceptions/{table}/{sys_id}/resolve",
+            handler(
+                lambda p, b: {
+                    "result": sandbox.resolve_exception(p["table"], p["sys_id"], b.get("bypass_reason", ""))
+                }
+            ),
+            methods=["POST"],
+        ),
+        Route(
+            "/_admin/supplier_details",
+            handler(lambda p, b: {"result": sandbox.set_supplier_detail(**b)}),
+            methods=["POST"],
+        ),
+        Route(
+            "/_admin/metadata/columns/{table}/{column}/{action}",
+            handler(lambda p, b: _column_action(sandbox, p["table"], p["column"], p["action"])),
+            methods=["POST"],
+        ),
+        Route(
+            "/_admin/metadata/transform_maps/{table}/{action}",
+            handler(lambda p, b: _map_action(sandbox, p["table"], p["action"])),
+            methods=["POST"],
+        ),
+        Route(
+            "/_admin/metadata/coalesce/{table}",
+            handler(
+                lambda p, b: sandbox.set_coalesce(
+                    p["table"], None if b.get("columns") is None else tuple(b["columns"])
+                )
+            ),
+            methods=["POST"],
+        ),
+        Route(
+            "/_admin/metadata/roles/{user}",
+            handler(lambda p, b: sandbox.set_roles(p["user"], set(b.get("roles", [])))),
+            methods=["POST"],
+        ),
         Route("/_admin/counters", handler(lambda p, b: sandbox.counters_snapshot()), methods=["GET"]),
         Route("/_admin/tables/{table}", handler(table), methods=["GET"]),
         Route("/_admin/config", handler(lambda p, b: sandbox.config_snapshot()), methods=["GET"]),
     ]
+
+
+def _invoice_action(sandbox: ServiceNowSandbox, sys_id: str, action: str) -> Any:
+    actions = {
+        "validate": sandbox.validate_invoice,
+        "approve": sandbox.approve_invoice,
+        "send_to_erp": sandbox.send_to_erp,
+    }
+    if action not in actions:
+        raise ValueError(f"unknown invoice action {action!r} (one of {', '.join(actions)})")
+    return actions[action](sys_id)
+
+
+def _column_action(sandbox: ServiceNowSandbox, table: str, column: str, action: str) -> None:
+    if action not in ("remove", "restore"):
+        raise ValueError("action is remove or restore")
+    (sandbox.remove_column if action == "remove" else sandbox.restore_column)(table, column)
+
+
+def _map_action(sandbox: ServiceNowSandbox, table: str, action: str) -> None:
+    if action not in ("remove", "restore"):
+        raise ValueError("action is remove or restore")
+    (sandbox.remove_transform_map if action == "remove" else sandbox.restore_transform_map)(table)

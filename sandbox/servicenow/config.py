@@ -82,6 +82,41 @@ class ServiceNowSandboxConfig:
     invalid_query_returns_no_rows: bool = False
     seed: int = 7  # sys_id generation
 
+    # --- after staging (lifecycle.py, jobs.py) ----------------------------------------------------------
+    # The scheduled job that runs the exception engine on imported invoices and moves them on: every 30
+    # minutes (create-invoice-using-integration.md [C]); 0 switches it off (the admin endpoint still runs it).
+    processing_interval_seconds: float = 1800
+    # Invoices without exceptions go to Approved on their own (what the docs describe) instead of waiting in
+    # Pending approval for the AP team; OFF by default so a run's invoices wait for approval [I].
+    auto_approve: bool = False
+    # The Import Set Deleter runs at midnight of the sandbox clock and deletes import sets, their rows and
+    # row errors older than this (c_ImportSetsKeyConcepts.md, delete-import-sets.md: 7 days [C]); 0 = off.
+    import_set_retention_days: float = 7
+    # Payment details match their invoice by ERP invoice number = the invoice's ERP number (strict). With the
+    # fallback ON they also match the invoice's external invoice number: that hides an engine mismatch
+    # (payments send `ZB-<org>-<bill>`, headers `<bill>` as ERP number) and goes OFF once the engine agrees.
+    payment_match_fallback: bool = True
+    # Whether an error row's reason is also written to `sys_import_state_comment` (the readable reason is
+    # always the display value of `sys_row_error`) [I].
+    row_error_comment: bool = True
+    # Refuse staging rows that lack documented mandatory fields zbsn does not send today (Other charges on
+    # headers, the remit-to address on payments); OFF so existing runs stage as before.
+    enforce_documented_mandatory: bool = False
+
+    # The Batch API (`POST /api/now/v1/batch`); off, it answers 400 as an unknown resource would.
+    batch_api_enabled: bool = True
+
+    # --- metadata knobs (what the pre-flight reads) ---------------------------------------------------------
+    removed_columns: dict[str, set[str]] = field(default_factory=dict)  # staging table -> columns it lacks
+    removed_transform_maps: set[str] = field(default_factory=set)  # staging tables without a transform map
+    coalesce_overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)  # staging table -> columns
+    # sys_user_has_role of each user name [I]: import_transformer [S], the S2P integrator and AP reader [C]
+    user_roles: dict[str, set[str]] = field(
+        default_factory=lambda: {
+            DEMO_USER: {"import_transformer", "sn_spend_intg.procurement_integrator", "sn_ap_apm.reader"}
+        }
+    )
+
     def settings_for(self, staging_table: str) -> ImportSettings:
         """The insertMultiple settings of a staging table (defaults when none were set)."""
         return self.import_settings.get(staging_table, ImportSettings())

@@ -14,6 +14,11 @@ caret, but that is not verified on an instance). The splitter turns `^^` into a 
 
 Invalid terms (unknown column, unknown operator) are ignored, as ServiceNow does unless
 `glide.invalid_query.returns_no_rows=true` (the `invalid_returns_no_rows` flag here).
+
+Dynamic filters: `<field>DYNAMIC<filter sys_id>` compares with a value the instance computes. Only the "Me"
+filter (`90d1921e5f510100a9ad2572f2b477fe`, the requesting user's sys_id; seen in public instance code [S])
+is known here; `with_dynamic_values` turns it into `field=<user sys_id>`, any other filter into a term that
+matches nothing [I].
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+ME_FILTER = "90d1921e5f510100a9ad2572f2b477fe"
 _OPERATORS = (
+    "DYNAMIC",
     "BETWEEN",
     "ANYTHING",
     "EMPTYSTRING",
@@ -122,6 +129,23 @@ def parse(query: str, known_field: Callable[[str], bool]) -> EncodedQuery:
     if group:
         parsed.groups.append(group)
     return parsed
+
+
+def with_dynamic_values(query: EncodedQuery, me: str) -> EncodedQuery:
+    """`query` with its DYNAMIC terms resolved for the user whose sys_id is `me`."""
+
+    def resolved(term: Term) -> Term:
+        if term.operator != "DYNAMIC":
+            return term
+        return Term(term.field, "=", me if term.value == ME_FILTER and me else "\x00no-match")
+
+    groups = [[[resolved(term) for term in clause] for clause in group] for group in query.groups]
+    return EncodedQuery(groups, query.order_by, query.invalid_terms)
+
+
+def has_dynamic(query: EncodedQuery) -> bool:
+    """Whether `query` holds a DYNAMIC term (its answer then depends on the user)."""
+    return any(term.operator == "DYNAMIC" for group in query.groups for clause in group for term in clause)
 
 
 def _parse_term(text: str) -> Term | None:

@@ -1,8 +1,8 @@
 """The ASGI layer in front of the routes: counters, faults, bearer auth and rate limits.
 
 Order per request: count -> fault (latency, hibernation page, 5xx, dropped connection) -> bearer check on
-`/api/*` (401 envelope) -> rate-limit rules (429, or `X-RateLimit-*` headers on a matching rule) -> route.
-`/_admin/*` is never faulted, authenticated or limited.
+`/api/*` (401 envelope) -> rate-limit rules (429, or `X-RateLimit-*` headers on a matching rule) -> the
+scheduled jobs that fell due (`on_request`) -> route. `/_admin/*` is never faulted, authenticated or limited.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import HTMLResponse, JSONResponse
@@ -64,12 +65,14 @@ class Gateway:
         limiter: RateLimiter,
         faults: FaultInjector,
         counters: Counters,
+        on_request: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.tokens = tokens
         self.limiter = limiter
         self.faults = faults
         self.counters = counters
+        self.on_request = on_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_admin"):
@@ -123,6 +126,8 @@ class Gateway:
             await response(scope, receive, counting_send)
             return
         extra = [(k.lower().encode(), v.encode()) for k, v in decision.headers.items()]
+        if self.on_request is not None:
+            self.on_request()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start" and extra:

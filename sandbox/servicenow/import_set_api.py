@@ -11,6 +11,11 @@
 
 For `inserted`/`updated`/`ignored` rows, `table`/`sys_id` name the target record. For `skipped`/`error`
 rows there is no target: the sandbox puts the staging table and the staging row's sys_id there [I].
+
+An error row's `sys_row_error` references its `sys_import_set_row_error` record (row_errors.py); the reason is
+also in `sys_import_state_comment` unless `config.row_error_comment` is off. A staging table whose transform
+map was removed (metadata.py) keeps its rows pending and its import set loading [I]; a single-row insert into
+it answers `result: []`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from starlette.responses import JSONResponse, Response
 
 from .config import ServiceNowSandboxConfig
 from .gateway import failure
+from .metadata import Metadata
+from .row_errors import RowErrors
 from .schema import ALL_TABLES, STAGING_TABLES
 from .state import Database, Record, as_string
 from .table_api import NOT_FOUND, base_url
@@ -40,10 +47,14 @@ def _flatten(value: Any) -> str:
 class ImportSetService:
     """Staging rows, import sets and their transformation."""
 
-    def __init__(self, db: Database, config: ServiceNowSandboxConfig, engine: TransformEngine) -> None:
+    def __init__(
+        self, db: Database, config: ServiceNowSandboxConfig, engine: TransformEngine, metadata: Metadata
+    ) -> None:
         self.db = db
         self.config = config
         self.engine = engine
+        self.metadata = metadata
+        self.errors = RowErrors(db, config)
 
     # --- import sets -------------------------------------------------------------------------------------
     def web_service_set(self, staging_table: str) -> Record:
@@ -66,7 +77,11 @@ class ImportSetService:
     def stage_row(self, staging_table: str, values: dict[str, str], import_set: Record) -> Record:
         """Insert one pending staging row; `sys_import_row` counts up from 0 within its import set."""
         schema = STAGING_TABLES[staging_table]
-        known = {k: v for k, v in values.items() if k in schema.by_name and k.startswith("u_")}
+        known = {
+            k: v
+            for k, v in values.items()
+            if k in schema.by_name and k.startswith("u_") and self.metadata.has_column(staging_table, k)
+        }
         return self.db.insert(
             staging_table,
             {
@@ -81,16 +96,21 @@ class ImportSetService:
         )
 
     def transform_row(self, staging_table: str, row: Record) -> Record:
-        """Run the map on a staged row and record the outcome on it."""
+        """Run the map on a staged row and record the outcome on it (no map: the row stays pending)."""
+        if not self.metadata.has_transform_map(staging_table):
+            return row
         transform = TRANSFORM_MAPS[staging_table]
         outcome = self.engine.run(transform, {k: v for k, v in row.items() if k.startswith("u_")})
+        failed = outcome.status == "error"
         return self.db.update(
             staging_table,
             row["sys_id"],
             {
                 "sys_import_state": outcome.status,
-                "sys_import_state_comment": outcome.message,
-                "sys_row_error": outcome.message if outcome.status == "error" else "",
+                "sys_import_state_comment": ""
+                if failed and not self.config.row_error_comment
+                else outcome.message,
+                "sys_row_error": self.errors.record(staging_table, row, outcome.message) if failed else "",
                 "sys_target_sys_id": outcome.target_sys_id,
             },
         )
@@ -112,6 +132,8 @@ class ImportSetService:
                 for r in self.db.find_all(staging_table, sys_import_set=set_sys_id)
                 if r["sys_import_set"] == set_sys_id and r["sys_import_state"] == "pending"
             ]
+            if not self.metadata.has_transform_map(staging_table):
+                return  # nothing transforms these rows: the set stays loading [I]
             for row in sorted(rows, key=lambda r: int(r["sys_import_row"] or 0)):
                 self.transform_row(staging_table, row)
             self.db.update("sys_import_set", set_sys_id, {"state": "processed"})
@@ -146,7 +168,7 @@ class ImportSetService:
                 sys_id=row["sys_id"],
             )
         if status == "error":
-            entry["error_message"] = row["sys_import_state_comment"]
+            entry["error_message"] = self.errors.message(row) or row["sys_import_state_comment"]
         elif row["sys_import_state_comment"]:
             entry["status_message"] = row["sys_import_state_comment"]
         return entry
@@ -168,9 +190,10 @@ class ImportSetService:
         with self.db.lock:
             import_set = self.web_service_set(staging_table)
             row = self.stage_and_transform(staging_table, values)
-            entry = self.result_entry(staging_table, row, base_url(request))
+            transformed = row["sys_import_state"] != "pending"
+            entries = [self.result_entry(staging_table, row, base_url(request))] if transformed else []
         return JSONResponse(
-            {"import_set": import_set["number"], "staging_table": staging_table, "result": [entry]},
+            {"import_set": import_set["number"], "staging_table": staging_table, "result": entries},
             status_code=201,
         )
 
@@ -206,7 +229,11 @@ class ImportSetService:
             return failure(400, "Invalid request", 'Expected {"records":[{...}, ...]}')
         settings = self.config.settings_for(staging_table)
         schema = ALL_TABLES[staging_table]
-        by_label = {c.label: c.name for c in schema.columns if c.name.startswith("u_")}
+        by_label = {
+            c.label: c.name
+            for c in schema.columns
+            if c.name.startswith("u_") and self.metadata.has_column(staging_table, c.name)
+        }
         synchronous = settings.mode == "sync"
         with self.db.lock:
             multi_id = request.query_params.get("multi_import_set_id") or self.db.new_sys_id()
@@ -227,13 +254,15 @@ class ImportSetService:
                     values = {by_label[k]: _flatten(v) for k, v in record.items() if k in by_label}
                 rows.append(self.stage_row(staging_table, values, import_set))
             answer: dict[str, Any] = {"import_set_id": import_set["sys_id"], "multi_import_set_id": multi_id}
-            if synchronous:
+            if synchronous and self.metadata.has_transform_map(staging_table):
                 base = base_url(request)
                 answer["result"] = [
                     self.result_entry(staging_table, self.transform_row(staging_table, row), base)
                     for row in rows
                 ]
                 self.db.update("sys_import_set", import_set["sys_id"], {"state": "processed"})
+            elif synchronous:
+                answer["result"] = []  # no map ran [I]
         if not synchronous:
             asyncio.get_running_loop().call_later(
                 self.config.async_delay_seconds, self.process_set, import_set["sys_id"]

@@ -68,7 +68,9 @@ IMPORT_ROW_COLUMNS: tuple[tuple[str, str] | tuple[str, str, str], ...] = (
     ("sys_import_row", "Row"),
     ("sys_import_state", "State"),
     ("sys_import_state_comment", "Comment"),
-    ("sys_row_error", "Row error"),  # [I] the error text; real instances reference an error record
+    # a reference to the row's error record; its display value is the readable reason (issue 15 [C per the
+    # issue]; the error record's column names are [I], see `sys_import_set_row_error` below)
+    ("sys_row_error", "Row error", "sys_import_set_row_error"),
     ("sys_target_table", "Target table"),
     ("sys_target_sys_id", "Target record"),
     ("sys_transform_map", "Transform map"),
@@ -356,6 +358,10 @@ TARGET_TABLES: list[TableSchema] = [
             ("amount_paid", "Amount paid"),  # [I] sandbox roll-up of payment details
             ("business_owner", "Business owner"),
             ("short_description", "Short description"),
+            ("erp_posting_date", "ERP posting date"),  # [S] column name; the form label is documented
+            # [S] column name; the invoice case shows "ERP integration status = Failed" after an outbound
+            # error (integration-errors-during-erp-posting); values in_progress|processed|failed are [I]
+            ("erp_integration_status", "ERP integration status"),
         ),
         display_field="number",
         number_prefix="INV",
@@ -421,13 +427,26 @@ TARGET_TABLES: list[TableSchema] = [
         ),
         display_field="payment_reference_id",
     ),
+    # --- Accounts Payable Invoice Processing (sn_ap_apm): exception-form-fields.md gives the header
+    # exception's labels [C]; column names are their snake_case [I]; the line table's columns mirror the
+    # header's plus the invoice line [I]. Stored states open|resolved|bypassed are [I].
+    TableSchema(
+        "sn_ap_apm_exception_definition",
+        "Exception definition",
+        _cols(
+            ("name", "Name"),
+            ("level", "Level"),  # [I] header | line
+            ("short_description", "Short description"),
+            ("active", "Active"),
+        ),
+    ),
     TableSchema(
         "sn_ap_apm_exception",
         "Exception",
         _cols(
             ("number", "Number"),
             ("state", "Status"),
-            ("exception_definition", "Exception definition"),
+            ("exception_definition", "Exception definition", "sn_ap_apm_exception_definition"),
             ("invoice", "Invoice", "sn_shop_invoice"),
             ("bypass_reason", "Bypass reason"),
             ("short_description", "Short description"),
@@ -435,6 +454,103 @@ TARGET_TABLES: list[TableSchema] = [
         ),
         display_field="number",
         number_prefix="APEX",
+    ),
+    TableSchema(
+        "sn_ap_apm_line_exception",
+        "Line exception",
+        _cols(
+            ("number", "Number"),
+            ("state", "Status"),
+            ("exception_definition", "Exception definition", "sn_ap_apm_exception_definition"),
+            ("invoice", "Invoice", "sn_shop_invoice"),
+            ("invoice_line", "Invoice line", "sn_shop_invoice_line"),
+            ("bypass_reason", "Bypass reason"),
+            ("short_description", "Short description"),
+            ("description", "Description"),
+        ),
+        display_field="number",
+        number_prefix="APLEX",  # [I]
+    ),
+    # supplier-legal-entity-mapping.md, work-with-invoice-exceptions.md [C]: without a row for the invoice's
+    # supplier and legal entity, or with Hold Payment / Hold Posting set, the invoice gets "Invalid or blocked
+    # supplier". Column names are [I].
+    TableSchema(
+        "sn_fin_supplier_detail",
+        "Supplier legal entity mapping",
+        _cols(
+            ("supplier", "Supplier", "sn_fin_supplier"),
+            ("legal_entity", "Legal entity", "sn_fin_legal_entity"),
+            ("payment_term", "Payment term"),
+            ("hold_payment", "Hold payment"),
+            ("hold_posting", "Hold posting"),
+        ),
+        display_field="payment_term",
+    ),
+    # outbound-invoice-tables-for-apo.md [C] lists the labels; column names are their snake_case [I]. The page
+    # lists no Invoice reference on the header (the line table has one): the sandbox adds `invoice` so a
+    # client can follow its invoice [I]; `number` copies the invoice number [I]. Integration status values
+    # new|in_progress|processed|error are [I] (labels New, In progress, Processed, error are documented in
+    # working-with-outbound-invoice.md and integration-errors-in-staging-tables.md).
+    TableSchema(
+        "sn_spend_intg_outbound_invoice",
+        "Outbound invoice",
+        _cols(
+            ("number", "Number"),
+            ("invoice", "Invoice", "sn_shop_invoice"),
+            ("invoice_status", "Invoice status"),
+            ("integration_status", "Integration status"),
+            ("processing_message", "Processing message"),
+            ("erp_number", "ERP number"),
+            ("erp_posting_date", "ERP posting date"),
+            ("erp_source", "ERP source"),  # a String on this table (the documented data type)
+            ("invoice_type", "Invoice type"),
+            ("supplier", "Supplier", "sn_fin_supplier"),
+            ("supplier_invoice_number", "Supplier invoice number"),
+            ("legal_entity", "Legal entity", "sn_fin_legal_entity"),
+            ("invoice_date", "Invoice date"),
+            ("payment_terms", "Payment terms"),  # a reference to sn_shop_payment_term on real instances
+            ("currency", "Currency"),
+            ("subtotal", "Subtotal"),
+            ("tax_amount", "Tax amount"),
+            ("shipping_amount", "Shipping amount"),
+            ("other_charges", "Other charges"),
+            ("discounts", "Discounts"),
+            ("amount_invoiced", "Amount invoiced"),
+        ),
+        display_field="number",
+    ),
+    # import-error-staging-table.md and invoice-error.md [C]: Error message, Outbound status (a reference;
+    # to what is not documented, a string here [I]), Supplier invoice number, Supplier invoice line number,
+    # Sales order number, Sales order line number. The sandbox adds what ties an error to its row and invoice:
+    # invoice, source_table, source_row, import_set [I].
+    TableSchema(
+        "sn_spend_intg_import_error",
+        "Import error",
+        _cols(
+            ("error_message", "Error message"),
+            ("outbound_status", "Outbound status"),
+            ("supplier_invoice_number", "Supplier invoice number"),
+            ("supplier_invoice_line_number", "Supplier invoice line number"),
+            ("sales_order_number", "Sales order number"),
+            ("sales_order_line_number", "Sales order line number"),
+            ("invoice", "Invoice", "sn_shop_invoice"),
+            ("source_table", "Source table"),
+            ("source_row", "Source row"),
+            ("import_set", "Import set", "sys_import_set"),
+        ),
+        display_field="error_message",
+    ),
+    # What an import set row's `sys_row_error` references. The Import Set Deleter cleans this table too
+    # (ImportSetCleaner in public instance code [S]); its column names are [I].
+    TableSchema(
+        "sys_import_set_row_error",
+        "Import Set Row Error",
+        _cols(
+            ("error_message", "Error message"),
+            ("row", "Row"),  # the staging row's sys_id [I]
+            ("import_set", "Import set", "sys_import_set"),
+        ),
+        display_field="error_message",
     ),
     TableSchema(
         "sys_import_set",
@@ -457,11 +573,105 @@ IMPORT_SET_ROW = TableSchema(
     "sys_import_set_row", "Import Set Row", _cols(*IMPORT_ROW_COLUMNS), display_field="sys_id"
 )
 
+# --- metadata: answered from the schema and the live config (metadata.py), never stored -----------------
+# Column names of sys_dictionary, sys_transform_map, sys_transform_entry, sys_user_role and
+# sys_user_has_role are the platform's usual ones, seen in public instance code [S];
+# sys_rest_insert_multiple's labels come from c_ImportSetAPI.md ("source table", transformation synchronous,
+# "Column mapping" Label | Column name) [C], its column names are [I].
+METADATA_TABLES: list[TableSchema] = [
+    TableSchema(
+        "sys_dictionary",
+        "Dictionary Entry",
+        _cols(
+            ("name", "Table"),
+            ("element", "Column name"),
+            ("column_label", "Column label"),
+            ("internal_type", "Type"),
+            ("reference", "Reference"),
+            ("mandatory", "Mandatory"),
+            ("max_length", "Max length"),
+            ("active", "Active"),
+        ),
+        display_field="element",
+    ),
+    TableSchema(
+        "sys_transform_map",
+        "Table Transform Map",
+        _cols(
+            ("name", "Name"),
+            ("source_table", "Source table"),
+            ("target_table", "Target table"),
+            ("active", "Active"),
+        ),
+    ),
+    TableSchema(
+        "sys_transform_entry",
+        "Field Map",
+        _cols(
+            ("map", "Map", "sys_transform_map"),
+            ("source_table", "Source table"),
+            ("source_field", "Source field"),
+            ("target_table", "Target table"),
+            ("target_field", "Target field"),
+            ("coalesce", "Coalesce"),
+        ),
+        display_field="target_field",
+    ),
+    TableSchema(
+        "sys_rest_insert_multiple",
+        "REST Insert Multiple",
+        _cols(
+            ("source_table", "Source table"),
+            ("transformation", "Transformation"),  # [I] synchronous | asynchronous
+            ("column_mapping", "Column mapping"),  # [I] label | column_name
+            ("use_data_source_format", "Use data source format"),
+        ),
+        display_field="source_table",
+    ),
+    TableSchema("sys_user_role", "Role", _cols(("name", "Name"), ("description", "Description"))),
+    TableSchema(
+        "sys_user_has_role",
+        "User Role",
+        _cols(
+            ("user", "User", "sys_user"),
+            ("role", "Role", "sys_user_role"),
+            ("inherited", "Inherited"),
+            ("state", "State"),
+        ),
+        display_field="role",
+    ),
+]
+VIRTUAL_TABLES: frozenset[str] = frozenset({IMPORT_SET_ROW.name, *(t.name for t in METADATA_TABLES)})
+
 ALL_TABLES: dict[str, TableSchema] = {
     **{t.name: t for t in TARGET_TABLES},
     **STAGING_TABLES,
     IMPORT_SET_ROW.name: IMPORT_SET_ROW,
+    **{t.name: t for t in METADATA_TABLES},
 }
+
+# FX Currency fields (stored here as the amount; the currency comes from the record): dot-walkable as
+# `<field>.amount`, `.currency`, `.reference_amount`, `.reference_currency`
+# (fx-currency-dot-walkable-fields.md, outbound-invoice-fields.md "Amount invoiced (Transaction
+# currency).amount" [C]). What a real instance returns as the field's raw value is not documented [I]: the
+# sandbox returns the amount.
+FX_FIELDS: frozenset[tuple[str, str]] = frozenset(
+    {
+        *(
+            ("sn_shop_invoice", name)
+            for name in ("subtotal", "tax_amount", "shipping", "other_charges", "discounts", "invoice_amount")
+        ),
+        ("sn_shop_invoice", "amount_paid"),
+        *(
+            ("sn_shop_invoice_line", name)
+            for name in ("line_unit_price", "sub_total", "tax_amount", "line_amount")
+        ),
+        ("sn_shop_invoice_tax_line", "taxable_amount"),
+        ("sn_shop_invoice_tax_line", "tax_amount"),
+        ("sn_shop_invoice_payment_detail", "payment_amount"),
+    }
+)
+FX_PARTS: frozenset[str] = frozenset({"amount", "currency", "reference_amount", "reference_currency"})
 
 
 def display_choice(value: str) -> str:
@@ -472,9 +682,53 @@ def display_choice(value: str) -> str:
 CHOICE_FIELDS: frozenset[tuple[str, str]] = frozenset(
     {
         ("sn_shop_invoice", "state"),
+        ("sn_shop_invoice", "erp_integration_status"),
         ("sn_shop_invoice_line", "state"),
         ("sys_import_set", "state"),
         ("sn_ap_apm_exception", "state"),
+        ("sn_ap_apm_line_exception", "state"),
         ("sn_shop_invoice_payment_detail", "payment_method"),
+        ("sn_spend_intg_outbound_invoice", "integration_status"),
+        ("sn_spend_intg_outbound_invoice", "invoice_status"),
+        ("sys_rest_insert_multiple", "transformation"),
+        ("sys_rest_insert_multiple", "column_mapping"),
     }
 )
+
+# Documented mandatory fields of the inbound staging tables (inbound-invoice-import-staging-table.md,
+# invoice-payment-detail-staging-table.md [C]); sys_dictionary says so, and the transforms enforce the ones
+# zbsn does not send only when `ServiceNowSandboxConfig.enforce_documented_mandatory` is on.
+MANDATORY_COLUMNS: dict[str, frozenset[str]] = {
+    "sn_spend_intg_imp_invoice": frozenset(
+        {
+            "u_external_invoice_number",
+            "u_external_invoice_source",
+            "u_erp_source",
+            "u_invoice_type",
+            "u_supplier",
+            "u_invoice_date",
+            "u_currency",
+            "u_subtotal",
+            "u_shipping_amount",
+            "u_other_charges",
+        }
+    ),
+    "sn_spend_intg_imp_invoice_payment_detail": frozenset(
+        {
+            "u_currency",
+            "u_erp_invoice_number",
+            "u_erp_source",
+            "u_erp_supplier_code",
+            "u_payment_amount",
+            "u_payment_date",
+            "u_payment_method",
+            "u_payment_reference_id",
+            "u_remit_to_street",
+            "u_remit_to_city",
+            "u_remit_to_state_or_province",
+            "u_remit_to_zip_or_postal_code",
+            "u_remit_to_country",
+            "u_scheduled_payment_date",
+        }
+    ),
+}

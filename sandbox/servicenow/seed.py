@@ -6,9 +6,11 @@ from __future__ import annotations
 from zbsn.sandbox.company import Company
 
 from .config import DEMO_USER
+from .exceptions import seed_definitions
 from .state import Database
 
 ERP_SOURCE_NAME = "Zoho Books"
+DEFAULT_PAYMENT_TERM = "Net 30"  # [I] the seeded suppliers' payment term for the legal entity
 CURRENCY_NAMES = {
     "GBP": "Pound Sterling",
     "EUR": "Euro",
@@ -22,7 +24,8 @@ CURRENCY_NAMES = {
 
 
 def seed_company(db: Database, company: Company) -> None:
-    """Create users, currencies, ERP source, legal entity, locations, cost centers, GL accounts, suppliers."""
+    """Create users, currencies, ERP source, legal entity, locations, cost centers, GL accounts, suppliers
+    with their legal-entity mapping (`sn_fin_supplier_detail`, no holds), and the exception definitions."""
     db.insert(
         "sys_user",
         {"user_name": DEMO_USER, "name": "zbsn Integration", "email": "zbsn@example.com", "active": "true"},
@@ -91,9 +94,10 @@ def seed_company(db: Database, company: Company) -> None:
                     "active": "true",
                 },
             )
+    suppliers: list[str] = []
     for vendor in company.vendors:
         if vendor.exists_in_servicenow:
-            db.insert(
+            supplier = db.insert(
                 "sn_fin_supplier",
                 {
                     "name": vendor.name,
@@ -108,3 +112,17 @@ def seed_company(db: Database, company: Company) -> None:
                     "active": "true",
                 },
             )
+            suppliers.append(supplier["sys_id"])
+    # after everything the seed held before, so the earlier records keep their sys_ids
+    for supplier_sys_id in suppliers:
+        db.insert(
+            "sn_fin_supplier_detail",
+            {
+                "supplier": supplier_sys_id,
+                "legal_entity": legal_entity,
+                "payment_term": DEFAULT_PAYMENT_TERM,
+                "hold_payment": "false",
+                "hold_posting": "false",
+            },
+        )
+    seed_definitions(db)

@@ -19,13 +19,22 @@ import random
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from zbsn.core.clock import Clock
 
-from .schema import ALL_TABLES, IMPORT_SET_ROW, STAGING_TABLES, TableSchema
+from .schema import ALL_TABLES, IMPORT_SET_ROW, STAGING_TABLES, VIRTUAL_TABLES, TableSchema
 
 Record = dict[str, str]
+
+
+class VirtualTable(Protocol):
+    """A read-only table computed on demand (the metadata tables): its rows and a version that changes with
+    them."""
+
+    def rows(self) -> list[Record]: ...
+
+    def version(self) -> int: ...
 
 
 def format_datetime(moment: datetime) -> str:
@@ -50,8 +59,9 @@ class Database:
         self.lock = threading.RLock()
         self._rng = random.Random(seed)
         self._tables: dict[str, dict[str, Record]] = {
-            name: {} for name in ALL_TABLES if name != IMPORT_SET_ROW.name
+            name: {} for name in ALL_TABLES if name not in VIRTUAL_TABLES
         }
+        self._virtual: dict[str, VirtualTable] = {}
         self._numbers: dict[str, int] = {}
         self._row_counts: dict[str, int] = {}
         # table -> sys_id -> insertion sequence (orders index hits like the table's own iteration order)
@@ -89,7 +99,16 @@ class Database:
             self._now_second, self._now_text = second, format_datetime(second)
         return self._now_text
 
+    def register_virtual(self, table: str, provider: VirtualTable) -> None:
+        """Answer `table` (one of schema.METADATA_TABLES) from `provider` instead of stored records."""
+        self._virtual[table] = provider
+
     # --- reads ---------------------------------------------------------------------------------------
+    @staticmethod
+    def is_stored(table: str) -> bool:
+        """Whether `table` holds records of its own (not a view, not computed metadata)."""
+        return table in ALL_TABLES and table not in VIRTUAL_TABLES
+
     @staticmethod
     def has_table(table: str) -> bool:
         """Whether `table` exists on this instance."""
@@ -107,7 +126,11 @@ class Database:
                 for record in self._tables[staging].values():
                     yield _import_set_row(record)
             return
-        yield from self._tables[table].values()
+        provider = self._virtual.get(table)
+        if provider is not None:
+            yield from provider.rows()
+            return
+        yield from self._tables.get(table, {}).values()
 
     def get(self, table: str, sys_id: str) -> Record | None:
         """One record by sys_id, or None."""
@@ -117,11 +140,13 @@ class Database:
                 if record is not None:
                     return _import_set_row(record)
             return None
-        return self._tables[table].get(sys_id)
+        if table in self._virtual:
+            return next((r for r in self._virtual[table].rows() if r["sys_id"] == sys_id), None)
+        return self._tables.get(table, {}).get(sys_id)
 
     def find(self, table: str, **criteria: str) -> Record | None:
         """The first record whose columns equal `criteria` (case-insensitive), or None."""
-        if table == IMPORT_SET_ROW.name or not criteria:
+        if table in VIRTUAL_TABLES or not criteria:
             wanted = {k: v.lower() for k, v in criteria.items()}
             for record in self.records(table):
                 if all(record.get(k, "").lower() == v for k, v in wanted.items()):
@@ -153,6 +178,9 @@ class Database:
                 for staging in STAGING_TABLES
                 for record in self.candidates(staging, columns, keys)
             ]
+        if table in VIRTUAL_TABLES:
+            wanted = {tuple(v.lower() for v in key) for key in keys}
+            return [r for r in self.records(table) if tuple(r.get(c, "").lower() for c in columns) in wanted]
         order = sorted(columns)
         positions = [columns.index(c) for c in order]
         index = self._index(table, tuple(order))
@@ -169,6 +197,9 @@ class Database:
         """A number that changes whenever a record of `table` is written (the union's, for the view)."""
         if table == IMPORT_SET_ROW.name:
             return sum(self._versions[staging] for staging in STAGING_TABLES)
+        provider = self._virtual.get(table)
+        if provider is not None:
+            return provider.version()
         return self._versions[table]
 
     def _index(self, table: str, columns: tuple[str, ...]) -> dict[tuple[str, ...], dict[str, None]]:

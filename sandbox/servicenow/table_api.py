@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -18,9 +18,19 @@ from starlette.responses import JSONResponse, Response
 
 from . import encoded_query
 from .config import ServiceNowSandboxConfig
+from .fx import fx_display, fx_part
 from .gateway import failure
-from .schema import ALL_TABLES, CHOICE_FIELDS, STAGING_TABLES, display_choice
+from .schema import ALL_TABLES, CHOICE_FIELDS, FX_FIELDS, FX_PARTS, STAGING_TABLES, display_choice
 from .state import Database, Record, as_string
+
+
+class WriteHooks(Protocol):
+    """Business rules around Table API updates: a data-policy check before, side effects after."""
+
+    def check_update(self, table: str, record: Record, values: dict[str, Any]) -> str | None: ...
+
+    def after_update(self, table: str, before: Record, after: Record) -> None: ...
+
 
 DEFAULT_LIMIT = 10000
 NOT_FOUND = ("No Record found", "Record doesn't exist or ACL restricts the record retrieval")
@@ -52,6 +62,8 @@ def resolve_path(db: Database, table: str, record: Record, path: str) -> str:
     value = record.get(head, "")
     if not rest:
         return value
+    if (table, head) in FX_FIELDS and rest in FX_PARTS:
+        return fx_part(db, table, record, head, rest)
     target = ALL_TABLES[table].reference_of(head)
     referenced = db.get(target, value) if target and value else None
     return resolve_path(db, target, referenced, rest) if referenced is not None and target else ""
@@ -64,6 +76,8 @@ def known_path(table: str, path: str) -> bool:
     if head not in schema.by_name:
         return False
     if not rest:
+        return True
+    if (table, head) in FX_FIELDS and rest in FX_PARTS:
         return True
     target = schema.reference_of(head)
     return target is not None and known_path(target, rest)
@@ -89,7 +103,10 @@ def render_record(
         if reference is not None:
             out[name] = _render_reference(db, reference, value, display, exclude_link, base)
             continue
-        shown = _display_of(table, name, value)
+        if (table, name) in FX_FIELDS:
+            shown = fx_display(db, table, record, name)
+        else:
+            shown = _display_of(table, name, value)
         if display == "true":
             out[name] = shown
         elif display == "all":
@@ -149,33 +166,41 @@ class TableApi:
         db: Database,
         config: ServiceNowSandboxConfig,
         stage_row: Callable[[str, dict[str, str]], Record] | None = None,
+        hooks: WriteHooks | None = None,
     ) -> None:
         self.db = db
         self.config = config
         # A Table API insert into a staging table is transformed like an Import Set API row (§4.3).
         self.stage_row = stage_row
-        self._last_query: tuple[tuple[str, str, int, bool], list[Record]] | None = None
+        self.hooks = hooks
+        self._last_query: tuple[tuple[str, str, int, bool, str], list[Record]] | None = None
 
     def _denied(self, table: str, operation: str) -> bool:
+        if operation != "read" and not self.db.is_stored(table):
+            return True  # views and metadata are read-only here
         return operation in self.config.acl_denied.get(table, set())
 
-    def query(self, table: str, query_text: str) -> list[Record]:
+    def query(self, table: str, query_text: str, user: str = "") -> list[Record]:
         """Records of `table` matching an encoded query, ordered by its ORDERBY terms.
 
         Paging through one query re-asks the same question page after page: the answer is kept until the
-        table is next written (caller holds `db.lock`), so N pages cost one evaluation, not N.
+        table is next written (caller holds `db.lock`), so N pages cost one evaluation, not N. `user` is the
+        requesting user's name (a DYNAMIC "Me" term depends on it).
         """
-        version = (table, query_text, self.db.version(table), self.config.invalid_query_returns_no_rows)
+        version = (table, query_text, self.db.version(table), self.config.invalid_query_returns_no_rows, user)
         if self._last_query is not None and self._last_query[0] == version:
             return self._last_query[1]
-        rows = self._evaluate(table, query_text)
+        rows = self._evaluate(table, query_text, user)
         self._last_query = (version, rows)
         return rows
 
-    def _evaluate(self, table: str, query_text: str) -> list[Record]:
+    def _evaluate(self, table: str, query_text: str, user: str = "") -> list[Record]:
         parsed = encoded_query.parse(query_text, lambda path: known_path(table, path))
         if parsed.invalid_terms and self.config.invalid_query_returns_no_rows:
             return []
+        if encoded_query.has_dynamic(parsed):
+            me = self.db.find("sys_user", user_name=user) if user else None
+            parsed = encoded_query.with_dynamic_values(parsed, me["sys_id"] if me else "")
         candidates = self._candidates(table, parsed)
         rows: list[Record] = []
         for record in self.db.records(table) if candidates is None else candidates:
@@ -229,7 +254,7 @@ class TableApi:
         offset = _int_param(request, "sysparm_offset", 0)
         fields, display, exclude = _render_options(request)
         with self.db.lock:
-            rows = self.query(table, query_text)
+            rows = self.query(table, query_text, getattr(request.state, "sn_user", ""))
             page = rows[offset : offset + limit]
             base = base_url(request)
             result = [
@@ -308,11 +333,19 @@ class TableApi:
             return failure(400, "Exception while reading request", "The payload is not valid JSON.")
         fields, display, exclude = _render_options(request)
         with self.db.lock:
-            if self.db.get(table, sys_id) is None:
+            current = self.db.get(table, sys_id)
+            if current is None:
                 return failure(404, *NOT_FOUND)
             if self._denied(table, "write"):
                 return acl_refused("write")
-            record = self.db.update(table, sys_id, _writable(table, values), user=request.state.sn_user)
+            changes = _writable(table, values)
+            refusal = self.hooks.check_update(table, current, changes) if self.hooks else None
+            if refusal is not None:
+                return failure(403, "Operation Failed", refusal)
+            before = dict(current)
+            record = self.db.update(table, sys_id, changes, user=request.state.sn_user)
+            if self.hooks is not None:
+                self.hooks.after_update(table, before, record)
             body = render_record(
                 self.db,
                 table,

@@ -13,6 +13,13 @@ Coalesce keys ([I] where the OOB maps are undocumented):
 - tax line: header + `u_erp_line_number` (may be empty) + `u_tax_type`;
 - payment detail: `u_payment_reference_id` + `u_erp_invoice_number`;
 - supplier: `u_erp_supplier_code`; cost center: `u_account_number`; GL account: `u_number`.
+`config.coalesce_overrides[staging_table]` replaces a map's coalesce columns (an empty tuple: no coalesce,
+every row inserts - what the pre-flight must catch); other column sets are honoured by the invoice map only.
+
+References resolve by number AND ERP source (the issue's reading of the S2P staging pages): a row that names
+an ERP source only matches a supplier, cost center or GL account of that source. A payment detail matches its
+invoice by ERP invoice number = the invoice's ERP number (and supplier); `config.payment_match_fallback` also
+lets it match the external invoice number [I] (see config.py for why it is still on).
 """
 
 from __future__ import annotations
@@ -55,15 +62,25 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class TransformMap:
-    """One staging table's map: `prepare` turns a staging row into target values or raises TransformError."""
+    """One staging table's map: `prepare` turns a staging row into target values or raises TransformError.
+
+    `field_map` (staging column -> target column) is what `sys_transform_entry` shows; `prepare` does the
+    work.
+    """
 
     name: str
     staging_table: str
     target_table: str
     display_field: str
-    coalesce_columns: Callable[[ServiceNowSandboxConfig], tuple[str, ...]]
+    default_coalesce: Callable[[ServiceNowSandboxConfig], tuple[str, ...]]
     prepare: Callable[[Lookups, dict[str, str]], Prepared]
     after: Callable[[Lookups, Record], None] | None = None
+    field_map: dict[str, str] = field(default_factory=dict)
+
+    def coalesce_columns(self, config: ServiceNowSandboxConfig) -> tuple[str, ...]:
+        """The staging columns this map coalesces on, as configured."""
+        override = config.coalesce_overrides.get(self.staging_table)
+        return override if override is not None else self.default_coalesce(config)
 
 
 class Lookups:
@@ -73,23 +90,36 @@ class Lookups:
         self.db = db
         self.config = config
 
-    def supplier(self, code: str) -> str:
-        record = self.db.find("sn_fin_supplier", erp_supplier_code=code)
+    def _master(self, table: str, column: str, value: str, erp_source: str) -> Record | None:
+        """The first `table` record whose `column` equals `value` (case-insensitively) and, when the row names
+        an ERP source (`erp_source` is its sys_id), whose ERP source is that one."""
+        for record in self.db.find_all(table, **{column: value}):
+            if not erp_source or record.get("erp_source", "") == erp_source:
+                return record
+        return None
+
+    def supplier(self, code: str, erp_source: str = "") -> str:
+        record = self._master("sn_fin_supplier", "erp_supplier_code", code, erp_source)
         if record is None:
             raise TransformError(f"Supplier '{code}' not found")
         return record["sys_id"]
 
-    def cost_center(self, account_number: str) -> str:
-        record = self.db.find("cmn_cost_center", account_number=account_number)
+    def cost_center(self, account_number: str, erp_source: str = "") -> str:
+        record = self._master("cmn_cost_center", "account_number", account_number, erp_source)
         if record is None:
             raise TransformError(f"Cost center '{account_number}' not found")
         return record["sys_id"]
 
-    def gl_account(self, number: str) -> str:
-        record = self.db.find("sn_fin_gl_account", number=number)
+    def gl_account(self, number: str, erp_source: str = "") -> str:
+        record = self._master("sn_fin_gl_account", "number", number, erp_source)
         if record is None:
             raise TransformError(f"GL account '{number}' not found")
         return record["sys_id"]
+
+    def row_erp_source(self, row: dict[str, str]) -> str:
+        """The sys_id of the ERP source a staging row names ("" when it names none)."""
+        name = row.get("u_erp_source", "").strip()
+        return self.erp_source(name) if name else ""
 
     def legal_entity(self, code: str) -> str:
         record = self.db.find("sn_fin_legal_entity", erp_company_code=code) or self.db.find(
@@ -120,13 +150,23 @@ class Lookups:
             raise TransformError(f"Invoice with external invoice number '{external_number}' not found")
         return record
 
-    def invoice_by_erp_number(self, number: str) -> Record:
-        record = self.db.find("sn_shop_invoice", erp_number=number) or self.db.find(
-            "sn_shop_invoice", external_invoice_number=number
-        )
-        if record is None:
-            raise TransformError(f"Invoice with ERP invoice number '{number}' not found")
-        return record
+    def invoice_by_erp_number(self, number: str, erp_source: str = "") -> Record:
+        """The invoice whose ERP number is `number` (of the row's ERP source, when it names one).
+
+        The external-invoice-number match is the switchable lenient fallback (`payment_match_fallback`).
+        """
+        columns = ["erp_number", "external_invoice_number"] if self.config.payment_match_fallback else []
+        for column in columns or ["erp_number"]:
+            for record in self.db.find_all("sn_shop_invoice", **{column: number}):
+                if not erp_source or record.get("erp_source", "") in ("", erp_source):
+                    return record
+        raise TransformError(f"Invoice with ERP invoice number '{number}' not found")
+
+    def supplier_detail(self, supplier: str, legal_entity: str) -> Record | None:
+        """The supplier <-> legal entity mapping (`sn_fin_supplier_detail`) of an invoice, if any."""
+        if not supplier or not legal_entity:
+            return None
+        return self.db.find("sn_fin_supplier_detail", supplier=supplier, legal_entity=legal_entity)
 
 
 # --- value checks ---------------------------------------------------------------------------------------
@@ -182,11 +222,17 @@ def _decimal(text: str) -> Decimal:
 # --- the maps -------------------------------------------------------------------------------------------
 
 
+def _mandatory(look: Lookups, row: dict[str, str], columns: dict[str, str]) -> None:
+    """Refuse a row lacking documented mandatory fields, when the sandbox is told to enforce them."""
+    if look.config.enforce_documented_mandatory:
+        for column, label in columns.items():
+            _required(row, column, label)
+
+
 def _prepare_invoice(look: Lookups, row: dict[str, str]) -> Prepared:
-    erp_source = (
-        look.erp_source(_required(row, "u_erp_source", "ERP source")) if row.get("u_erp_source") else ""
-    )
-    supplier = look.supplier(_required(row, "u_supplier", "Supplier"))
+    _mandatory(look, row, {"u_other_charges": "Other charges"})
+    erp_source = look.row_erp_source(row)
+    supplier = look.supplier(_required(row, "u_supplier", "Supplier"), erp_source)
     currency = look.currency(_required(row, "u_currency", "Currency"))
     legal_entity = _optional_ref(row, "u_legal_entity", look.legal_entity)
     amounts = {
@@ -236,15 +282,22 @@ def _prepare_invoice(look: Lookups, row: dict[str, str]) -> Prepared:
         "u_supplier": "supplier",
         "u_supplier_invoice_number": "supplier_invoice_number",
     }
-    coalesce = {
-        coalesce_map[c]: values[coalesce_map[c]] for c in look.config.invoice_coalesce if c in coalesce_map
-    }
+    columns = look.config.coalesce_overrides.get("sn_spend_intg_imp_invoice", look.config.invoice_coalesce)
+    coalesce = {coalesce_map[c]: values[coalesce_map[c]] for c in columns if c in coalesce_map}
+    defaults = {"state": "draft", "channel": "integration"}
+    # [I] an invoice without payment terms takes the supplier's for its legal entity (sn_fin_supplier_detail
+    # has a Payment term field [C]); without either, the exception engine finds "Missing required
+    # information".
+    detail = look.supplier_detail(supplier, legal_entity)
+    if detail is not None and detail["payment_term"]:
+        defaults["payment_terms"] = detail["payment_term"]
     # [I] imported invoices start in Draft (stored value `draft`), channel integration.
-    return Prepared(_non_empty(values), coalesce, {"state": "draft", "channel": "integration"})
+    return Prepared(_non_empty(values), coalesce, defaults)
 
 
 def _prepare_invoice_line(look: Lookups, row: dict[str, str]) -> Prepared:
     invoice = look.invoice(row.get("u_external_invoice_number", ""), row.get("u_erp_source", ""))
+    erp_source = look.row_erp_source(row)
     values = {
         "invoice": invoice["sys_id"],
         "erp_line_number": row.get("u_erp_line_number", ""),
@@ -254,8 +307,8 @@ def _prepare_invoice_line(look: Lookups, row: dict[str, str]) -> Prepared:
         "line_amount": _amount(row, "u_line_amount_invoiced", "Line amount invoiced"),
         "sub_total": _amount(row, "u_subtotal", "Subtotal"),
         "tax_amount": _amount(row, "u_tax_amount", "Tax amount"),
-        "cost_center": _optional_ref(row, "u_cost_center", look.cost_center),
-        "ledger_account": _optional_ref(row, "u_gl_account", look.gl_account),
+        "cost_center": _optional_ref(row, "u_cost_center", lambda v: look.cost_center(v, erp_source)),
+        "ledger_account": _optional_ref(row, "u_gl_account", lambda v: look.gl_account(v, erp_source)),
         "tax_code": row.get("u_tax_code", ""),
         "order_line": row.get("u_purchase_order_line", ""),
         "supplier_part_number": row.get("u_supplier_part_number", ""),
@@ -291,8 +344,17 @@ def _prepare_tax_line(look: Lookups, row: dict[str, str]) -> Prepared:
 
 
 def _prepare_payment(look: Lookups, row: dict[str, str]) -> Prepared:
-    invoice = look.invoice_by_erp_number(row.get("u_erp_invoice_number", ""))
-    supplier = _optional_ref(row, "u_erp_supplier_code", look.supplier)
+    _mandatory(
+        look,
+        row,
+        {
+            f"u_remit_to_{part}": f"Remit-to {part.replace('_', ' ')}"
+            for part in ("street", "city", "state_or_province", "zip_or_postal_code", "country")
+        },
+    )
+    erp_source = look.row_erp_source(row)
+    invoice = look.invoice_by_erp_number(row.get("u_erp_invoice_number", ""), erp_source)
+    supplier = _optional_ref(row, "u_erp_supplier_code", lambda v: look.supplier(v, erp_source))
     if supplier and invoice["supplier"] and supplier != invoice["supplier"]:
         raise TransformError(f"Supplier '{row['u_erp_supplier_code']}' does not match the invoice's supplier")
     method = row.get("u_payment_method", "").strip()
@@ -400,6 +462,112 @@ def _fixed(*columns: str) -> Callable[[ServiceNowSandboxConfig], tuple[str, ...]
     return lambda _config: columns
 
 
+def _same(*names: str) -> dict[str, str]:
+    """Field maps `u_<name>` -> `<name>`."""
+    return {f"u_{name}": name for name in names}
+
+
+_REMIT = tuple(
+    f"remit_to_{k}" for k in ("street", "city", "state_or_province", "zip_or_postal_code", "country")
+)
+INVOICE_FIELDS = {
+    **_same(
+        "external_invoice_number",
+        "external_invoice_source",
+        "erp_source",
+        "erp_number",
+        "supplier_invoice_number",
+        "supplier",
+        "supplier_tax_id",
+        "legal_entity",
+        "purchase_order",
+        "invoice_date",
+        "due_date",
+        "payment_terms",
+        "currency",
+        "exchange_rate",
+        "business_owner",
+        "short_description",
+        "subtotal",
+        "tax_amount",
+        "other_charges",
+        "discounts",
+    ),
+    "u_invoice_type": "type",
+    "u_shipping_amount": "shipping",
+    "u_amount_invoiced": "invoice_amount",
+    "u_invoice_state": "state",
+}
+LINE_FIELDS = {
+    **_same(
+        "erp_line_number",
+        "line_description",
+        "line_unit_price",
+        "tax_amount",
+        "cost_center",
+        "tax_code",
+        "supplier_part_number",
+        "uom",
+        "currency",
+    ),
+    "u_external_invoice_number": "invoice",
+    "u_line_quantity": "invoiced_quantity",
+    "u_line_amount_invoiced": "line_amount",
+    "u_subtotal": "sub_total",
+    "u_gl_account": "ledger_account",
+    "u_purchase_order_line": "order_line",
+}
+TAX_LINE_FIELDS = {
+    **_same("tax_type", "tax_amount", "taxable_amount", "supplier_tax_rate", "currency"),
+    "u_external_invoice_number": "invoice",
+    "u_erp_line_number": "invoice_line",
+}
+PAYMENT_FIELDS = {
+    **_same(
+        "erp_invoice_number",
+        "erp_source",
+        "payment_reference_id",
+        "payment_amount",
+        "currency",
+        "payment_date",
+        "payment_method",
+        "scheduled_payment_date",
+        *_REMIT,
+    ),
+    "u_erp_supplier_code": "supplier",
+}
+SUPPLIER_FIELDS = {
+    **_same(
+        "erp_supplier_code",
+        "name",
+        "legal_name",
+        "erp_company_code",
+        "erp_source",
+        "tax_id",
+        "payment_term",
+        "email",
+        "street",
+        "city",
+        "state",
+        "zip",
+        "country",
+        "website",
+        "phone",
+    ),
+    "u_status": "active",
+}
+COST_CENTER_FIELDS = _same(
+    "account_number", "name", "code", "valid_from", "valid_to", "erp_source", "legal_entity", "manager"
+)
+GL_ACCOUNT_FIELDS = {
+    **_same("number", "category", "type", "erp_source", "short_description"),
+    "u_account_name": "name",
+    "u_account_currency": "currency",
+    "u_entity": "legal_entity",
+    "u_inactive": "active",
+}
+
+
 TRANSFORM_MAPS: dict[str, TransformMap] = {
     m.staging_table: m
     for m in (
@@ -410,6 +578,7 @@ TRANSFORM_MAPS: dict[str, TransformMap] = {
             "number",
             lambda config: config.invoice_coalesce,
             _prepare_invoice,
+            field_map=INVOICE_FIELDS,
         ),
         TransformMap(
             "Invoice line import",
@@ -418,6 +587,7 @@ TRANSFORM_MAPS: dict[str, TransformMap] = {
             "number",
             _fixed("u_external_invoice_number", "u_erp_line_number"),
             _prepare_invoice_line,
+            field_map=LINE_FIELDS,
         ),
         TransformMap(
             "Invoice tax line import",
@@ -426,6 +596,7 @@ TRANSFORM_MAPS: dict[str, TransformMap] = {
             "tax_type",
             _fixed("u_external_invoice_number", "u_tax_type"),
             _prepare_tax_line,
+            field_map=TAX_LINE_FIELDS,
         ),
         TransformMap(
             "Invoice payment detail import",
@@ -435,6 +606,7 @@ TRANSFORM_MAPS: dict[str, TransformMap] = {
             _fixed("u_payment_reference_id", "u_erp_invoice_number"),
             _prepare_payment,
             _after_payment,
+            PAYMENT_FIELDS,
         ),
         TransformMap(
             "Master data supplier",
@@ -443,6 +615,7 @@ TRANSFORM_MAPS: dict[str, TransformMap] = {
             "name",
             _fixed("u_erp_supplier_code"),
             _prepare_supplier,
+            field_map=SUPPLIER_FIELDS,
         ),
         TransformMap(
             "Master data cost center",
@@ -451,6 +624,7 @@ TRANSFORM_MAPS: dict[str, TransformMap] = {
             "name",
             _fixed("u_account_number"),
             _prepare_cost_center,
+            field_map=COST_CENTER_FIELDS,
         ),
         TransformMap(
             "GL account load data",
@@ -459,6 +633,7 @@ TRANSFORM_MAPS: dict[str, TransformMap] = {
             "number",
             _fixed("u_number"),
             _prepare_gl_account,
+            field_map=GL_ACCOUNT_FIELDS,
         ),
     )
 }
@@ -474,14 +649,16 @@ class TransformEngine:
 
     def run(self, transform: TransformMap, row: dict[str, str]) -> Outcome:
         """Transform one staging row (values keyed by column name)."""
-        empty = [c for c in transform.coalesce_columns(self.config) if not row.get(c, "").strip()]
+        coalescing = transform.coalesce_columns(self.config)
+        empty = [c for c in coalescing if not row.get(c, "").strip()]
         if empty:
             return Outcome("skipped", message=f"Row skipped: coalesce field(s) {', '.join(empty)} empty")
         try:
             prepared = transform.prepare(self.lookups, row)
         except TransformError as exc:
             return Outcome("error", message=str(exc))
-        existing = self._find(transform.target_table, prepared.coalesce)
+        # a map without coalesce inserts every row (ServiceNow's rule: no coalesce, no match)
+        existing = self._find(transform.target_table, prepared.coalesce) if coalescing else None
         if existing is None:
             record = self.db.insert(transform.target_table, {**prepared.insert_defaults, **prepared.values})
             outcome = Outcome("inserted", record["sys_id"])

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from zbsn.core.clock import OffsetClock
 from zbsn.sandbox.company import Company
 from zbsn.sandbox.company_generator import generate_company
 from zbsn.sandbox.servicenow import (
@@ -48,3 +49,16 @@ def api(sandbox: ServiceNowSandbox) -> Iterator[httpx.Client]:
     token = fetch_token(sandbox.url).json()["access_token"]
     with httpx.Client(base_url=sandbox.url, headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
+
+
+@pytest.fixture
+def fresh(company: Company) -> Iterator[tuple[ServiceNowSandbox, httpx.Client]]:
+    """A sandbox of its own (for tests that move its clock or change its settings) and a client of it."""
+    instance = create_servicenow_sandbox(company, clock=OffsetClock()).start()
+    instance.set_token_lifespan(30 * 86400)  # the tests move the clock by days; the token outlives that
+    token = fetch_token(instance.url).json()["access_token"]
+    try:
+        with httpx.Client(base_url=instance.url, headers={"Authorization": f"Bearer {token}"}) as client:
+            yield instance, client
+    finally:
+        instance.stop()

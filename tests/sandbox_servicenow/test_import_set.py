@@ -123,9 +123,12 @@ def test_bad_references_are_errors_inside_201(api: httpx.Client, company: Compan
     staging = api.get(f"/api/now/import/{LINE}/{bad_cc['sys_id']}")
     assert staging.status_code == 200
     assert staging.json()["result"][0]["status"] == "error"
-    row = api.get(f"/api/now/table/{LINE}/{bad_cc['sys_id']}").json()["result"]
-    assert row["sys_import_state"] == "error"
-    assert row["sys_row_error"] == "Cost center 'CC-NOPE' not found"
+    row = api.get(f"/api/now/table/{LINE}/{bad_cc['sys_id']}", params={"sysparm_display_value": "all"})
+    row = row.json()["result"]
+    assert row["sys_import_state"]["value"] == "error"
+    # sys_row_error references the row's sys_import_set_row_error record: its display value is the reason
+    assert row["sys_row_error"]["display_value"] == "Cost center 'CC-NOPE' not found"
+    assert len(row["sys_row_error"]["value"]) == 32
 
     no_header = _import(api, LINE, {"u_external_invoice_number": "BILL-NOT-THERE", "u_erp_line_number": "1"})
     assert no_header["status"] == "error"

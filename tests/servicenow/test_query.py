@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zbsn.core.servicenow.query import EncodedQuery, eq, escape_value, in_, like, ne, starts_with
+from zbsn.core.servicenow.query import ME_FILTER, EncodedQuery, eq, escape_value, in_, like, ne, starts_with
 
 
 def test_a_caret_is_doubled_so_it_stays_inside_the_value() -> None:
@@ -79,3 +79,14 @@ def test_and_merges_queries_and_loose_conditions() -> None:
 def test_or_needs_a_condition() -> None:
     with pytest.raises(ValueError):
         EncodedQuery().or_()
+
+
+def test_not_in_and_the_me_filter() -> None:
+    query = EncodedQuery().not_in("state", ["resolved", "bypassed"]).dynamic("user", ME_FILTER)
+    assert query.render() == f"stateNOT INresolved,bypassed^userDYNAMIC{ME_FILTER}"
+    with pytest.raises(ValueError, match="dynamic filter"):
+        EncodedQuery().dynamic("user", "javascript:gs.getUserID()")
+    with pytest.raises(ValueError):
+        EncodedQuery().not_in("state", ["a,b"])
+    with pytest.raises(ValueError):
+        EncodedQuery().not_in("state", [])
