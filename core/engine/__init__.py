@@ -28,13 +28,15 @@ Modules:
   builder) and the stage that walks one; `details` (detail requests, a few at once), `write_pipeline` (batch
   writes in flight), `unchanged` (the one "unchanged" rule, also the preview's), `cursors`.
 - `history`: the engine's reads of its audit log (known records, last staged header, pending, staged,
-  replay selection). `audit_writer` (+ `staging_batch`): the
+  replay selection, blocked-bill counts). `audit_writer` (+ `audit_problems`, `staging_batch`): the
   exactly-once writes. `entries`: audit entries per kind of record.
 - `ports` (what the clients must offer; RunContext, `run_context`), `matching` + `masters` + `alignment` +
   `mapping_index` (mapping rules and the mapping tables), `transform` (bill/payment/vendor -> staging rows,
   validation; `columns` names the staging columns), `preview`, `replay`, `reconcile`, `lock`, `collector`
   (GC threshold during a run), `telemetry` + `events`.
-Error codes are in `problems.ErrorCode`. Events are `events.*` (published to the `events` sink).
+Problems: `problems.ErrorCode` and `Problem` (code, message, subject); a failed record's problems are stored
+structured (AuditProblem: code and subject each) beside its error_code/error_message, so the preview, the
+blocked-bill counts and the mapping screen count (code, subject) pairs, never message text.
 
 Exactly once: an audit row is committed `pending` with the mapped payload BEFORE each ServiceNow write and
 updated AFTER it (plus an AuditAttempt per attempt); staging coalesces on the external key `ZB-<org>-<bill>`;

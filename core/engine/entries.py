@@ -13,7 +13,7 @@ from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
 from zbsn.core.engine.mapping_index import MappingIndex
 from zbsn.core.engine.ports import RunContext
-from zbsn.core.engine.problems import ErrorCode, summarize
+from zbsn.core.engine.problems import ErrorCode, Problem, summarize
 from zbsn.core.engine.transform import bill_to_invoice, cancellation_rows, payment_to_details
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendorPayment, format_zoho_timestamp
 
@@ -66,6 +66,7 @@ def error_entry(
         source_payload=json.dumps(raw, default=str),
         error_code=code.value,
         error_message=message,
+        problems=[Problem(code, message)],
     )
 
 
@@ -89,6 +90,7 @@ def invoice_entry(bill: ZohoBill, context: RunContext, index: MappingIndex, mark
     if not document.ok:
         entry.status = AuditStatus.FAILED
         entry.error_code, entry.error_message = summarize(document.problems)
+        entry.problems = list(document.problems)
     return entry
 
 
@@ -117,6 +119,7 @@ def payment_entry(
     if not document.ok:
         entry.status = AuditStatus.FAILED
         entry.error_code, entry.error_message = summarize(document.problems)
+        entry.problems = list(document.problems)
     return entry
 
 

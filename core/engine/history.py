@@ -1,6 +1,6 @@
 """The engine's reads of its own history, the audit log: what it knows of records, the invoice header last
-staged for a bill, what is pending, which records are staged and which to replay. (The console's paged
-audit queries live in `core/audit_query.py`.)
+staged for a bill, what is pending, which records are staged, which to replay, and the problems that hold
+bills back. (The console's paged audit queries live in `core/audit_query.py`.)
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlmodel import col, or_, select
+from sqlmodel import col, func, or_, select
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditRecord
+from zbsn.core.db.models import AuditProblem, AuditRecord
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine.columns import INVOICE_TABLE
 from zbsn.core.engine.unchanged import Known
@@ -132,3 +132,19 @@ class History:
         with session_scope(self.db) as session:
             query = select(AuditRecord).where(col(AuditRecord.id).in_(audit_ids), AuditRecord.kind == kind)
             return list(session.exec(query))
+
+    def blocked_bills(self) -> dict[tuple[str, str | None], int]:
+        """(problem code, subject) -> how many failed bills that problem holds back (from the stored problems,
+        never from message text; the preview's `blocked_by` counts the same pairs)."""
+        query = (
+            select(AuditProblem.code, AuditProblem.subject, func.count(func.distinct(AuditProblem.audit_id)))
+            .join(AuditRecord, col(AuditRecord.id) == col(AuditProblem.audit_id))
+            .where(
+                AuditRecord.profile_id == self.profile_id,
+                AuditRecord.kind == RecordKind.BILL,
+                AuditRecord.status == AuditStatus.FAILED,
+            )
+            .group_by(col(AuditProblem.code), col(AuditProblem.subject))
+        )
+        with session_scope(self.db) as session:
+            return {(code, subject): int(count) for code, subject, count in session.exec(query)}

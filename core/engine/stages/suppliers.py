@@ -13,7 +13,7 @@ from zbsn.core.engine.audit_writer import AuditEntry
 from zbsn.core.engine.entries import modified_marker
 from zbsn.core.engine.incremental import fresh_errors
 from zbsn.core.engine.masters import ServiceNowMasters, align_suppliers, fetch_vendors
-from zbsn.core.engine.problems import ErrorCode
+from zbsn.core.engine.problems import ErrorCode, Problem
 from zbsn.core.engine.session import RunSession
 from zbsn.core.engine.transform import supplier_rows
 from zbsn.core.zoho.models import RecordError
@@ -84,4 +84,5 @@ def _vendor_error(run: RunSession, error: RecordError) -> AuditEntry:
         source_payload=json.dumps(raw, default=str),
         error_code=ErrorCode.MALFORMED_RECORD.value,
         error_message=message,
+        problems=[Problem(ErrorCode.MALFORMED_RECORD, message)],
     )
