@@ -14,7 +14,8 @@ from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
 from zbsn.core.engine.mapping_index import MappingIndex
 from zbsn.core.engine.ports import RunContext
 from zbsn.core.engine.problems import ErrorCode, Problem, summarize
-from zbsn.core.engine.transform import bill_to_invoice, cancellation_rows, payment_to_details
+from zbsn.core.engine.transform import bill_to_invoice, cancellation_rows
+from zbsn.core.engine.transform_payments import payment_to_details
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendorPayment, format_zoho_timestamp
 
 

@@ -32,7 +32,8 @@ from zbsn.core.engine.mapping_index import MappingIndex
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.engine.problems import ErrorCode, Problem
 from zbsn.core.engine.stages.bills import BILLS
-from zbsn.core.engine.transform import InvoiceDocument, bill_to_invoice, money
+from zbsn.core.engine.staging_values import money
+from zbsn.core.engine.transform import InvoiceDocument, bill_to_invoice
 from zbsn.core.engine.unchanged import is_unchanged
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoBillSummary
 

@@ -24,7 +24,7 @@ from zbsn.core.engine.history import ReplayFilter
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.runner import RunSummary, SyncRunner
 from zbsn.core.engine.session import RunSession
-from zbsn.core.engine.transform import supplier_rows
+from zbsn.core.engine.transform_suppliers import supplier_rows
 from zbsn.core.zoho.errors import ZohoNotFound
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendor, ZohoVendorPayment
 

@@ -15,7 +15,7 @@ from zbsn.core.engine.incremental import fresh_errors
 from zbsn.core.engine.masters import ServiceNowMasters, align_suppliers, fetch_vendors
 from zbsn.core.engine.problems import ErrorCode, Problem
 from zbsn.core.engine.session import RunSession
-from zbsn.core.engine.transform import supplier_rows
+from zbsn.core.engine.transform_suppliers import supplier_rows
 from zbsn.core.zoho.models import RecordError
 
 
