@@ -58,9 +58,12 @@ CSV_COLUMNS = (
     "gl_number",
     "missing",
 )
-# Details are asked for a batch at a time, a few at once (as a run does).
+# Details are asked for a batch at a time (as a run does), one after the other as the preview always has:
+# concurrent requests would wait on the Zoho client's budget, whose locks then belong to this event loop,
+# and a caller sharing that budget that previews in one loop and runs in another (one `asyncio.run` each,
+# as tests/security/test_query_injection.py does) would find them bound to the wrong loop (zoho/budget.py).
 _BATCH = 100
-_DETAIL_CONCURRENCY = 8
+_DETAIL_CONCURRENCY = 1
 
 
 @dataclass(slots=True)
