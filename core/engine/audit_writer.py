@@ -8,6 +8,11 @@ loop goes on (mapping the next batch, reading other writes' answers) while the d
 (SQLite and psycopg release the GIL there). One thread keeps the writes in order and off each other's locks.
 
 Beside each record's error_code/error_message the writer keeps its problems, structured (`audit_problems`).
+
+When the server drops the connection under a transaction (a restart, an outage that terminates sessions),
+the transaction is run again on a new connection, which waits for the server (`db.engine.make_engine`): the
+dropped one was rolled back whole. (Dropped during COMMIT itself, it may have committed: `begin` then counts
+one more attempt for those records and `finish` writes the same outcome again.)
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 
 from zbsn.core.clock import Clock
 from zbsn.core.db.models import AuditAttempt, AuditRecord
@@ -33,6 +39,7 @@ from zbsn.core.servicenow.models import StagingOutcome, StagingRow
 _T = TypeVar("_T")
 _IN_CHUNK = 500
 _WRITER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zbsn-audit-writer")
+_RECONNECTS = 2  # a transaction whose connection the server dropped is run again at most this often
 
 
 @dataclass(slots=True)
@@ -150,8 +157,8 @@ class AuditWriter:
 
     async def _on_writer_thread(self, call: Callable[[Any], _T], argument: Any) -> _T:
         if not self._threaded:
-            return call(argument)
-        return await asyncio.get_running_loop().run_in_executor(_WRITER_THREAD, call, argument)
+            return _reconnecting(call, argument)
+        return await asyncio.get_running_loop().run_in_executor(_WRITER_THREAD, _reconnecting, call, argument)
 
     def begin(self, entries: Sequence[AuditEntry]) -> list[Ticket]:
         """Commit each entry's audit row and a new attempt; pending ones are then safe to send."""
@@ -227,12 +234,13 @@ class AuditWriter:
         if not completions:
             return
         now = self.clock.now()
-        records, attempts, problems = [], [], []
+        records, attempts, problems, failed = [], [], [], []
         for done in completions:
             common: dict[str, Any] = {"status": done.status, "staging_status": done.staging_status}
             if done.error_code is not None or done.error_message is not None:
                 common.update(error_code=done.error_code, error_message=done.error_message)
                 problems += error_problem(done.ticket.audit_id, done.error_code)
+                failed.append(done.ticket.audit_id)
             records.append(
                 {
                     **common,
@@ -250,7 +258,7 @@ class AuditWriter:
                 conn.execute(_RECORD.update().where(_RECORD.c.id == sa.bindparam("b_id")), same_shape)
             for same_shape in _by_shape(attempts):
                 conn.execute(_ATTEMPT.update().where(_ATTEMPT.c.id == sa.bindparam("b_id")), same_shape)
-            replace_problems(conn, [], problems)  # `begin` cleared these records' problems
+            replace_problems(conn, failed, problems)  # `begin` cleared them: this only matters on a rerun
 
     def _values(self, entry: AuditEntry, payload: str | None, digest: str | None, now: Any) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -307,6 +315,17 @@ class AuditWriter:
                 for audit_id, zoho_id, attempts, has_error in conn.execute(query):
                     found[(kind, zoho_id)] = (audit_id, attempts, bool(has_error))
         return found
+
+
+def _reconnecting(call: Callable[[Any], _T], argument: Any) -> _T:
+    """One writer transaction, run again when the server dropped its connection (see the module docstring)."""
+    for reconnect in range(_RECONNECTS + 1):
+        try:
+            return call(argument)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or reconnect == _RECONNECTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
