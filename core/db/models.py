@@ -240,6 +240,24 @@ class AuditRecord(SQLModel, table=True):
     )
 
 
+class AuditProblem(SQLModel, table=True):
+    """One thing that keeps an audit record from being staged: its error code and what it names (the cost
+    center, GL account or vendor; None when nothing in particular). Written by the audit writer with the
+    record's error_code/error_message and cleared when the record is written again, so a failed record's
+    problems are counted by code and subject, never by matching message text."""
+
+    __tablename__ = "audit_problem"
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer(), sa.ForeignKey("audit_record.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    code: str  # problems.ErrorCode
+    subject: str | None = None
+
+
 class AuditAttempt(SQLModel, table=True):
     """One attempt to stage one record: the history the audit detail pane shows."""
 

@@ -18,10 +18,25 @@ Data flows one way: pull -> normalize -> map -> validate -> stage -> audit. Call
     await service.set_override(profile_id, "cost_center"|"gl_account"|"supplier", zoho_key, sn_value)
     service.clear_override(profile_id, kind, zoho_key)
 
-Modules: `ports` (what the clients must offer; RunContext), `matching` + `masters` (mapping rules and the
-mapping tables), `transform` (bill/payment/vendor -> staging rows, validation; `columns` names the staging
-columns), `preview`, `runner` (+ `lock`, `cursors`, `audit_writer`, `staging_batch`), `replay`, `reconcile`,
-`service`. Error codes are in `problems.ErrorCode`. Events are `events.*` (published to the `events` sink).
+Modules:
+- `service`: the facade above. `runner`: `SyncRunner` (client factories, pacing options) and the order of a
+  sync run's stages. `session`: `RunSession`, one run (lock lease and heartbeat, audit writer, counters,
+  events, recorded outcome `run_outcome`); stages and replay use only its public methods.
+- `stages/`: one module per stage: `pending` (resend), `masters`, `suppliers`, `bills`, `payments`,
+  `deletions` (a full sweep's cancellations), `webhook`; `bill_entries` (a bill's entry, its cancellation).
+- `incremental`: the shape bills and payments share (cursor, list call, detail call, change marker, entry
+  builder) and the stage that walks one; `details` (detail requests, a few at once), `write_pipeline` (batch
+  writes in flight), `unchanged` (the one "unchanged" rule, also the preview's), `cursors`.
+- `history`: the engine's reads of its audit log (known records, last staged header, pending, staged,
+  replay selection, blocked-bill counts). `audit_writer` (+ `audit_problems`, `staging_batch`): the
+  exactly-once writes. `entries`: audit entries per kind of record.
+- `ports` (what the clients must offer; RunContext, `run_context`), `matching` + `masters` + `alignment` +
+  `mapping_index` (mapping rules and the mapping tables), `transform` (bill -> invoice staging rows, with
+  validation; `transform_payments`, `transform_suppliers`, `staging_values`; `columns` names the columns),
+  `preview`, `replay`, `reconcile`, `lock`, `collector` (GC threshold during a run), `telemetry` + `events`.
+Problems: `problems.ErrorCode` and `Problem` (code, message, subject); a failed record's problems are stored
+structured (AuditProblem: code and subject each) beside its error_code/error_message, so the preview, the
+blocked-bill counts and the mapping screen count (code, subject) pairs, never message text.
 
 Exactly once: an audit row is committed `pending` with the mapped payload BEFORE each ServiceNow write and
 updated AFTER it (plus an AuditAttempt per attempt); staging coalesces on the external key `ZB-<org>-<bill>`;

@@ -6,6 +6,13 @@ staging coalesces on the external key, so the resend cannot duplicate.
 The engine calls `begin_async`/`finish_async`: the same transactions on one audit-writer thread, so the event
 loop goes on (mapping the next batch, reading other writes' answers) while the database executes and commits
 (SQLite and psycopg release the GIL there). One thread keeps the writes in order and off each other's locks.
+
+Beside each record's error_code/error_message the writer keeps its problems, structured (`audit_problems`).
+
+When the server drops the connection under a transaction (a restart, an outage that terminates sessions),
+the transaction is run again on a new connection, which waits for the server (`db.engine.make_engine`): the
+dropped one was rolled back whole. (Dropped during COMMIT itself, it may have committed: `begin` then counts
+one more attempt for those records and `finish` writes the same outcome again.)
 """
 
 from __future__ import annotations
@@ -20,16 +27,19 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 
 from zbsn.core.clock import Clock
 from zbsn.core.db.models import AuditAttempt, AuditRecord
 from zbsn.core.domain import AuditStatus
-from zbsn.core.engine.problems import ErrorCode
+from zbsn.core.engine.audit_problems import entry_problems, error_problem, replace_problems
+from zbsn.core.engine.problems import ErrorCode, Problem
 from zbsn.core.servicenow.models import StagingOutcome, StagingRow
 
 _T = TypeVar("_T")
 _IN_CHUNK = 500
 _WRITER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zbsn-audit-writer")
+_RECONNECTS = 2  # a transaction whose connection the server dropped is run again at most this often
 
 
 @dataclass(slots=True)
@@ -52,6 +62,7 @@ class AuditEntry:
     success_status: str = AuditStatus.STAGED  # what a successful write means (staged or cancelled)
     error_code: str | None = None
     error_message: str | None = None
+    problems: list[Problem] = field(default_factory=list)  # stored structured when the entry fails
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +157,8 @@ class AuditWriter:
 
     async def _on_writer_thread(self, call: Callable[[Any], _T], argument: Any) -> _T:
         if not self._threaded:
-            return call(argument)
-        return await asyncio.get_running_loop().run_in_executor(_WRITER_THREAD, call, argument)
+            return _reconnecting(call, argument)
+        return await asyncio.get_running_loop().run_in_executor(_WRITER_THREAD, _reconnecting, call, argument)
 
     def begin(self, entries: Sequence[AuditEntry]) -> list[Ticket]:
         """Commit each entry's audit row and a new attempt; pending ones are then safe to send."""
@@ -162,6 +173,7 @@ class AuditWriter:
             updates: list[dict[str, Any]] = []
             attempts_no: list[int] = []
             digests: list[str | None] = []
+            with_problems: list[int] = []  # rewritten records that carried an error, so maybe problems
             for entry in entries:
                 payload = mapped_payload(entry) if entry.rows else None
                 digest = payload_hash(payload) if payload else None
@@ -182,10 +194,14 @@ class AuditWriter:
                     values.update(b_id=found[0], attempts=found[1] + 1)
                     updates.append(values)
                     attempts_no.append(found[1] + 1)
+                    if found[2]:
+                        with_problems.append(found[0])
             ids = self._insert_records(conn, inserts)
             for same_shape in _by_shape(updates):
                 conn.execute(_RECORD.update().where(_RECORD.c.id == sa.bindparam("b_id")), same_shape)
             audit_ids = [ids.get((e.kind, e.zoho_id)) or existing[(e.kind, e.zoho_id)][0] for e in entries]
+            problems = [row for e, a in zip(entries, audit_ids, strict=True) for row in entry_problems(a, e)]
+            replace_problems(conn, with_problems, problems)
             attempt_rows = [
                 {
                     "audit_id": audit_id,
@@ -218,11 +234,13 @@ class AuditWriter:
         if not completions:
             return
         now = self.clock.now()
-        records, attempts = [], []
+        records, attempts, problems, failed = [], [], [], []
         for done in completions:
             common: dict[str, Any] = {"status": done.status, "staging_status": done.staging_status}
             if done.error_code is not None or done.error_message is not None:
                 common.update(error_code=done.error_code, error_message=done.error_message)
+                problems += error_problem(done.ticket.audit_id, done.error_code)
+                failed.append(done.ticket.audit_id)
             records.append(
                 {
                     **common,
@@ -240,6 +258,7 @@ class AuditWriter:
                 conn.execute(_RECORD.update().where(_RECORD.c.id == sa.bindparam("b_id")), same_shape)
             for same_shape in _by_shape(attempts):
                 conn.execute(_ATTEMPT.update().where(_ATTEMPT.c.id == sa.bindparam("b_id")), same_shape)
+            replace_problems(conn, failed, problems)  # `begin` cleared them: this only matters on a rerun
 
     def _values(self, entry: AuditEntry, payload: str | None, digest: str | None, now: Any) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -278,21 +297,35 @@ class AuditWriter:
 
     def _load(
         self, conn: sa.Connection, entries: Sequence[AuditEntry]
-    ) -> dict[tuple[str, str], tuple[int, int]]:
-        found: dict[tuple[str, str], tuple[int, int]] = {}
+    ) -> dict[tuple[str, str], tuple[int, int, bool]]:
+        """(kind, zoho id) -> (audit id, attempts so far, whether it carries an error) of existing rows."""
+        found: dict[tuple[str, str], tuple[int, int, bool]] = {}
         by_kind: dict[str, list[str]] = {}
         for entry in entries:
             by_kind.setdefault(entry.kind, []).append(entry.zoho_id)
         for kind, ids in by_kind.items():
             for start in range(0, len(ids), _IN_CHUNK):
-                query = sa.select(_RECORD.c.id, _RECORD.c.zoho_id, _RECORD.c.attempts).where(
+                query = sa.select(
+                    _RECORD.c.id, _RECORD.c.zoho_id, _RECORD.c.attempts, _RECORD.c.error_code.is_not(None)
+                ).where(
                     _RECORD.c.profile_id == self.profile_id,
                     _RECORD.c.kind == kind,
                     _RECORD.c.zoho_id.in_(ids[start : start + _IN_CHUNK]),
                 )
-                for audit_id, zoho_id, attempts in conn.execute(query):
-                    found[(kind, zoho_id)] = (audit_id, attempts)
+                for audit_id, zoho_id, attempts, has_error in conn.execute(query):
+                    found[(kind, zoho_id)] = (audit_id, attempts, bool(has_error))
         return found
+
+
+def _reconnecting(call: Callable[[Any], _T], argument: Any) -> _T:
+    """One writer transaction, run again when the server dropped its connection (see the module docstring)."""
+    for reconnect in range(_RECONNECTS + 1):
+        try:
+            return call(argument)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or reconnect == _RECONNECTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -13,8 +13,9 @@ from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
 from zbsn.core.engine.mapping_index import MappingIndex
 from zbsn.core.engine.ports import RunContext
-from zbsn.core.engine.problems import ErrorCode, summarize
-from zbsn.core.engine.transform import bill_to_invoice, payment_to_details
+from zbsn.core.engine.problems import ErrorCode, Problem, summarize
+from zbsn.core.engine.transform import bill_to_invoice, cancellation_rows
+from zbsn.core.engine.transform_payments import payment_to_details
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendorPayment, format_zoho_timestamp
 
 
@@ -50,6 +51,11 @@ def error_entry(
         else (colnames.payment_key(context.organization_id, zoho_id))
     )
     number = raw.get("bill_number") or raw.get("payment_number")
+    message = (
+        f"Zoho sent an unreadable {error.entity}: {error.reason}"
+        if code is ErrorCode.MALFORMED_RECORD
+        else error.reason
+    )
     return AuditEntry(
         kind=kind,
         zoho_id=zoho_id,
@@ -60,11 +66,8 @@ def error_entry(
         vendor_name=raw.get("vendor_name") or None,
         source_payload=json.dumps(raw, default=str),
         error_code=code.value,
-        error_message=(
-            f"Zoho sent an unreadable {error.entity}: {error.reason}"
-            if code is ErrorCode.MALFORMED_RECORD
-            else error.reason
-        ),
+        error_message=message,
+        problems=[Problem(code, message)],
     )
 
 
@@ -88,6 +91,7 @@ def invoice_entry(bill: ZohoBill, context: RunContext, index: MappingIndex, mark
     if not document.ok:
         entry.status = AuditStatus.FAILED
         entry.error_code, entry.error_message = summarize(document.problems)
+        entry.problems = list(document.problems)
     return entry
 
 
@@ -116,6 +120,35 @@ def payment_entry(
     if not document.ok:
         entry.status = AuditStatus.FAILED
         entry.error_code, entry.error_message = summarize(document.problems)
+        entry.problems = list(document.problems)
+    return entry
+
+
+def cancellation_entry(
+    context: RunContext,
+    bill_id: str,
+    number: str | None,
+    marker: str | None,
+    source: str,
+    why: str,
+    header: dict[str, str] | None,
+) -> AuditEntry:
+    """The entry of a voided or deleted bill: its invoice cancelled (the last staged `header` sent again with
+    the canceled state), or skipped when it was never staged (`header` None)."""
+    key = colnames.invoice_key(context.organization_id, bill_id)
+    entry = AuditEntry(
+        kind=RecordKind.BILL,
+        zoho_id=bill_id,
+        external_key=key,
+        zoho_number=number,
+        zoho_modified=marker,
+        source_payload=source,
+    )
+    if header is None:
+        entry.status, entry.error_message = AuditStatus.SKIPPED, f"{why}; never staged, nothing to cancel"
+        return entry
+    entry.rows, entry.success_status = cancellation_rows(header, key), AuditStatus.CANCELLED
+    entry.extra = {"reason": why}
     return entry
 
 

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeVar
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import CostCenterMap, GLAccountMap, SupplierMap
-from zbsn.core.domain import MappingOrigin, MappingStatus
+from zbsn.core.domain import AuditStatus, MappingOrigin, MappingStatus, RecordKind
+from zbsn.core.engine.audit_writer import Completion
 from zbsn.core.engine.matching import CostCenterMatcher, GLAccountMatcher, SupplierMatcher
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNLegalEntity, SNSupplier
@@ -318,3 +321,32 @@ def _one(session: Session, model: type[_M], profile_id: int, zoho_key: str) -> _
     if row is None:
         raise KeyError(f"no {model.__tablename__} row for Zoho key {zoho_key!r} in profile {profile_id}")
     return row
+
+
+def record_created_suppliers(
+    db: sa.Engine, profile_id: int, completions: Sequence[Completion], now: datetime
+) -> None:
+    """Mark the vendors just staged as new suppliers `staged`, with the supplier code they were sent with."""
+    created = [
+        c
+        for c in completions
+        if c.ticket.entry.kind == RecordKind.SUPPLIER and c.status == AuditStatus.STAGED
+    ]
+    if not created:
+        return
+    with session_scope(db) as session:
+        for done in created:
+            row = session.exec(
+                select(SupplierMap).where(
+                    SupplierMap.profile_id == profile_id,
+                    SupplierMap.zoho_vendor_id == done.ticket.entry.zoho_id,
+                )
+            ).first()
+            if row is None:
+                continue
+            row.status = MappingStatus.STAGED
+            row.sn_supplier_code = done.ticket.entry.rows[0].values.get("u_erp_supplier_code")
+            row.sn_sys_id = done.sn_sys_id or row.sn_sys_id
+            row.sn_name = row.zoho_name
+            row.updated_at = now
+            session.add(row)

@@ -2,7 +2,9 @@
 
 Per line its cost center and GL account, per bill what is missing; counts, totals per currency, and how many
 bills each missing mapping blocks. Reads Zoho and ServiceNow masters; writes nothing to ServiceNow (the
-local mapping tables are refreshed, as a run would).
+local mapping tables are refreshed, as a run would). "Changed" means what a run would read: the bills
+cursor, the same change marker and the same "unchanged" rule (`unchanged.py`). A bill Zoho cannot serve
+(deleted since it was listed, or failing) is shown with that problem; the rest of the preview goes on.
 """
 
 from __future__ import annotations
@@ -21,15 +23,19 @@ import sqlalchemy as sa
 
 from zbsn.core.clock import Clock
 from zbsn.core.db.engine import session_scope
-from zbsn.core.domain import AuditStatus, RecordKind
+from zbsn.core.domain import RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.alignment import refresh_mappings
-from zbsn.core.engine.audit_lookup import known_audits
-from zbsn.core.engine.entries import modified_marker
+from zbsn.core.engine.details import SourceUnavailable, fetch_details
+from zbsn.core.engine.history import History
+from zbsn.core.engine.mapping_index import MappingIndex
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.engine.problems import ErrorCode, Problem
-from zbsn.core.engine.transform import InvoiceDocument, bill_to_invoice, money
-from zbsn.core.zoho.models import RecordError, ZohoBillSummary
+from zbsn.core.engine.stages.bills import BILLS
+from zbsn.core.engine.staging_values import money
+from zbsn.core.engine.transform import InvoiceDocument, bill_to_invoice
+from zbsn.core.engine.unchanged import is_unchanged
+from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoBillSummary
 
 CSV_COLUMNS = (
     "bill_number",
@@ -52,6 +58,12 @@ CSV_COLUMNS = (
     "gl_number",
     "missing",
 )
+# Details are asked for a batch at a time (as a run does), one after the other as the preview always has:
+# concurrent requests would wait on the Zoho client's budget, whose locks then belong to this event loop,
+# and a caller sharing that budget that previews in one loop and runs in another (one `asyncio.run` each,
+# as tests/security/test_query_injection.py does) would find them bound to the wrong loop (zoho/budget.py).
+_BATCH = 100
+_DETAIL_CONCURRENCY = 1
 
 
 @dataclass(slots=True)
@@ -188,27 +200,47 @@ async def build_preview(
             )
         else:
             summaries.append(item)
-    known = known_audits(db, context.profile_id, RecordKind.BILL, [s.bill_id for s in summaries])
+    known = History(db, context.profile_id).known(RecordKind.BILL, [s.bill_id for s in summaries])
+    to_show: list[ZohoBillSummary] = []
     for summary in summaries:
-        marker = modified_marker(summary.last_modified_time_raw, summary.last_modified_time)
-        previous = known.get(summary.bill_id)
-        if not by_period and previous and previous[1] == marker and previous[0] != AuditStatus.PENDING:
+        if not by_period and is_unchanged(known.get(summary.bill_id), BILLS.marker(summary)):
             report.unchanged += 1
-            continue
-        if summary.status == "void":
-            report.items.append(PreviewItem(summary.bill_id, summary.bill_number, "cancel"))
-            continue
-        detail = await zoho.get_bill(summary.bill_id)
-        if isinstance(detail, RecordError):
-            problem = Problem(ErrorCode.MALFORMED_RECORD, detail.reason)
-            report.items.append(
-                PreviewItem(summary.bill_id, summary.bill_number, "unreadable", problems=[problem])
-            )
-            continue
-        document = bill_to_invoice(detail, context, index)
-        outcome = "ready" if document.ok else "blocked"
-        report.items.append(
-            PreviewItem(detail.bill_id, detail.bill_number, outcome, document, document.problems)
-        )
+        else:
+            to_show.append(summary)
+    for start in range(0, len(to_show), _BATCH):
+        report.items.extend(await _items(zoho, context, index, to_show[start : start + _BATCH]))
     report.zoho_requests = zoho.request_count - zoho_before
     return report
+
+
+async def _items(
+    zoho: ZohoSource, context: RunContext, index: MappingIndex, summaries: list[ZohoBillSummary]
+) -> list[PreviewItem]:
+    """The preview items of a batch of listed bills, in list order (details fetched for all but voids)."""
+    to_fetch = [s.bill_id for s in summaries if s.status != "void"]
+    fetched = await fetch_details(
+        to_fetch, zoho.get_bill, entity="bill", concurrency=_DETAIL_CONCURRENCY, per_record_failures=True
+    )
+    details = dict(zip(to_fetch, fetched, strict=True))
+    return [_item(s, details.get(s.bill_id), context, index) for s in summaries]
+
+
+def _item(
+    summary: ZohoBillSummary, detail: ZohoBill | RecordError | None, context: RunContext, index: MappingIndex
+) -> PreviewItem:
+    if summary.status == "void":
+        return PreviewItem(summary.bill_id, summary.bill_number, "cancel")
+    if detail is None:
+        problem = Problem(ErrorCode.NOT_FOUND, "deleted in Zoho Books since it was listed")
+        return PreviewItem(summary.bill_id, summary.bill_number, "unreadable", problems=[problem])
+    if isinstance(detail, RecordError):
+        code = (
+            ErrorCode.SOURCE_UNAVAILABLE
+            if isinstance(detail, SourceUnavailable)
+            else ErrorCode.MALFORMED_RECORD
+        )
+        problem = Problem(code, detail.reason)
+        return PreviewItem(summary.bill_id, summary.bill_number, "unreadable", problems=[problem])
+    document = bill_to_invoice(detail, context, index)
+    outcome = "ready" if document.ok else "blocked"
+    return PreviewItem(detail.bill_id, detail.bill_number, outcome, document, document.problems)

@@ -9,15 +9,16 @@ from datetime import date
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import col, func, select
+from sqlmodel import select
 
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditRecord, CostCenterMap, GLAccountMap, SupplierMap
-from zbsn.core.domain import AuditStatus, RecordKind
+from zbsn.core.db.models import CostCenterMap, GLAccountMap, SupplierMap
+from zbsn.core.domain import MappingStatus
 from zbsn.core.engine import masters
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.events import EventSink
+from zbsn.core.engine.history import History
 from zbsn.core.engine.masters import MappingKind
 from zbsn.core.engine.matching import (
     COST_CENTER_TARGET,
@@ -27,6 +28,7 @@ from zbsn.core.engine.matching import (
 )
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.engine.preview import PreviewReport, build_preview
+from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.reconcile import ReconciliationReport, reconcile
 from zbsn.core.engine.replay import ReplayFilter, replay
 from zbsn.core.engine.run_context import load_profile, resolve_context
@@ -56,7 +58,7 @@ class MappingRow:
     sn_name: str | None
     origin: str  # auto | manual
     status: str  # matched | missing | staged
-    blocked_bills: int  # failed bills whose reason names this mapping
+    blocked_bills: int  # failed bills held back by this (missing) mapping, from their stored problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,68 +160,76 @@ class EngineService:
         return self.mappings(profile_id)
 
     def mappings(self, profile_id: int) -> Mappings:
-        """The three mapping tables (as stored) with the number of failed bills each missing one blocks."""
+        """The three mapping tables (as stored) with the number of failed bills each missing one blocks.
+
+        A bill counts for a mapping when one of its stored problems has the mapping's code (UNMAPPED_...) and
+        names it (its Zoho name): the same (code, subject) pairs as `PreviewReport.blocked_by`.
+        """
         with session_scope(self.db) as session:
             ccs = session.exec(select(CostCenterMap).where(CostCenterMap.profile_id == profile_id)).all()
             gls = session.exec(select(GLAccountMap).where(GLAccountMap.profile_id == profile_id)).all()
             sups = session.exec(select(SupplierMap).where(SupplierMap.profile_id == profile_id)).all()
-            blocked = _BlockedCounter(session, profile_id)
-            return Mappings(
-                cost_centers=sorted(
-                    (
-                        MappingRow(
-                            "cost_center",
-                            r.zoho_key,
-                            r.zoho_name,
-                            None,
-                            r.sn_sys_id,
-                            r.sn_account_number,
-                            r.sn_name,
-                            r.origin,
-                            r.status,
-                            blocked.count(r.status, f"cost center {r.zoho_name!r}"),
-                        )
-                        for r in ccs
-                    ),
-                    key=_missing_first,
+        blocked = History(self.db, profile_id).blocked_bills()
+
+        def count(status: str, code: ErrorCode, zoho_name: str) -> int:
+            return blocked.get((code.value, zoho_name), 0) if status == MappingStatus.MISSING else 0
+
+        return Mappings(
+            cost_centers=sorted(
+                (
+                    MappingRow(
+                        "cost_center",
+                        r.zoho_key,
+                        r.zoho_name,
+                        None,
+                        r.sn_sys_id,
+                        r.sn_account_number,
+                        r.sn_name,
+                        r.origin,
+                        r.status,
+                        count(r.status, ErrorCode.UNMAPPED_COST_CENTER, r.zoho_name),
+                    )
+                    for r in ccs
                 ),
-                gl_accounts=sorted(
-                    (
-                        MappingRow(
-                            "gl_account",
-                            r.zoho_account_id,
-                            r.zoho_name,
-                            r.zoho_code,
-                            r.sn_sys_id,
-                            r.sn_number,
-                            r.sn_name,
-                            r.origin,
-                            r.status,
-                            blocked.count(r.status, f"GL account {r.zoho_name!r}"),
-                        )
-                        for r in gls
-                    ),
-                    key=_missing_first,
+                key=_missing_first,
+            ),
+            gl_accounts=sorted(
+                (
+                    MappingRow(
+                        "gl_account",
+                        r.zoho_account_id,
+                        r.zoho_name,
+                        r.zoho_code,
+                        r.sn_sys_id,
+                        r.sn_number,
+                        r.sn_name,
+                        r.origin,
+                        r.status,
+                        count(r.status, ErrorCode.UNMAPPED_GL_ACCOUNT, r.zoho_name),
+                    )
+                    for r in gls
                 ),
-                suppliers=sorted(
-                    (
-                        MappingRow(
-                            "supplier",
-                            r.zoho_vendor_id,
-                            r.zoho_name,
-                            r.tax_id,
-                            r.sn_sys_id,
-                            r.sn_supplier_code,
-                            r.sn_name,
-                            r.origin,
-                            r.status,
-                            blocked.count(r.status, f"vendor {r.zoho_name!r}"),
-                        )
-                        for r in sups
-                    ),
-                    key=_missing_first,
+                key=_missing_first,
+            ),
+            suppliers=sorted(
+                (
+                    MappingRow(
+                        "supplier",
+                        r.zoho_vendor_id,
+                        r.zoho_name,
+                        r.tax_id,
+                        r.sn_sys_id,
+                        r.sn_supplier_code,
+                        r.sn_name,
+                        r.origin,
+                        r.status,
+                        count(r.status, ErrorCode.UNMAPPED_SUPPLIER, r.zoho_name),
+                    )
+                    for r in sups
                 ),
-            )
+                key=_missing_first,
+            ),
+        )
 
     async def set_override(
         self, profile_id: int, kind: MappingKind, zoho_key: str, sn_value: str
@@ -257,27 +267,6 @@ class EngineService:
         """Drop a manual override; the next alignment re-matches the value automatically."""
         with session_scope(self.db) as session:
             masters.clear_override(session, profile_id, kind, zoho_key, self.clock.now())
-
-
-class _BlockedCounter:
-    def __init__(self, session: Any, profile_id: int) -> None:
-        self.session = session
-        self.profile_id = profile_id
-
-    def count(self, status: str, phrase: str) -> int:
-        if status != "missing":
-            return 0
-        query = (
-            select(func.count())
-            .select_from(AuditRecord)
-            .where(
-                AuditRecord.profile_id == self.profile_id,
-                AuditRecord.kind == RecordKind.BILL,
-                AuditRecord.status == AuditStatus.FAILED,
-                col(AuditRecord.error_message).contains(phrase),
-            )
-        )
-        return int(self.session.exec(query).one())
 
 
 def _missing_first(row: MappingRow) -> tuple[int, int, str]:

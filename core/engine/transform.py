@@ -1,4 +1,5 @@
-"""Zoho records to ServiceNow staging rows, with validation of everything a row needs.
+"""Zoho bills to ServiceNow invoice staging rows, with validation of everything a row needs (payments are
+in `transform_payments`, vendors in `transform_suppliers`, the values they share in `staging_values`).
 
 A bill becomes one invoice header, one row per line (with its cost center account number and GL number) and
 one tax row per taxed line. Amounts stay in the document currency (the rate to the org's base currency is
@@ -8,21 +9,24 @@ record with a problem is never sent: `problems` says what is missing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from zbsn.core.engine import columns as col
 from zbsn.core.engine.mapping_index import MappedRef, MappingIndex
 from zbsn.core.engine.ports import RunContext
 from zbsn.core.engine.problems import ErrorCode, Problem
+from zbsn.core.engine.staging_values import (
+    CENT,
+    check_currency,
+    dedupe,
+    local_date,
+    money,
+    plain,
+    supplier_ref,
+)
 from zbsn.core.servicenow.models import StagingRow
-from zbsn.core.zoho.models import ZohoBill, ZohoBillLine, ZohoVendor, ZohoVendorPayment
-
-CENT = Decimal("0.01")
-_ISO_CURRENCY = re.compile(r"^[A-Z]{3}$")
+from zbsn.core.zoho.models import ZohoBill, ZohoBillLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,39 +70,6 @@ class InvoiceDocument:
         return not self.problems
 
 
-@dataclass(slots=True)
-class PaymentDocument:
-    """A vendor payment mapped to one payment-detail row per bill it pays."""
-
-    external_key: str
-    payment_id: str
-    payment_number: str | None
-    vendor_name: str | None
-    date: str | None
-    currency: str | None
-    amount: Decimal
-    rows: list[StagingRow] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def money(value: Decimal) -> str:
-    """Two decimals, half-up: how amounts are written to staging."""
-    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
-
-
-def local_date(value: date | None, fallback: datetime | None, time_zone: str) -> str | None:
-    """A document date as `yyyy-mm-dd` in the org's time zone (a timestamp is converted first)."""
-    if value is not None:
-        return value.isoformat()
-    if fallback is not None:
-        return fallback.astimezone(ZoneInfo(time_zone)).date().isoformat()
-    return None
-
-
 def line_cost_center_key(line: ZohoBillLine, bill: ZohoBill, context: RunContext) -> str | None:
     """The Zoho key of the line's cost center: the configured tag's option, or the (line or bill) location."""
     if context.cost_center_source == "location":
@@ -122,43 +93,18 @@ def _line_amounts(line: ZohoBillLine, inclusive: bool) -> tuple[Decimal, Decimal
     return gross, (gross * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _check_currency(currency: str | None, index: MappingIndex) -> Problem | None:
-    if not currency or not _ISO_CURRENCY.match(currency):
-        return Problem(ErrorCode.UNKNOWN_CURRENCY, f"currency {currency!r} is not an ISO 4217 code", currency)
-    if index.currencies is not None and currency not in index.currencies:
-        return Problem(
-            ErrorCode.UNKNOWN_CURRENCY, f"currency {currency} is not active in ServiceNow", currency
-        )
-    return None
-
-
-def _supplier(
-    vendor_id: str, vendor_name: str | None, index: MappingIndex
-) -> tuple[MappedRef | None, Problem | None]:
-    ref = index.suppliers.get(vendor_id)
-    if ref is None:
-        name = vendor_name or vendor_id
-        return None, Problem(
-            ErrorCode.UNMAPPED_SUPPLIER, f"vendor {name!r} is not a Zoho vendor contact", name
-        )
-    if ref.sn_value is None:
-        message = f"vendor {ref.zoho_name!r} has no ServiceNow supplier"
-        return ref, Problem(ErrorCode.UNMAPPED_SUPPLIER, message, ref.zoho_name)
-    return ref, None
-
-
 def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) -> InvoiceDocument:
     """Map and validate one bill; `rows` is filled only when nothing is missing."""
     key = col.invoice_key(context.organization_id, bill.bill_id)
     problems: list[Problem] = []
-    supplier, problem = _supplier(bill.vendor_id, bill.vendor_name, index)
+    supplier, problem = supplier_ref(bill.vendor_id, bill.vendor_name, index)
     if problem:
         problems.append(problem)
     if index.legal_entity is None:
         problems.append(
             Problem(ErrorCode.MISSING_LEGAL_ENTITY, index.legal_entity_problem or "no legal entity")
         )
-    currency_problem = _check_currency(bill.currency_code, index)
+    currency_problem = check_currency(bill.currency_code, index)
     if currency_problem:
         problems.append(currency_problem)
     if not bill.line_items:
@@ -244,7 +190,7 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
         total=bill.total,
         status=bill.status,
         lines=lines,
-        problems=_dedupe(problems),
+        problems=dedupe(problems),
     )
     if document.ok:
         header = StagingRow(
@@ -262,7 +208,7 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_invoice_date": doc_date or "",
                 "u_due_date": local_date(bill.due_date, None, context.time_zone) or "",
                 "u_currency": bill.currency_code,
-                col.EXCHANGE_RATE: _plain(bill.exchange_rate) if bill.exchange_rate is not None else "",
+                col.EXCHANGE_RATE: plain(bill.exchange_rate) if bill.exchange_rate is not None else "",
                 "u_subtotal": money(subtotal),
                 "u_tax_amount": money(tax_total),
                 "u_shipping_amount": "0.00",
@@ -285,93 +231,6 @@ def cancellation_rows(header: dict[str, str], external_key: str) -> list[Staging
     return [StagingRow(table=col.INVOICE_TABLE, source_ref=external_key, values=values)]
 
 
-def payment_to_details(
-    payment: ZohoVendorPayment,
-    context: RunContext,
-    index: MappingIndex,
-    staged_bills: set[str],
-) -> PaymentDocument:
-    """Map one vendor payment: a payment-detail row per bill it pays, linked by the bill's external key.
-
-    `staged_bills` holds the ids of bills whose invoice is in staging; a payment for any other bill waits.
-    """
-    key = col.payment_key(context.organization_id, payment.payment_id)
-    problems: list[Problem] = []
-    supplier, problem = _supplier(payment.vendor_id, payment.vendor_name, index)
-    if problem:
-        problems.append(problem)
-    currency = payment.currency_code
-    currency_problem = _check_currency(currency, index)
-    if currency_problem:
-        problems.append(currency_problem)
-    pay_date = local_date(payment.date, payment.created_time, context.time_zone)
-    if pay_date is None:
-        problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the payment has no date"))
-    if not payment.bills:
-        problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the payment is applied to no bill"))
-    method = col.PAYMENT_METHODS.get(
-        (payment.payment_mode or "").casefold().strip(), col.DEFAULT_PAYMENT_METHOD
-    )
-    rows: list[StagingRow] = []
-    for allocation in payment.bills:
-        if allocation.bill_id not in staged_bills:
-            label = allocation.bill_number or allocation.bill_id
-            problems.append(Problem(ErrorCode.INVOICE_NOT_STAGED, f"bill {label} is not staged yet", label))
-        reference = col.payment_reference(context.organization_id, payment.payment_id, allocation.bill_id)
-        rows.append(
-            StagingRow(
-                table=col.PAYMENT_DETAIL_TABLE,
-                source_ref=reference,
-                values={
-                    "u_erp_invoice_number": col.invoice_key(context.organization_id, allocation.bill_id),
-                    "u_erp_supplier_code": (supplier.sn_value or "") if supplier else "",
-                    "u_erp_source": context.erp_source,
-                    "u_currency": currency or "",
-                    "u_payment_amount": money(allocation.amount_applied),
-                    "u_payment_date": pay_date or "",
-                    "u_scheduled_payment_date": pay_date or "",
-                    "u_payment_method": method,
-                    "u_payment_reference_id": reference,
-                    "u_third_party_import_id": reference,
-                },
-            )
-        )
-    document = PaymentDocument(
-        external_key=key,
-        payment_id=payment.payment_id,
-        payment_number=payment.payment_number,
-        vendor_name=payment.vendor_name,
-        date=pay_date,
-        currency=currency,
-        amount=payment.amount,
-        problems=_dedupe(problems),
-    )
-    if document.ok:
-        document.rows = rows
-    return document
-
-
-def supplier_rows(vendor: ZohoVendor, context: RunContext) -> list[StagingRow]:
-    """The supplier staging row for a vendor ServiceNow does not know (when the profile allows creating)."""
-    code = col.supplier_code(context.organization_id, vendor.contact_id)
-    address = vendor.billing_address
-    values = {
-        "u_erp_supplier_code": code,
-        "u_name": vendor.contact_name,
-        "u_legal_name": vendor.company_name or vendor.contact_name,
-        "u_erp_company_code": context.legal_entity or "",
-        "u_erp_source": context.erp_source,
-        "u_tax_id": vendor.tax_id or "",
-        "u_email": vendor.email or "",
-        "u_street": (address.address or "") if address else "",
-        "u_city": (address.city or "") if address else "",
-        "u_state": (address.state or "") if address else "",
-        "u_zip": (address.zip or "") if address else "",
-        "u_country": (address.country or "") if address else "",
-    }
-    return [StagingRow(table=col.SUPPLIER_TABLE, source_ref=code, values=values)]
-
-
 def _line_row(
     key: str,
     line: ZohoBillLine,
@@ -387,8 +246,8 @@ def _line_row(
         "u_erp_source": context.erp_source,
         "u_erp_line_number": line.line_item_id,
         "u_line_description": (line.description or line.name or "")[:100],
-        "u_line_quantity": _plain(line.quantity),
-        "u_line_unit_price": _plain(line.rate),
+        "u_line_quantity": plain(line.quantity),
+        "u_line_unit_price": plain(line.rate),
         "u_line_amount_invoiced": money(net + tax),
         "u_subtotal": money(net),
         "u_tax_amount": money(tax),
@@ -413,17 +272,12 @@ def _tax_row(
         "u_tax_type": line.tax_name or "Tax",
         "u_tax_amount": money(tax),
         "u_taxable_amount": money(net),
-        "u_supplier_tax_rate": _plain(line.tax_percentage or Decimal(0)),
+        "u_supplier_tax_rate": plain(line.tax_percentage or Decimal(0)),
         "u_currency": currency,
     }
     return StagingRow(
         table=col.INVOICE_TAX_LINE_TABLE, source_ref=f"{key}#T{line.line_item_id}", values=values
     )
-
-
-def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text if text not in ("-0", "") else "0"
 
 
 def _dimension_label(context: RunContext) -> str:
@@ -437,14 +291,3 @@ def _tag_option_name(line: ZohoBillLine, key: str | None) -> str | None:
     if key and line.location_id == key:
         return line.location_name
     return None
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen: set[tuple[str, str]] = set()
-    unique = []
-    for problem in problems:
-        marker = (problem.code.value, problem.message)
-        if marker not in seen:
-            seen.add(marker)
-            unique.append(problem)
-    return unique

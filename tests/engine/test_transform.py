@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from zbsn.core.engine.mapping_index import MappedRef, MappingIndex
 from zbsn.core.engine.ports import RunContext
 from zbsn.core.engine.problems import ErrorCode
-from zbsn.core.engine.transform import bill_to_invoice, cancellation_rows, local_date, payment_to_details
+from zbsn.core.engine.staging_values import local_date
+from zbsn.core.engine.transform import bill_to_invoice, cancellation_rows
+from zbsn.core.engine.transform_payments import payment_to_details
 from zbsn.core.zoho.models import ZohoBill, ZohoVendorPayment
 
 CONTEXT = RunContext(

@@ -1,0 +1,150 @@
+"""The engine's reads of its own history, the audit log: what it knows of records, the invoice header last
+staged for a bill, what is pending, which records are staged, which to replay, and the problems that hold
+bills back. (The console's paged audit queries live in `core/audit_query.py`.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import col, func, or_, select
+
+from zbsn.core.db.engine import session_scope
+from zbsn.core.db.models import AuditProblem, AuditRecord
+from zbsn.core.domain import AuditStatus, RecordKind
+from zbsn.core.engine.columns import INVOICE_TABLE
+from zbsn.core.engine.unchanged import Known
+
+_CHUNK = 500
+# Pending rows are resent in this order: a bill's invoice needs its supplier, a payment needs its invoice.
+_KIND_ORDER: dict[str, int] = {RecordKind.SUPPLIER: 0, RecordKind.BILL: 1, RecordKind.PAYMENT: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayFilter:
+    """Which audit records to replay when no ids are given (default: every failed record)."""
+
+    status: str | None = AuditStatus.FAILED
+    kind: str | None = None
+    run_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str | None = None
+
+
+class History:
+    """The audit log of one profile, as the engine reads it."""
+
+    def __init__(self, db: sa.Engine, profile_id: int) -> None:
+        self.db = db
+        self.profile_id = profile_id
+
+    def known(self, kind: str, ids: Iterable[str]) -> dict[str, Known]:
+        """Status and change marker of the audit rows of these Zoho ids (those the log holds)."""
+        wanted = list(ids)
+        found: dict[str, Known] = {}
+        with session_scope(self.db) as session:
+            for start in range(0, len(wanted), _CHUNK):
+                query = select(AuditRecord.zoho_id, AuditRecord.status, AuditRecord.zoho_modified).where(
+                    AuditRecord.profile_id == self.profile_id,
+                    AuditRecord.kind == kind,
+                    col(AuditRecord.zoho_id).in_(wanted[start : start + _CHUNK]),
+                )
+                for zoho_id, status, modified in session.exec(query):
+                    found[zoho_id] = Known(status, modified)
+        return found
+
+    def staged_header(self, bill_id: str) -> dict[str, str] | None:
+        """The invoice header row last written for a bill (from its mapped payload), if any."""
+        with session_scope(self.db) as session:
+            query = select(AuditRecord.mapped_payload).where(
+                AuditRecord.profile_id == self.profile_id,
+                AuditRecord.kind == RecordKind.BILL,
+                AuditRecord.zoho_id == bill_id,
+            )
+            payload = session.exec(query).first()
+        if not payload:
+            return None
+        for row in json.loads(payload).get("rows", []):
+            if row.get("table") == INVOICE_TABLE:
+                return {str(k): str(v) for k, v in row.get("values", {}).items()}
+        return None
+
+    def pending(self) -> list[AuditRecord]:
+        """The rows an interrupted run left pending: suppliers first, then bills, then payments."""
+        with session_scope(self.db) as session:
+            query = select(AuditRecord).where(
+                AuditRecord.profile_id == self.profile_id, AuditRecord.status == AuditStatus.PENDING
+            )
+            rows = session.exec(query).all()
+        return sorted(rows, key=lambda r: (_KIND_ORDER.get(r.kind, 9), r.id or 0))
+
+    def staged(self, kind: str) -> list[tuple[str, str | None]]:
+        """(Zoho id, number) of every record of this kind whose last outcome is staged."""
+        with session_scope(self.db) as session:
+            query = select(AuditRecord.zoho_id, AuditRecord.zoho_number).where(
+                AuditRecord.profile_id == self.profile_id,
+                AuditRecord.kind == kind,
+                AuditRecord.status == AuditStatus.STAGED,
+            )
+            return [(zoho_id, number) for zoho_id, number in session.exec(query)]
+
+    def staged_bills(self, bill_ids: Iterable[str]) -> set[str]:
+        """The ones of these bills whose invoice is in staging."""
+        known = self.known(RecordKind.BILL, sorted(set(bill_ids)))
+        return {zoho_id for zoho_id, seen in known.items() if seen.status == AuditStatus.STAGED}
+
+    def replay_ids(self, audit_ids: list[int] | None, where: ReplayFilter) -> list[int]:
+        """The audit ids to replay: the given ones (of this profile), or those matching the filter."""
+        query = select(AuditRecord.id).where(AuditRecord.profile_id == self.profile_id)
+        if audit_ids is not None:
+            query = query.where(col(AuditRecord.id).in_(audit_ids))
+        else:
+            if where.status:
+                query = query.where(AuditRecord.status == where.status)
+            if where.kind:
+                query = query.where(AuditRecord.kind == where.kind)
+            if where.run_id is not None:
+                query = query.where(AuditRecord.run_id == where.run_id)
+            if where.date_from:
+                query = query.where(col(AuditRecord.doc_date) >= where.date_from.isoformat())
+            if where.date_to:
+                query = query.where(col(AuditRecord.doc_date) <= where.date_to.isoformat())
+            if where.text:
+                pattern = f"%{where.text}%"
+                query = query.where(
+                    or_(
+                        col(AuditRecord.zoho_number).ilike(pattern),
+                        col(AuditRecord.vendor_name).ilike(pattern),
+                        col(AuditRecord.error_message).ilike(pattern),
+                        col(AuditRecord.zoho_id) == where.text,
+                    )
+                )
+        with session_scope(self.db) as session:
+            return [i for i in session.exec(query.order_by(col(AuditRecord.id))) if i is not None]
+
+    def records(self, audit_ids: list[int], kind: str) -> list[AuditRecord]:
+        """The audit rows of these ids that are of this kind."""
+        with session_scope(self.db) as session:
+            query = select(AuditRecord).where(col(AuditRecord.id).in_(audit_ids), AuditRecord.kind == kind)
+            return list(session.exec(query))
+
+    def blocked_bills(self) -> dict[tuple[str, str | None], int]:
+        """(problem code, subject) -> how many failed bills that problem holds back (from the stored problems,
+        never from message text; the preview's `blocked_by` counts the same pairs)."""
+        query = (
+            select(AuditProblem.code, AuditProblem.subject, func.count(func.distinct(AuditProblem.audit_id)))
+            .join(AuditRecord, col(AuditRecord.id) == col(AuditProblem.audit_id))
+            .where(
+                AuditRecord.profile_id == self.profile_id,
+                AuditRecord.kind == RecordKind.BILL,
+                AuditRecord.status == AuditStatus.FAILED,
+            )
+            .group_by(col(AuditProblem.code), col(AuditProblem.subject))
+        )
+        with session_scope(self.db) as session:
+            return {(code, subject): int(count) for code, subject, count in session.exec(query)}

@@ -1,0 +1,55 @@
+"""A bill's audit entry once its detail was asked for, and the cancellation of a voided or deleted bill
+(which needs the invoice header last staged for it, from the run's history)."""
+
+from __future__ import annotations
+
+from zbsn.core.domain import AuditStatus, RecordKind
+from zbsn.core.engine import columns as colnames
+from zbsn.core.engine.audit_writer import AuditEntry
+from zbsn.core.engine.details import SourceUnavailable
+from zbsn.core.engine.entries import BillRef, cancellation_entry, error_entry, invoice_entry
+from zbsn.core.engine.problems import ErrorCode
+from zbsn.core.engine.session import RunSession
+from zbsn.core.engine.unchanged import Known
+from zbsn.core.zoho.models import RecordError, ZohoBill
+
+# A bill in one of these states may have an invoice in staging, which a void or a delete must cancel.
+_MAY_BE_STAGED = (AuditStatus.STAGED, AuditStatus.PENDING, AuditStatus.CANCELLED)
+
+
+def cancellation(
+    run: RunSession,
+    bill_id: str,
+    number: str | None,
+    marker: str | None,
+    previous: Known | None,
+    source: str,
+    why: str,
+) -> AuditEntry:
+    """Cancel the bill's invoice (its last staged header, state canceled), or skip a never-staged one."""
+    may_be_staged = previous is not None and previous.status in _MAY_BE_STAGED
+    header = run.history.staged_header(bill_id) if may_be_staged else None
+    return cancellation_entry(run.context, bill_id, number, marker, source, why, header)
+
+
+def bill_entry(
+    run: RunSession,
+    ref: BillRef,
+    detail: ZohoBill | RecordError | None,
+    marker: str | None,
+    previous: Known | None,
+) -> AuditEntry:
+    """The audit entry of a fetched bill (None: deleted, a RecordError: unreadable or unservable)."""
+    if detail is None:
+        return cancellation(
+            run, ref.bill_id, ref.bill_number, marker, previous, ref.source, "deleted in Zoho Books"
+        )
+    if isinstance(detail, RecordError):
+        unavailable = isinstance(detail, SourceUnavailable)
+        code = ErrorCode.SOURCE_UNAVAILABLE if unavailable else ErrorCode.MALFORMED_RECORD
+        entry = error_entry(RecordKind.BILL, detail, run.context, code)
+        entry.zoho_id, entry.zoho_modified = ref.bill_id, marker
+        entry.zoho_number, entry.vendor_name = ref.bill_number, ref.vendor_name
+        entry.external_key = colnames.invoice_key(run.context.organization_id, ref.bill_id)
+        return entry
+    return invoice_entry(detail, run.context, run.index, marker)

@@ -1,0 +1,86 @@
+"""The bills stage: every bill changed since the cursor staged as an invoice (header, lines, tax lines) or
+failed with what is missing; a voided or deleted bill cancels its invoice. A full sweep (mode "full", or
+every `full_sweep_hours`) lists every bill and then cancels the invoices of bills gone from Zoho
+(`deletions`). Up to `writes_in_flight` batch writes overlap the reading and mapping of the next batches.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from zbsn.core.db.engine import session_scope
+from zbsn.core.domain import RecordKind
+from zbsn.core.engine import cursors
+from zbsn.core.engine.audit_writer import AuditEntry
+from zbsn.core.engine.entries import BillRef
+from zbsn.core.engine.incremental import Fetched, IncrementalEntity, Walk, stage_incremental
+from zbsn.core.engine.session import RunSession
+from zbsn.core.engine.stages.bill_entries import bill_entry, cancellation
+from zbsn.core.engine.stages.deletions import cancel_deleted
+from zbsn.core.engine.unchanged import Known
+from zbsn.core.engine.write_pipeline import WritePipeline
+from zbsn.core.zoho.models import ZohoBill, ZohoBillSummary
+
+
+def _modified(summary: ZohoBillSummary) -> tuple[str | None, datetime | None]:
+    return summary.last_modified_time_raw, summary.last_modified_time
+
+
+def _voided(
+    run: RunSession, summary: ZohoBillSummary, marker: str | None, previous: Known | None
+) -> AuditEntry | None:
+    if summary.status != "void":
+        return None
+    source = summary.model_dump_json()
+    return cancellation(
+        run, summary.bill_id, summary.bill_number, marker, previous, source, "voided in Zoho Books"
+    )
+
+
+def _entries(run: RunSession, fetched: list[Fetched[ZohoBillSummary, ZohoBill]]) -> list[AuditEntry]:
+    entries = []
+    for one in fetched:
+        summary = one.summary
+        ref = BillRef(summary.bill_id, summary.bill_number, summary.vendor_name, summary.model_dump_json())
+        entries.append(bill_entry(run, ref, one.detail, one.marker, one.previous))
+    return entries
+
+
+BILLS: IncrementalEntity[ZohoBillSummary, ZohoBill] = IncrementalEntity(
+    kind=RecordKind.BILL,
+    stage="bills",
+    cursor=cursors.BILLS,
+    list_call=lambda zoho, since: zoho.iter_bills(modified_since=since),
+    detail_call=lambda zoho, bill_id: zoho.get_bill(bill_id),
+    record_id=lambda summary: summary.bill_id,
+    modified=_modified,
+    build=_entries,
+    without_detail=_voided,
+    per_record_failures=True,
+)
+
+
+def sweep_due(run: RunSession) -> bool:
+    """A full sweep this run: asked for, never done, or the last one older than `full_sweep_hours`."""
+    if run.mode == "full":
+        return True
+    with session_scope(run.db) as session:
+        row = cursors.read_cursor(session, run.profile_id, cursors.BILLS)
+    if row is None or row.cursor_value is None:
+        return True
+    last = row.last_full_sweep_at
+    return last is None or last < run.clock.now() - timedelta(hours=max(1, run.context.full_sweep_hours))
+
+
+async def _deletions(run: RunSession, walk: Walk) -> bool:
+    if walk.unreadable_without_id:
+        run.log("warning", "deletion check skipped: Zoho sent bills without an id")
+        return False
+    await cancel_deleted(run, walk.seen)
+    return True
+
+
+async def stage_bills(run: RunSession) -> None:
+    """Stage the bills changed since the cursor (every bill on a full sweep, then the deletions)."""
+    pipeline = WritePipeline(run.write, run.options.writes_in_flight)
+    await stage_incremental(run, BILLS, full=sweep_due(run), pipeline=pipeline, after_full_walk=_deletions)
