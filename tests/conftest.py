@@ -1,22 +1,29 @@
-"""Shared fixtures: isolated zbsn home dirs and fresh databases on SQLite and (when given) PostgreSQL."""
+"""Shared fixtures: isolated zbsn home dirs, no real keyring, no log handler or registered secret left behind,
+fresh databases on SQLite and (when given) PostgreSQL, and `zbsn sandbox` as a separate process."""
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
+import keyring.errors
 import pytest
 import sqlalchemy as sa
+from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from tests.external_sandbox import ExternalSandbox
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
+from zbsn.core.logs import OwnerOnlyRotatingFileHandler
+from zbsn.core.redaction import forget_registered_secrets
 
 POSTGRES_URL = os.environ.get("ZBSN_TEST_POSTGRES_URL")
+FAIL_BACKEND = "keyring.backends.fail.Keyring"
 
 
 @pytest.fixture(autouse=True)
@@ -27,10 +34,54 @@ def no_os_keyring_anywhere(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     a test creates is always in a place they can reach (the key file under ZBSN_HOME).
     """
     previous = keyring.get_keyring()
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", FAIL_BACKEND)
     keyring.set_keyring(fail.Keyring())
     yield
     keyring.set_keyring(previous)
+
+
+class MemoryKeyring(KeyringBackend):
+    """A real (usable) keyring backend that lives in memory."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Install an in-memory keyring backend that counts as a real one, for this test only."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def isolated_logging_and_redaction() -> Iterator[None]:
+    """Remove the zbsn file handler and the registered secrets a test left behind."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in list(root.handlers):
+        if isinstance(handler, OwnerOnlyRotatingFileHandler):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    forget_registered_secrets()
 
 
 @pytest.fixture(autouse=True)

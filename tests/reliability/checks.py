@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import select
 
-from tests.engine.expectations import key
+from tests.core.engine.expectations import key
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord
 from zbsn.core.domain import AuditStatus, RecordKind

@@ -20,8 +20,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.engine.expectations import Expected
-from tests.engine.harness import FAST_BUDGET, FAST_RETRY, ORG_ID, Endpoints, authorize_zoho
+from tests.core.engine.expectations import Expected
+from tests.core.engine.harness import FAST_BUDGET, FAST_RETRY, ORG_ID, Endpoints, authorize_zoho
 from zbsn.core.clock import OffsetClock, SystemClock
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine

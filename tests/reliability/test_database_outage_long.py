@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from tests.conftest import POSTGRES_URL, _fresh_postgres_database
-from tests.engine.harness import create_profile
+from tests.core.engine.harness import create_profile
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, session_scope
 from zbsn.core.db.models import AuditRecord, RunLock, SyncRun

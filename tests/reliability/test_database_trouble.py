@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL, _fresh_postgres_database
-from tests.engine.harness import create_profile
+from tests.core.engine.harness import create_profile
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine
 from zbsn.core.domain import RunStatus

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from tests.engine.expectations import key
-from tests.engine.harness import Endpoints, authorize_zoho, create_profile
+from tests.core.engine.expectations import key
+from tests.core.engine.harness import Endpoints, authorize_zoho, create_profile
 from zbsn.core.db import migrate
 from zbsn.core.db.engine import make_engine, session_scope
 from zbsn.core.db.models import AuditRecord

@@ -5,7 +5,7 @@ the client's read timeout), plus rate limits tight enough that the 429 codes sho
 half-second window, so any burst above 24/s trips it: 15-17 times a run here, also with both cores kept busy
 by other processes; 40 per second used to trip it 0-5 times), 1070 (3 in flight) and 45 (80 in a 4-second
 "day"; the budget pauses itself when X-Rate-Limit-Remaining reaches 0, so only requests already racing see
-it: reported here, proven in tests/zoho/test_sandbox_integration.py). ServiceNow: 30 % of calls answer
+it: reported here, proven in tests/core/zoho/test_sandbox_integration.py). ServiceNow: 30 % of calls answer
 500/502/503 or drop the connection, a rate-limit rule answers 429 with Retry-After, and jittered latency
 makes some calls time out.
 The clients keep their default retry counts; only the waits are shortened so the run is quick.
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 import stamina
 from sqlmodel import col, select
 
-from tests.engine.harness import create_profile
+from tests.core.engine.harness import create_profile
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditAttempt
 from zbsn.core.domain import RunStatus

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from tests.engine.expectations import key
-from tests.engine.harness import Endpoints, authorize_zoho, create_profile
+from tests.core.engine.expectations import key
+from tests.core.engine.harness import Endpoints, authorize_zoho, create_profile
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord
 from zbsn.core.domain import AuditStatus, RunStatus

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from tests.engine.harness import create_profile
+from tests.core.engine.harness import create_profile
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord, SupplierMap
 from zbsn.core.domain import AuditStatus, RecordKind, RunStatus

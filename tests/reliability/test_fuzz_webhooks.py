@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
-from tests.engine.harness import create_profile
+from tests.core.engine.harness import create_profile
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord, WebhookEvent
 from zbsn.core.domain import AuditStatus, InboxStatus

@@ -15,7 +15,7 @@ from dataclasses import replace
 import sqlalchemy as sa
 from sqlmodel import select
 
-from tests.engine.harness import authorize_zoho, create_profile
+from tests.core.engine.harness import authorize_zoho, create_profile
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import SyncRun
 from zbsn.core.domain import RunStatus

@@ -23,8 +23,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 
-from tests.engine.crash_child import endpoints_to_json
-from tests.engine.harness import create_profile
+from tests.core.engine.crash_child import endpoints_to_json
+from tests.core.engine.harness import create_profile
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditAttempt, AuditRecord, SyncRun
 from zbsn.core.domain import RunStatus
@@ -42,7 +42,7 @@ def _audit_rows(db: sa.Engine) -> int:
 
 def _spawn(db_url: str, payload: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.engine.crash_child", db_url, payload],
+        [sys.executable, "-m", "tests.core.engine.crash_child", db_url, payload],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

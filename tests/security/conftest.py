@@ -10,10 +10,9 @@ import keyring
 import pytest
 from keyring.backends import fail
 
+from tests.conftest import FAIL_BACKEND
 from zbsn.core.logs import OwnerOnlyRotatingFileHandler
 from zbsn.core.redaction import forget_registered_secrets
-
-FAIL_BACKEND = "keyring.backends.fail.Keyring"
 
 
 @pytest.fixture(autouse=True)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FAIL_BACKEND
 from zbsn.core import logs
 
 ZBSN_SCRIPT = Path(sys.executable).parent / "zbsn"
-FAIL_BACKEND = "keyring.backends.fail.Keyring"
 
 
 def _zbsn(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import FAIL_BACKEND
 from tests.security.leakscan import needles_for, scan_bytes, scan_database, scan_texts, scan_tree
 from zbsn.core.db.engine import make_engine
 from zbsn.core.logs import setup_logging
@@ -37,7 +38,6 @@ from zbsn.sandbox.servicenow import DEMO_PASSWORD as SN_DEMO_PASSWORD
 from zbsn.sandbox.zoho import DEMO_CLIENT_SECRET as ZOHO_DEMO_SECRET
 
 ZBSN_SCRIPT = Path(sys.executable).parent / "zbsn"
-FAIL_BACKEND = "keyring.backends.fail.Keyring"
 
 
 def _planted() -> dict[str, str]:

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import url_of
-from tests.core_audit.seed import seed_audit
+from tests.core.audit_seed import seed_audit
 from zbsn.core.db.models import Schedule
 from zbsn.core.settings import Settings
 from zbsn.tui.app import ZbsnApp, make_app

@@ -26,12 +26,12 @@ from .crash_child import endpoints_to_json
 from .expectations import Expected, key
 from .harness import create_profile
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _spawn(db_url: str, payload: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.engine.crash_child", db_url, payload],
+        [sys.executable, "-m", "tests.core.engine.crash_child", db_url, payload],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

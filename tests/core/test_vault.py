@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.foundation.conftest import MemoryKeyring
+from tests.conftest import MemoryKeyring
 from zbsn.core import vault as vault_module
 from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db.models import Connection

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.sandbox_zoho.conftest import Books, new_tokens, refresh
+from tests.sandbox.zoho.conftest import Books, new_tokens, refresh
 from zbsn.sandbox.zoho import ZohoSandbox
 
 

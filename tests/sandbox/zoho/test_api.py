@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.sandbox_zoho.conftest import Books, new_tokens
+from tests.sandbox.zoho.conftest import Books, new_tokens
 from zbsn.sandbox.company_generator import DELETED_ACCOUNT_ID, MISSING_VENDOR_NAME
 from zbsn.sandbox.zoho import ZohoSandbox
 
@@ -73,7 +73,7 @@ def test_bill_pagination_covers_everything_once(books: Books) -> None:
 
 
 def test_per_page_is_clamped_to_200() -> None:
-    from tests.sandbox_zoho.conftest import start
+    from tests.sandbox.zoho.conftest import start
     from zbsn.sandbox.zoho import SandboxConfig
 
     sandbox = start(SandboxConfig(bills=250))
@@ -279,13 +279,13 @@ def test_writes_accept_json_and_jsonstring(fresh: ZohoSandbox) -> None:
 
 
 def exchange_token_with_writes(sandbox: ZohoSandbox) -> str:
-    from tests.sandbox_zoho.conftest import exchange_code
+    from tests.sandbox.zoho.conftest import exchange_code
 
     return str(exchange_code(sandbox, sandbox.self_client_code("ZohoBooks.fullaccess.all"))["access_token"])
 
 
 def test_default_org_fallback_is_opt_in() -> None:
-    from tests.sandbox_zoho.conftest import start
+    from tests.sandbox.zoho.conftest import start
     from zbsn.sandbox.zoho import SandboxConfig
 
     sandbox = start(SandboxConfig(bills=50, default_org_fallback=True))

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.sandbox_zoho.conftest import Books, exchange_code, new_tokens, refresh
+from tests.sandbox.zoho.conftest import Books, exchange_code, new_tokens, refresh
 from zbsn.sandbox.zoho import (
     DATA_CENTRES,
     DC_CODES,
@@ -85,7 +85,7 @@ def test_refresh_token_only_on_first_offline_consent(fresh: ZohoSandbox) -> None
 
 
 def test_token_shape_and_api_domain_of_the_dc() -> None:
-    from tests.sandbox_zoho.conftest import start
+    from tests.sandbox.zoho.conftest import start
     from zbsn.sandbox.zoho import SandboxConfig
 
     sandbox = start(SandboxConfig(org_dc="ca", bills=50))

@@ -7,7 +7,7 @@ import json
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from tests.core_audit.seed import seed_audit
+from tests.core.audit_seed import seed_audit
 from zbsn.core.cli.main import app
 from zbsn.core.profile_status import profile_statuses
 from zbsn.core.services import open_services

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.zoho.fakes import ACCOUNTS, API, ORG, FakeZoho
+from tests.core.zoho.fakes import ACCOUNTS, API, ORG, FakeZoho
 from zbsn.core.clock import OffsetClock
 from zbsn.core.tokens import MemoryTokenStore, TokenSet
 from zbsn.core.zoho.auth import ZohoTokenManager

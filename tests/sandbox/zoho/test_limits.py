@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from tests.sandbox_zoho.conftest import Books, new_tokens, refresh
+from tests.sandbox.zoho.conftest import Books, new_tokens, refresh
 from zbsn.sandbox.zoho import ZohoSandbox
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from zbsn.sandbox.company_generator import generate_company
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _load(name: str) -> ModuleType:

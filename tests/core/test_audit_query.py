@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from zbsn.core import audit_query as aq
 from zbsn.core.audit_query import AuditFilter
 
-from .seed import seed_audit
+from .audit_seed import seed_audit
 
 
 @pytest.fixture

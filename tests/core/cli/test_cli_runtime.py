@@ -16,13 +16,12 @@ import zbsn.core.cli.cmd_reconcile
 import zbsn.core.cli.cmd_replay
 import zbsn.core.cli.cmd_serve
 import zbsn.core.cli.cmd_sync  # noqa: F401 - registers the commands on the app
+from tests.core.conftest import NO_WAIT_RETRY
 from zbsn.core import clients
 from zbsn.core.cli.app import app
 from zbsn.sandbox.demo import DemoHandle, start_demo
 from zbsn.sandbox.servicenow import DEMO_CLIENT_SECRET as SN_SECRET
 from zbsn.sandbox.zoho import DEMO_CLIENT_SECRET as ZOHO_SECRET
-
-from .conftest import NO_WAIT_RETRY
 
 runner = CliRunner()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.sandbox_zoho.conftest import Books, exchange_code, new_tokens
+from tests.sandbox.zoho.conftest import Books, exchange_code, new_tokens
 from zbsn.sandbox.zoho import ZohoSandbox
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-RUN_ALL = Path(__file__).resolve().parents[1] / "benchmarks" / "run_all.py"
+RUN_ALL = Path(__file__).resolve().parents[2] / "benchmarks" / "run_all.py"
 
 
 def _load() -> ModuleType:

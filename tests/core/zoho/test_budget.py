@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.zoho.fakes import error, ok
+from tests.core.zoho.fakes import error, ok
 from zbsn.core.clock import OffsetClock
 from zbsn.core.zoho.budget import BudgetConfig, BudgetRegistry, OrgBudget
 from zbsn.core.zoho.errors import ZohoDailyLimitExceeded, ZohoTransportError

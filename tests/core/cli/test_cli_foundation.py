@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from tests.foundation.conftest import FAIL_BACKEND, MemoryKeyring
+from tests.conftest import FAIL_BACKEND, MemoryKeyring
 from zbsn.core import __version__
 from zbsn.core.cli.main import app
 from zbsn.core.connections import ConnectionRepository

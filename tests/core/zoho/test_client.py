@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.zoho.fakes import FakeZoho, bill, error, ok
+from tests.core.zoho.fakes import FakeZoho, bill, error, ok
 from zbsn.core.zoho.client import ZohoBooksClient
 from zbsn.core.zoho.errors import ZohoApiError, ZohoNotFound, ZohoPaginationError
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoBillSummary

@@ -1,4 +1,5 @@
-"""A sync run in its own process, for the crash test: `python -m tests.engine.crash_child <db_url> <json>`.
+"""A sync run in its own process, for the crash test:
+`python -m tests.core.engine.crash_child <db_url> <json>`.
 
 The JSON holds the sandboxes' endpoints and tokens (see `harness.Endpoints`) and the profile id. The parent
 SIGKILLs this process at random points and then runs it again until a run finishes.
