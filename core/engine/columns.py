@@ -1,4 +1,4 @@
-"""Staging tables and the column names zbsn writes (the sandbox's schema, reference servicenow.md §7.4-7.7).
+"""Staging tables and the column names zbsn writes (the sandbox's schema, sn-ref §7.4-7.7).
 
 The invoice transform coalesces on (`u_external_invoice_number`, `u_erp_source`); lines and tax lines on the
 header key plus `u_erp_line_number`; payment details on `u_payment_reference_id`; suppliers on
@@ -20,7 +20,7 @@ EXCHANGE_RATE = "u_exchange_rate"  # [I] invoice header column
 CANCELED_STATE = "canceled"
 INVOICE_TYPE = "non_po_invoice"
 
-# Zoho payment_mode labels -> ServiceNow payment method values (servicenow.md §7.6).
+# Zoho payment_mode labels -> ServiceNow payment method values (sn-ref §7.6).
 PAYMENT_METHODS = {
     "bank transfer": "bank_transfer",
     "bank remittance": "bank_transfer",

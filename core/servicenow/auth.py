@@ -1,6 +1,6 @@
 """OAuth 2.0 client-credentials for ServiceNow as an `httpx.Auth`: callers never see a token.
 
-Tokens come from `POST /oauth_token.do` (form-encoded; servicenow.md §1). They are cached in the
+Tokens come from `POST /oauth_token.do` (form-encoded; sn-ref §1). They are cached in the
 `TokenStore`, refreshed `refresh_margin_s` before they run out (ServiceNow answers `expires_in: 1799`), and
 minted single-flight: an `asyncio.Lock` makes 50 concurrent callers cost one token request. The token
 request travels through the same `httpx.AsyncClient` as the API call, so it shares its transport, its

@@ -1,6 +1,6 @@
 """Several Table API reads in one HTTP request, through the Batch API.
 
-`POST /api/now/v1/batch` (servicenow.md §5; ServiceNowDocs api-reference/rest-apis/batch-api.md [C]) carries
+`POST /api/now/v1/batch` (sn-ref §5; ServiceNowDocs api-reference/rest-apis/batch-api.md [C]) carries
 a list of REST requests and answers each one (status, headers, base64 body); items run sequentially and ACLs
 apply per item; items the instance did not get to are listed in `unserviced_requests` and are sent again.
 Every item here is a Table API GET whose URL stays under ~8 KB (PySNC itself moves to the Batch API past

@@ -1,6 +1,6 @@
 """The ServiceNow client zbsn's engine uses: master-data reads, Import Set staging, and what happens after.
 
-Reads use the Table API (servicenow.md §3): `sysparm_limit`/`sysparm_offset` paging over a query that ends in
+Reads use the Table API (sn-ref §3): `sysparm_limit`/`sysparm_offset` paging over a query that ends in
 `ORDERBYsys_id` (stable pages), `sysparm_exclude_reference_link=true` (references come back as plain
 sys_ids) and `sysparm_fields` (only what the models need). Staging is in `staging.py`, every request's
 retry/auth/parsing in `requester.py`. After staging: `follow_invoices` (invoice_followup.py, batched through
@@ -55,7 +55,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 # Master tables and, per model field, the ServiceNow column it is read from.
 # [I] `erp_supplier_code`, `erp_company_code` and `local_currency` are the sandbox's column names, derived
-# from documented labels (servicenow.md §7.1); a real instance may differ: override with `field_maps=`.
+# from documented labels (sn-ref §7.1); a real instance may differ: override with `field_maps=`.
 DEFAULT_FIELD_MAPS: dict[str, dict[str, str]] = {
     "cmn_cost_center": {
         "sys_id": "sys_id",

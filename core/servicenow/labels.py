@@ -1,6 +1,6 @@
 """Column labels of the staging tables: insertMultiple keys records by LABEL unless configured otherwise.
 
-servicenow.md §4.1: by default `POST /api/now/import/{table}/insertMultiple` expects each record keyed by
+sn-ref §4.1: by default `POST /api/now/import/{table}/insertMultiple` expects each record keyed by
 the staging column's *label* (e.g. `External invoice number`), while the single-row endpoint takes column
 names (`u_external_invoice_number`). A `sys_rest_insert_multiple` row can switch a table to column names.
 

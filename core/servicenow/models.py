@@ -1,6 +1,6 @@
 """ServiceNow records zbsn reads (masters) and the outcome of each staged row.
 
-Values arrive as strings (reference servicenow.md §2); reference fields as `{link, value}`. The client
+Values arrive as strings (sn-ref §2); reference fields as `{link, value}`. The client
 flattens references to their sys_id before building these models.
 """
 
@@ -52,7 +52,7 @@ class SNLegalEntity(SNModel):
 
 
 class StagingStatus(StrEnum):
-    """Per-row Import Set outcome (servicenow.md §4.2)."""
+    """Per-row Import Set outcome (sn-ref §4.2)."""
 
     INSERTED = "inserted"
     UPDATED = "updated"

@@ -67,7 +67,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     staging.SUPPLIER: ("u_erp_supplier_code", "u_name"),
 }
-# What zbsn's exactly-once staging relies on the map coalescing on (servicenow.md §4.3, §13 [I]).
+# What zbsn's exactly-once staging relies on the map coalescing on (sn-ref §4.3, §13 [I]).
 EXPECTED_COALESCE: dict[str, tuple[str, ...]] = {
     staging.INVOICE: ("u_external_invoice_number",),
     staging.INVOICE_LINE: ("u_erp_line_number",),
@@ -75,7 +75,7 @@ EXPECTED_COALESCE: dict[str, tuple[str, ...]] = {
     staging.PAYMENT_DETAIL: ("u_payment_reference_id",),
     staging.SUPPLIER: ("u_erp_supplier_code",),
 }
-# import_transformer [S] (servicenow.md §4.3); the integrator roles of the staging and outbound tables and the
+# import_transformer [S] (sn-ref §4.3); the integrator roles of the staging and outbound tables and the
 # AP roles are in the S2P docs [C]. `admin` holds every role.
 DEFAULT_ROLES: tuple[RoleRequirement, ...] = (
     RoleRequirement(purpose="stage rows through the Import Set API", any_of=("import_transformer", "admin")),

@@ -1,6 +1,6 @@
 """Encoded queries built from parts, so no caller ever concatenates a `sysparm_query` string.
 
-How ServiceNow parses an encoded query (servicenow.md §3.3): `^` joins conditions with AND, `^OR` joins
+How ServiceNow parses an encoded query (sn-ref §3.3): `^` joins conditions with AND, `^OR` joins
 the condition before it with OR, `^NQ` starts a new OR-ed query, `^EQ` ends one, `ORDERBY<col>` /
 `ORDERBYDESC<col>` sort. Each condition is `<field><operator><value>`; the parser finds the first operator
 after the field name, so `=` or `!=` inside a value are harmless. The only separator inside a value is `^`,

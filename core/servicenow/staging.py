@@ -1,6 +1,6 @@
 """Stage rows through the Import Set API and read back what ServiceNow did with each one.
 
-Three modes (servicenow.md §4):
+Three modes (sn-ref §4):
 - `single`: `POST /api/now/import/{table}` per row, keyed by column name; the transform runs synchronously
   and the answer's `result[]` is the outcome.
 - `sync_multiple`: `POST /api/now/import/{table}/insertMultiple` for a table configured synchronous in
@@ -64,7 +64,7 @@ IMPORT_ROW_FIELDS = (
 # [I] Import set row states that mean "not transformed yet"; every StagingStatus value is final.
 PENDING_STATES = frozenset({"", "pending", "loading", "processing"})
 # sys_ids per read of error reasons: 200 ids keep the URL near 7 KB (PySNC moves to the Batch API past ~10,000
-# characters, servicenow.md §5 [S])
+# characters, sn-ref §5 [S])
 REASON_CHUNK = 200
 # insertMultiple answers that mean "this endpoint is not available here": fall back to single rows.
 FALLBACK_STATUSES = frozenset({400, 403, 404, 405, 406, 415, 501})

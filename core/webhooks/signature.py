@@ -1,6 +1,6 @@
 """The Zoho webhook signature.
 
-INFERRED (reference zoho-books.md §7): Zoho documents this scheme for Zoho Billing, whose webhook engine Books
+INFERRED (zoho-ref §7): Zoho documents this scheme for Zoho Billing, whose webhook engine Books
 shares, and Books' webhook API has the matching `secret` field, but Zoho has not documented it for Books.
 The signed string is every query-string and form key/value pair, sorted by key and concatenated as
 `keyvalue` with no separators (form values URL-decoded), followed by the raw body; the signature is the hex

@@ -1,4 +1,4 @@
-"""A per-organisation request budget shared by every task and client of that org (reference §6).
+"""A per-organisation request budget shared by every task and client of that org (zoho-ref §6).
 
 Scheduling is proactive, with a sliding-window log: a request is admitted only while fewer than the
 effective limit of our requests are *in flight or completed within the last window*. A request's entry is

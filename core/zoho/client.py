@@ -1,4 +1,4 @@
-"""The Zoho Books v3 client: typed reads of the AP objects of one organisation (reference §3 to §5).
+"""The Zoho Books v3 client: typed reads of the AP objects of one organisation (zoho-ref §3 to §5).
 
 Calls go to the `api_domain` persisted with the tokens (+ `/books/v3`), always with `organization_id`,
 through the org's shared `OrgBudget`. Error envelopes raise (`ZohoApiError`, `ZohoNotFound`); a record that
@@ -38,7 +38,7 @@ from zbsn.core.zoho.regions import books_base_url
 M = TypeVar("M", bound=ZohoModel)
 PER_PAGE = 200
 REQUEST_TIMEOUT_S = 60.0
-# [INF] the key of GET /reportingtags is not documented: code in the wild reads either (reference §4.6).
+# [INF] the key of GET /reportingtags is not documented: code in the wild reads either (zoho-ref §4.6).
 REPORTING_TAG_LIST_KEYS = ("reporting_tags", "reportingtags", "tags")
 REPORTING_TAG_DETAIL_KEYS = ("reporting_tag", "reportingtag", "tag")
 TAG_OPTION_KEYS = ("tag_options", "options")

@@ -1,4 +1,4 @@
-"""Typed Zoho Books records, tolerant of Zoho's quirks (reference zoho-books.md §4.0).
+"""Typed Zoho Books records, tolerant of Zoho's quirks (zoho-ref §4.0).
 
 - ids arrive as long numeric strings (sometimes bare ints in docs): always `str` here;
 - missing numbers arrive as `""`: coerced to `None`;

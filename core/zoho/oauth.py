@@ -1,4 +1,4 @@
-"""Zoho Accounts OAuth 2.0 (reference §2): consent URL, redirect parsing, code exchange, refresh, revoke.
+"""Zoho Accounts OAuth 2.0 (zoho-ref §2): consent URL, redirect parsing, code exchange, refresh, revoke.
 
 Every token call is a form-encoded POST to `{accounts_server}/oauth/v2/token` on the accounts server of the
 user's DC (from the consent redirect). Zoho reports most token errors with HTTP 200 and `{"error": ...}`;
@@ -26,7 +26,7 @@ from zbsn.core.zoho.errors import (
 )
 from zbsn.core.zoho.regions import region_for_accounts_server, region_for_location
 
-# Minimal read set (reference §2.2): settings for organizations/tags/locations, accountants for the chart.
+# Minimal read set (zoho-ref §2.2): settings for organizations/tags/locations, accountants for the chart.
 DEFAULT_SCOPES: tuple[str, ...] = (
     "ZohoBooks.bills.READ",
     "ZohoBooks.contacts.READ",
@@ -36,7 +36,7 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 )
 SCOPE_STRING = ",".join(DEFAULT_SCOPES)
 
-# [INF] practitioners report the mint throttle clears after ~15-30 min of inactivity (reference §2.5).
+# [INF] practitioners report the mint throttle clears after ~15-30 min of inactivity (zoho-ref §2.5).
 DEFAULT_THROTTLE_WAIT_S = 1800.0
 TOKEN_TIMEOUT_S = 30.0
 

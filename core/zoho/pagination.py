@@ -1,4 +1,4 @@
-"""Walking Zoho list endpoints page by page (reference §4.1), with loop detection and dedupe by id.
+"""Walking Zoho list endpoints page by page (zoho-ref §4.1), with loop detection and dedupe by id.
 
 Zoho pages are 1-based and end when `page_context.has_more_page` is false. A walk refuses to go on when a
 page comes back again (same records as an earlier page), when Zoho answers another page number than the one

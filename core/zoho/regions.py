@@ -1,4 +1,4 @@
-"""Zoho data centres (reference §1.1): `location` codes, accounts servers and API domains.
+"""Zoho data centres (zoho-ref §1.1): `location` codes, accounts servers and API domains.
 
 The client never derives its API base from the DC: it uses the `api_domain` persisted from the token
 response. This table serves lookups (the DC of a consent redirect, labels for the TUI) and the default
@@ -38,7 +38,7 @@ REGIONS: tuple[Region, ...] = (
 _BY_LOCATION = {region.location: region for region in REGIONS}
 
 # Every DC but China may start consent at the US server and gets redirected; CN must start at its own
-# server (reference §1.1, sister-product docs).
+# server (zoho-ref §1.1, sister-product docs).
 DEFAULT_CONSENT_SERVER = "https://accounts.zoho.com"
 
 

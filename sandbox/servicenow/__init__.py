@@ -1,6 +1,6 @@
 """A loopback ServiceNow Source-to-Pay instance: OAuth, Table API, Import Set API, S2P transforms, limits.
 
-Facts come from /work/shared/reference/servicenow.md; choices the sheet tags [I] are marked [I] in code.
+Facts come from docs/reference/servicenow.md; choices the sheet tags [I] are marked [I] in code.
 
 Python API
 ----------

@@ -1,4 +1,4 @@
-"""Batch API `POST /api/now/v1/batch` (servicenow.md §5, SNDocs batch-api.md [C]).
+"""Batch API `POST /api/now/v1/batch` (sn-ref §5, SNDocs batch-api.md [C]).
 
 Request `{"batch_request_id", "rest_requests": [{"id", "method", "url", "headers": [{name, value}], "body"
 (base64), "exclude_response_headers"}]}`; answer `{"batch_request_id", "serviced_requests": [{"id",

@@ -71,7 +71,7 @@ class ServiceNowSandboxConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     import_settings: dict[str, ImportSettings] = field(default_factory=dict)
     # Table API operations refused by ACL: table -> {"create","read","write","delete"}. The GL chart is
-    # refused on create even for admin on a real instance (fact sheet §7.7) - it must come via staging.
+    # refused on create even for admin on a real instance (sn-ref §7.7) - it must come via staging.
     acl_denied: dict[str, set[str]] = field(
         default_factory=lambda: {"sn_fin_gl_account": {"create"}, "sys_import_set_row": {"create", "write"}}
     )

@@ -1,4 +1,4 @@
-"""Parse and evaluate the encoded-query subset the sandbox supports (fact sheet §3.3).
+"""Parse and evaluate the encoded-query subset the sandbox supports (sn-ref §3.3).
 
 Grammar: groups joined by `^NQ` (OR of groups); inside a group, terms joined by `^` (AND) or `^OR` (OR with
 the previous term: `^OR` binds only the terms right next to it); `ORDERBY<col>` / `ORDERBYDESC<col>` terms

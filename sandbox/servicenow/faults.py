@@ -1,4 +1,4 @@
-"""Injected faults: latency, 5xx answers, dropped connections, a hibernating instance (fact sheet §2)."""
+"""Injected faults: latency, 5xx answers, dropped connections, a hibernating instance (sn-ref §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Import Set API `/api/now/import/{staging_table}` (fact sheet §4.1).
+"""Import Set API `/api/now/import/{staging_table}` (sn-ref §4.1).
 
 - `POST /api/now/import/{t}`: one row keyed by column NAME (`u_...`), transformed synchronously; 201 with
   `{import_set, staging_table, result:[{transform_map, table, display_name, display_value, record_link,

@@ -1,4 +1,4 @@
-"""Rate-limit rules (fact sheet §6): fixed windows, per user and rule, headers only when a rule matches.
+"""Rate-limit rules (sn-ref §6): fixed windows, per user and rule, headers only when a rule matches.
 
 Precedence: a single-user rule beats an all-users rule; within a kind the lowest limit wins. Counting is
 immediate (real nodes commit counts every 30 s, so real rules may lag by up to 30 s).

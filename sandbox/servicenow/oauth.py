@@ -1,4 +1,4 @@
-"""`POST /oauth_token.do` and bearer-token checks (fact sheet §1).
+"""`POST /oauth_token.do` and bearer-token checks (sn-ref §1).
 
 Grants: `client_credentials` (only while the instance flag is on AND an application user is set),
 `password` (returns a refresh token; a repeat while the access token is valid returns the same token) and

@@ -1,6 +1,6 @@
 """Table definitions of the simulated instance: columns, labels, references, display fields.
 
-Column names follow the fact sheet (/work/shared/reference/servicenow.md §7). Where the sheet only gives a
+Column names follow the fact sheet (sn-ref §7). Where the sheet only gives a
 form label, the column name is ServiceNow's usual snake_case of that label and marked [I] below.
 """
 

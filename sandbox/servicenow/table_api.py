@@ -1,4 +1,4 @@
-"""Table API `/api/now/table/{table}` (fact sheet §3): list, read, create, update, delete.
+"""Table API `/api/now/table/{table}` (sn-ref §3): list, read, create, update, delete.
 
 Values are strings; references render as `{link, value}` (plain sys_id with
 `sysparm_exclude_reference_link=true`); `sysparm_display_value` true/false/all; `X-Total-Count` and a

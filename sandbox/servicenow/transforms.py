@@ -1,6 +1,6 @@
 """Transform maps from staging tables to targets: coalesce, reference validation, S2P side effects.
 
-Generic flow per staging row (fact sheet §4.2-4.3):
+Generic flow per staging row (sn-ref §4.2-4.3):
 1. a coalesce staging column is empty -> `skipped`;
 2. references/values fail validation -> `error` with a clear `error_message`;
 3. a target matches all coalesce values (case-insensitive unless configured) -> `updated`, or `ignored`
@@ -386,7 +386,7 @@ def _prepare_payment(look: Lookups, row: dict[str, str]) -> Prepared:
 
 
 def _after_payment(look: Lookups, payment: Record) -> None:
-    """Roll payments up onto the invoice; fully paid moves it to `paid` (fact sheet §7.6)."""
+    """Roll payments up onto the invoice; fully paid moves it to `paid` (sn-ref §7.6)."""
     invoice = look.db.get("sn_shop_invoice", payment["invoice"])
     if invoice is None:
         return

@@ -1,4 +1,4 @@
-"""The accounts-server routes of every DC: consent, token, revoke, serverinfo (reference §2.1)."""
+"""The accounts-server routes of every DC: consent, token, revoke, serverinfo (zoho-ref §2.1)."""
 
 from __future__ import annotations
 

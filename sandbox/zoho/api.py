@@ -1,6 +1,6 @@
 """The Books v3 API on each DC's API domain: auth, organization_id, scopes, limits, faults, then the handler.
 
-Pipeline per request (reference §2.7, §3, §5, §6):
+Pipeline per request (zoho-ref §2.7, §3, §5, §6):
 1. `Authorization: Zoho-oauthtoken <t>` missing/garbled → 401 code 14; dead, expired, revoked, or minted in
    another DC → 401 code 57;
 2. `organization_id` missing → HTTP 400 code 2 ([INF] choice; `default_org_fallback` emulates the fallback
@@ -386,7 +386,7 @@ class BooksApi:
         return zoho_json({"code": 0, "message": "The bill has been deleted."})
 
     def list_contacts(self, call: Call) -> Response:
-        # `last_modified_time` is not a documented filter on /contacts: ignored (reference §4.3).
+        # `last_modified_time` is not a documented filter on /contacts: ignored (zoho-ref §4.3).
         state = self.state
         page, per_page = _page_args(call)
         sort = call.param("sort_column", "contact_name")

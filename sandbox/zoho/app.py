@@ -248,7 +248,7 @@ class ZohoSandbox:
     def add_payment(self, data: dict[str, Any]) -> VendorPayment:
         """Record a payment {vendor_id?, bills:[{bill_id, amount_applied}]}; fires `vendorpayment.created`.
 
-        No bill event fires, as in Zoho (reference §7).
+        No bill event fires, as in Zoho (zoho-ref §7).
         """
         payment = self.state.add_payment(data)
         with self.state.lock:

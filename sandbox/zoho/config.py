@@ -17,7 +17,7 @@ PLAN_DAILY_LIMITS = {
 
 @dataclass(slots=True)
 class OAuthLimits:
-    """Token lifetimes and throttles (reference §2.5)."""
+    """Token lifetimes and throttles (zoho-ref §2.5)."""
 
     code_ttl_seconds: float = 120.0  # web-flow grant codes: single use, 2 minutes [DOC]
     self_client_code_ttl_seconds: float = 180.0  # Self Client default 3 minutes [DOC]
@@ -32,7 +32,7 @@ class OAuthLimits:
 
 @dataclass(slots=True)
 class RateLimits:
-    """API request limits per organisation (reference §6); scale the windows down for fast benchmarks."""
+    """API request limits per organisation (zoho-ref §6); scale the windows down for fast benchmarks."""
 
     per_window: int = 100  # requests per window -> 429 code 44
     window_seconds: float = 60.0

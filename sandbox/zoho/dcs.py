@@ -1,4 +1,4 @@
-"""Zoho data centres: the real hostnames (reference §1.1) and the loopback URLs the sandbox serves them on.
+"""Zoho data centres: the real hostnames (zoho-ref §1.1) and the loopback URLs the sandbox serves them on.
 
 The sandbox listens on two loopback ports per DC: one plays `accounts.zoho.<tld>` (OAuth), the other plays
 `www.zohoapis.<tld>` (the API domain, Books under `/books/v3`). The ASGI app tells them apart by the local

@@ -1,4 +1,4 @@
-"""Per-organisation API limits (reference §6) and the request counters tests and benchmarks read.
+"""Per-organisation API limits (zoho-ref §6) and the request counters tests and benchmarks read.
 
 - `per_window` requests per `window_seconds` (100/min) → 429 code 44;
 - the daily allowance → 429 code 45; `X-Rate-Limit-Limit/Remaining/Reset` on every API response

@@ -1,6 +1,6 @@
 """Zoho Accounts (OAuth 2.0) as the sandbox plays it: clients, grant codes, refresh and access tokens.
 
-Semantics follow reference §2: codes are single use (web 120 s, Self Client 180 s); a refresh token comes
+Semantics follow zoho-ref §2: codes are single use (web 120 s, Self Client 180 s); a refresh token comes
 back only on the first offline consent (or with prompt=consent); access tokens live 3600 s on the sandbox
 clock; more than `mint_limit` mints per refresh token per window → HTTP 400 "Access Denied"; at most 15 live
 access tokens per refresh token (the 16th evicts the oldest); 20 refresh tokens per user, FIFO. Tokens are

@@ -1,4 +1,4 @@
-"""Zoho-shaped JSON for the sandbox's records (reference §4): string ids, `""` for empties, numbers for money,
+"""Zoho-shaped JSON for the sandbox's records (zoho-ref §4): string ids, `""` for empties, numbers for money,
 timestamps with a colon-less offset in the org time zone, `*_formatted` display strings on lists.
 """
 
@@ -104,7 +104,7 @@ def _due_days(bill: Bill, balance: Decimal, today: dt.date) -> str:
 
 
 def bill_summary(state: BooksState, bill: Bill) -> dict[str, Any]:
-    """A `GET /bills` list item: no line_items (reference §4.2)."""
+    """A `GET /bills` list item: no line_items (zoho-ref §4.2)."""
     total = state.totals[bill.bill_id]
     balance = state.balance(bill.bill_id)
     today = state.clock.now().astimezone(state.tz).date()
@@ -163,7 +163,7 @@ def _account_fields(state: BooksState, account_id: str) -> tuple[str, str]:
 
 
 def line_tags(state: BooksState, option_id: str | None) -> list[dict[str, Any]]:
-    """`line_items[].tags` in the response shape of reference §4.2."""
+    """`line_items[].tags` in the response shape of zoho-ref §4.2."""
     cost_center = state.cost_centers.get(option_id or "")
     if cost_center is None:
         return []

@@ -287,7 +287,7 @@ class BooksState:
                 bill = self.bills[allocation.bill_id]
                 self._restatus(bill)
                 # [INF] a payment changes the bill's status/balance, so its last_modified_time moves too
-                # (but no bill "edited" webhook fires, per reference §7).
+                # (but no bill "edited" webhook fires, per zoho-ref §7).
                 bill.last_modified_time = now
             return payment
 

@@ -2,7 +2,7 @@
 
 Events: bill.created, bill.edited, bill.voided, bill.deleted, vendorpayment.created. The body is
 `{"bill": {...full detail...}}` / `{"vendorpayment": {...}}`; on delete only `{"bill": {"bill_id": ...}}`
-([INF], reference §7). The event name travels as the query parameter `event=<name>` (a sandbox choice: Books
+([INF], zoho-ref §7). The event name travels as the query parameter `event=<name>` (a sandbox choice: Books
 sends what the webhook's query parameters say), which is signed with the rest.
 
 Signature ([INF]: Zoho Billing's documented scheme, applied to Books): header `X-Zoho-Webhook-Signature` =
