@@ -92,11 +92,11 @@ class ExternalSandbox:
         """SIGTERM, then wait; returns the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(30)
+        try:
+            self.process.communicate(timeout=60)  # drains and closes both pipes
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate(timeout=30)
         return self.process.returncode
 
     # ---- the sandbox's admin endpoints ----------------------------------------------------------------

@@ -106,6 +106,8 @@ class ServeRuntime:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind((self.host, self.port))
             except OSError as exc:
+                if sock is not None:
+                    sock.close()
                 self._start_error = OSError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}")
                 self._started.set()
                 raise self._start_error from exc
@@ -130,6 +132,8 @@ class ServeRuntime:
                 if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                     log.error("serve task ended with %s", type(result).__name__)
             self.receiver_state.listening_url = None
+            if sock is not None:
+                sock.close()  # uvicorn closes only the sockets it opened itself
 
 
 def runtime_for_workspace(
