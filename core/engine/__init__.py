@@ -12,7 +12,7 @@ Data flows one way: pull -> normalize -> map -> validate -> stage -> audit. Call
         -> RunSummary            # raises lock.RunLocked when the profile is already running
     await service.process_webhook_bill(profile_id, bill_payload, event_type, events=None) -> RunSummary
     await service.replay(profile_id, audit_ids=None, where=ReplayFilter(...), events=None) -> RunSummary
-    await service.refresh_statuses(profile_id, events=None) -> RunSummary  # follow staged invoices in ServiceNow
+    await service.refresh_statuses(profile_id, events=None) -> RunSummary  # the invoices in ServiceNow
     await service.reconcile(profile_id, date_start=None, date_end=None) -> ReconciliationReport
     service.mappings(profile_id) -> Mappings (cost_centers, gl_accounts, suppliers; blocked_bills per row)
     await service.refresh_mappings(profile_id) -> Mappings

@@ -24,9 +24,13 @@ _KIND_ORDER: dict[str, int] = {RecordKind.SUPPLIER: 0, RecordKind.BILL: 1, Recor
 
 @dataclass(frozen=True, slots=True)
 class ReplayFilter:
-    """Which audit records to replay when no ids are given (default: every failed record)."""
+    """Which audit records to replay when no ids are given (default: every failed record).
+
+    With `servicenow_fixable`, the records whose ServiceNow status says re-staging fixes what holds them are
+    replayed too (only they, when `status` is None)."""
 
     status: str | None = AuditStatus.FAILED
+    servicenow_fixable: bool = False
     kind: str | None = None
     run_id: int | None = None
     date_from: date | None = None
@@ -116,7 +120,19 @@ class History:
         if audit_ids is not None:
             query = query.where(col(AuditRecord.id).in_(audit_ids))
         else:
-            if where.status:
+            fixable = (
+                select(ServiceNowStatusRecord.audit_id)
+                .where(
+                    ServiceNowStatusRecord.profile_id == self.profile_id,
+                    col(ServiceNowStatusRecord.replay_fixes).is_(True),
+                )
+                .scalar_subquery()
+            )
+            if where.servicenow_fixable and where.status:
+                query = query.where(or_(AuditRecord.status == where.status, col(AuditRecord.id).in_(fixable)))
+            elif where.servicenow_fixable:
+                query = query.where(col(AuditRecord.id).in_(fixable))
+            elif where.status:
                 query = query.where(AuditRecord.status == where.status)
             if where.kind:
                 query = query.where(AuditRecord.kind == where.kind)
