@@ -2,7 +2,8 @@
 
 A `Workspace` wraps one database, the settings and the vault, and hands each call to the service that does
 it: `connections.ConnectionRepository` (connection rows), `profiles.ProfileRepository` (sync profiles),
-`connect.zoho` and `connect.servicenow` (the OAuth flows), `clients.ClientFactory` (clients, their auth
+`connect.zoho` and `connect.servicenow` (the OAuth flows), `connect.servicenow_preflight` (what an instance
+lacks), `clients.ClientFactory` (clients, their auth
 objects and budgets, with injectable retry and budget policies) and `token_status.TokenStatuses` (the
 badges). Secrets are encrypted by the vault before they reach the database and never appear in a view, a
 log line or an error message. The names screens and commands import live on here too.
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from zbsn.core.clients import ORG_LESS_BUDGET, ClientFactory
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.connect.servicenow import ServiceNowConnector, ServiceNowTestResult
+from zbsn.core.connect.servicenow_preflight import PreflightCheck, check_servicenow
 from zbsn.core.connect.zoho import (
     DEFAULT_ACCOUNTS_SERVER,
     REDIRECT_PATH,
@@ -249,6 +251,11 @@ class Workspace:
         state on the connection."""
         return await self.servicenow.test(connection_id)
 
+    async def preflight(self, connection_id: int) -> PreflightCheck:
+        """What the connection's instance lacks for zbsn's staging (tables, columns, transform maps,
+        coalesce, roles), read in one request; `error` says why it could not be read."""
+        return await check_servicenow(self.connections, self.clients, self.clock, connection_id)
+
     # -- clients for a profile ------------------------------------------------------------------------------
     def servicenow_client_for_connection(self, connection_id: int) -> ServiceNowClient:
         """A ServiceNow client for a connection's instance (the caller closes it)."""
@@ -320,6 +327,7 @@ __all__ = [
     "ConnectionView",
     "OpenUrl",
     "OrganizationChoice",
+    "PreflightCheck",
     "ProfileView",
     "ServiceNowTestResult",
     "TokenStateName",
