@@ -91,6 +91,32 @@ def _list(text: str | None) -> tuple[dict[str, Any], ...]:
     return tuple(item for item in data if isinstance(item, dict)) if isinstance(data, list) else ()
 
 
+def servicenow_summaries(engine: sa.Engine, audit_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For a page of records: each followed one's status, sentence and open exceptions (one query)."""
+    if not audit_ids:
+        return {}
+    columns = (
+        _SS.c.audit_id,
+        _SS.c.status,
+        _SS.c.summary,
+        _SS.c.number,
+        _SS.c.exceptions,
+        _SS.c.replay_fixes,
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(*columns).where(_SS.c.audit_id.in_(audit_ids))).mappings().all()
+    return {
+        row["audit_id"]: {
+            "status": row["status"],
+            "number": row["number"],
+            "summary": row["summary"],
+            "exceptions": list(_list(row["exceptions"])),
+            "replay_fixes": bool(row["replay_fixes"]),
+        }
+        for row in rows
+    }
+
+
 def servicenow_detail(engine: sa.Engine, audit_id: int) -> ServiceNowDetail | None:
     """The record's invoice in ServiceNow (None: no refresh has read it)."""
     with engine.connect() as conn:

@@ -127,8 +127,10 @@ class Workspace:
         cost_center_tag_name: str = "Cost Center",
         allow_supplier_create: bool = False,
         legal_entity: str | None = None,
+        post_outbound_as_erp: bool = True,
     ) -> ProfileView:
-        """Pair a Zoho organization with a ServiceNow instance."""
+        """Pair a Zoho organization with a ServiceNow instance (`post_outbound_as_erp`: Zoho Books is the ERP,
+        so zbsn marks the outbound invoices of the bills it staged posted; off when another ERP posts)."""
         return self.profiles.create(
             name,
             zoho_connection_id,
@@ -137,6 +139,7 @@ class Workspace:
             cost_center_tag_name=cost_center_tag_name,
             allow_supplier_create=allow_supplier_create,
             legal_entity=legal_entity,
+            post_outbound_as_erp=post_outbound_as_erp,
         )
 
     def update_profile(
@@ -151,6 +154,7 @@ class Workspace:
         allow_supplier_create: bool | None = None,
         legal_entity: str | None = None,
         enabled: bool | None = None,
+        post_outbound_as_erp: bool | None = None,
     ) -> ProfileView:
         """Change a profile's settings (only the ones given; an empty legal entity clears it)."""
         return self.profiles.update(
@@ -163,6 +167,7 @@ class Workspace:
             allow_supplier_create=allow_supplier_create,
             legal_entity=legal_entity,
             enabled=enabled,
+            post_outbound_as_erp=post_outbound_as_erp,
         )
 
     # -- Zoho ---------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Masters are refreshed first (so a cost center created since is picked up). Each record is re-mapped from
 its stored Zoho payload (fetched again from Zoho only when the stored one cannot be read), staged (an upsert:
 staging coalesces on the external key) and its outcome appended to the same record's AuditAttempt history.
-Suppliers go first, then bills, then payments (a payment waits for its bill's invoice).
+Suppliers go first, then bills, then payments (a payment waits for its bill's invoice). The run starts with
+the ServiceNow pre-flight and ends with a status refresh, as a sync run does.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.runner import RunSummary, SyncRunner
 from zbsn.core.engine.session import RunSession
 from zbsn.core.engine.stages.preflight import check_instance
+from zbsn.core.engine.stages.statuses import refresh_statuses
 from zbsn.core.engine.transform_suppliers import supplier_rows
 from zbsn.core.zoho.errors import ZohoNotFound
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendor, ZohoVendorPayment
@@ -46,6 +48,7 @@ async def replay_records(run: RunSession, audit_ids: list[int] | None, where: Re
             records = run.history.records(ids[start : start + size], kind)
             if records:
                 await run.write([await _remap(run, record) for record in records])
+    await refresh_statuses(run)  # what ServiceNow now holds of them (it re-checks on its own schedule)
 
 
 async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:

@@ -145,6 +145,11 @@ def current_import_errors(errors: list[SNImportError], last_sent: datetime | Non
     return [e for e in errors if (created := _created(e.created_on)) is None or created >= cutoff]
 
 
+def status_of_state(state: str | None) -> ServiceNowStatus:
+    """The status an invoice state alone says (no exceptions or outbound record known)."""
+    return _status(state, False, None)
+
+
 def _status(state: str | None, problems: bool, outbound: str | None) -> ServiceNowStatus:
     if state is None:
         return ServiceNowStatus.NOT_FOUND

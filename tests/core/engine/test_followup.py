@@ -366,3 +366,31 @@ async def test_the_audit_log_filters_by_servicenow_status(
     assert AuditFilter(sn_status=S.EXCEPTIONS_FOUND, kind="bill").describe() == (
         "bills exceptions found in ServiceNow"
     )
+
+
+async def test_reconciliation_compares_what_servicenow_holds_per_state(
+    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories, profile_id: int
+) -> None:
+    engine_service = service(sqlite_engine, factories)
+    expected = Expected(company())
+    await engine_service.run(profile_id)
+    live.servicenow.run_job("invoice_processing")
+    voided = unpaid(expected)[0]
+    live.zoho.void_bill(voided.bill_id)
+    await engine_service.run(profile_id)  # flags the void for the AP team
+
+    report = await engine_service.reconcile(profile_id)
+
+    held = {status: side.count for status, side in report.servicenow_by_status.items()}
+    states = Counter(r["state"] for r in live.servicenow.table("sn_shop_invoice"))
+    assert held == {S.PAID: states["paid"], S.PENDING_APPROVAL: states["pending_approval"]}
+    assert sum(held.values()) == report.servicenow.count + 1  # the voided bill's invoice is held, not counted
+    void = [d for d in report.differences if d.external_key == key(voided.bill_id)]
+    assert [(d.kind, d.explained) for d in void] == [("status_mismatch", True)]
+    assert "flagged for the AP team" in void[0].detail
+    # a bill paid in Zoho whose invoice is not paid in ServiceNow: its payment failed (a bill it also pays
+    # is not staged), which the audit log says
+    assert report.state_differences
+    assert {d.kind for d in report.state_differences} == {"payment_mismatch"}
+    assert all(d.explained and "INVOICE_NOT_STAGED" in d.detail for d in report.state_differences)
+    assert report.balanced, report.unexplained
