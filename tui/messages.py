@@ -18,7 +18,7 @@ from zbsn.core.engine.reconcile import ReconciliationReport
 from zbsn.core.engine.runner import RunSummary
 from zbsn.core.scheduling import ScheduleView
 from zbsn.core.webhooks.receiver import ReceiverState
-from zbsn.core.workspace import ServiceNowTestResult, ZohoConnectResult
+from zbsn.core.workspace import PreflightCheck, ServiceNowTestResult, ZohoConnectResult
 
 if TYPE_CHECKING:
     from zbsn.tui.widgets.engine_feed import EventBatch
@@ -58,6 +58,14 @@ class AuditPageLoaded(Message):
     counts: dict[str, BoundedCount]
     total: BoundedCount
     page_number: int
+    servicenow_counts: dict[str, BoundedCount] = field(default_factory=dict)  # per ServiceNow status
+
+
+@dataclass
+class StatusesRefreshDone(Message):
+    """A status refresh on demand (Audit screen, R) finished."""
+
+    result: RunSummary
 
 
 @dataclass
@@ -141,3 +149,11 @@ class ZohoAuthorised(Message):
 @dataclass
 class ServiceNowTested(Message):
     result: ServiceNowTestResult
+    connection_id: int | None = None
+
+
+@dataclass
+class PreflightChecked(Message):
+    """The pre-flight of a ServiceNow connection returned (what the instance lacks for staging)."""
+
+    check: PreflightCheck

@@ -364,7 +364,10 @@ async def test_the_audit_log_filters_by_servicenow_status(
     counts = audit_query.servicenow_counts(sqlite_engine, AuditFilter(profile_id=profile_id))
     assert {s: c.value for s, c in counts.items()} == dict(by_status)
     assert AuditFilter(sn_status=S.EXCEPTIONS_FOUND, kind="bill").describe() == (
-        "bills exceptions found in ServiceNow"
+        "bills with exceptions in ServiceNow"
+    )
+    assert (
+        AuditFilter(sn_status=S.POSTED, status="staged").describe() == "staged records posted in ServiceNow"
     )
 
 
