@@ -155,6 +155,11 @@ class ExternalSandbox:
         result: dict[str, Any] = self._post(f"{self.servicenow_admin}/invoices/{sys_id}/{action}", {})
         return result
 
+    def set_servicenow_transform_map(self, staging_table: str, present: bool) -> None:
+        """Remove (or restore) the transform map of a staging table, as an instance lacking it would."""
+        action = "restore" if present else "remove"
+        self._post(f"{self.servicenow_admin}/metadata/transform_maps/{staging_table}/{action}", {})
+
     def servicenow_rows(self, table: str) -> list[dict[str, Any]]:
         """Raw rows of a ServiceNow sandbox table."""
         response = httpx.get(f"{self.servicenow_admin}/tables/{table}", timeout=60)
