@@ -236,6 +236,13 @@ async def test_the_loop_is_closed_and_payments_match_by_the_erp_number(
         if r["source_table"].endswith("payment_detail")
     ]
     assert payments == []  # every payment matched its invoice strictly, by ERP number
+    # approved by ServiceNow and posted by zbsn in one refresh: both steps are in the history
+    assert history(sqlite_engine, bills(sqlite_engine)[open_bill.bill_id].id) == [
+        (None, S.DRAFT),
+        (S.DRAFT, S.APPROVED),
+        (S.APPROVED, S.POSTED),
+        (S.POSTED, S.PAID),
+    ]
     assert "payment_match_fallback" not in live.servicenow.config_snapshot()
 
 
