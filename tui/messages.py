@@ -25,15 +25,15 @@ if TYPE_CHECKING:
     from zbsn.tui.widgets.preview_model import MappingLine
 
 
-class EngineEventsArrived(Message):
+class EngineEventsArrived(Message, bubble=False):
     """Engine events (progress, budget, tokens, records, log lines) are waiting: call `batch.drain()`.
 
     A timer on each subscriber posts it (ten times a second at most) when events wait, and at most one is
     pending per subscriber (see `widgets.engine_feed`); it does not bubble, since every widget that wants
-    events subscribes to the bus itself.
+    events subscribes to the bus itself (a bubbling one let the Run screen drain its status bar's batch: the
+    bar missed those events and the screen applied them twice, out of order). `bubble=False` goes in the
+    class statement: Textual's `__init_subclass__` overwrites a `bubble` class attribute.
     """
-
-    bubble = False
 
     def __init__(self, batch: EventBatch) -> None:
         super().__init__()

@@ -222,6 +222,12 @@ async def test_event_floods_arrive_as_few_batches(
     assert len(batches) < 10
 
 
+def test_an_event_batch_stays_with_its_subscriber() -> None:
+    """A widget's batch message does not bubble: its screen would drain the widget's events too (the Run
+    screen applied its status bar's budget and token events twice, out of order)."""
+    assert m.EngineEventsArrived.bubble is False
+
+
 async def test_schedule_add_and_disable(make_app_on: Callable[..., ZbsnApp], seeded_db: sa.Engine) -> None:
     app = make_app_on("run", db=seeded_db)
     async with app.run_test(size=WIDE) as pilot:
