@@ -77,7 +77,7 @@ class AuditScreen(ConsoleScreen):
         Binding("x", "replay_selected", "Replay"),
         Binding("X", "replay_all_failed", "Replay all failed"),
         Binding("f", "toggle_failed", "Failed only"),
-        Binding("R", "refresh_statuses", "Refresh ServiceNow"),
+        Binding("R", "refresh_statuses", "Refresh SN"),
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("c", "clear_filters", "Clear filters", show=False),
         Binding("e", "reconcile", "Reconcile"),

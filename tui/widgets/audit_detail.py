@@ -86,7 +86,8 @@ def _servicenow(detail: ServiceNowDetail) -> list[RenderableType]:
     facts.add_row("Status", Text(words.upper(), style=f"bold {style}"))
     facts.add_row("Invoice", f"{detail.number or '—'} (state {detail.state or '—'})")
     if detail.erp_number or detail.erp_posting_date:
-        facts.add_row("ERP", f"{detail.erp_number or '—'} posted {detail.erp_posting_date or '—'}")
+        posted = f", posted {detail.erp_posting_date}" if detail.erp_posting_date else " (not posted yet)"
+        facts.add_row("ERP number", f"{detail.erp_number or '—'}{posted}")
     if detail.outbound_status:
         posting = detail.outbound_status + (
             f": {detail.processing_message}" if detail.processing_message else ""
@@ -103,9 +104,10 @@ def _servicenow(detail: ServiceNowDetail) -> list[RenderableType]:
         )
     for error in detail.import_errors:
         parts.append(Text(f"• import error: {error.get('message')}", style="red"))
-    history = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for column in ("When", "Status", "Why"):
-        history.add_column(column)
+    history = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=True)
+    history.add_column("When", no_wrap=True)
+    history.add_column("Status", ratio=1)
+    history.add_column("Why", ratio=2)
     for change in detail.history:
         before = servicenow_words(change.from_status)[0] or "—"
         history.add_row(
