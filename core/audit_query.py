@@ -9,6 +9,9 @@ Index use, per filter:
   index, so the index order *is* the page order).
 - status and/or kind: one query per (status, kind) pair on `ix_audit_status_kind_updated`, each already in
   page order, merged here. Five small indexed reads beat one sort of every failed row.
+- ServiceNow status (`sn_status`, what the last status refresh read): one query on
+  `ix_audit_sn_status_updated` (migration 0005), already in page order; a status or kind beside it is a plain
+  condition on the rows that index walks (kept off the status index, see `_unindexed`).
 - free text of 3+ characters: a case-insensitive substring match ("ltd" finds "Bright Cleaning Ltd") over
   zoho_number, zoho_id, vendor_name and external_key, served by the trigram index of migration 0002 (SQLite
   FTS5 `audit_text`; PostgreSQL `pg_trgm` GIN on the same expression).
@@ -31,8 +34,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zbsn.core.db.models import AuditAttempt, AuditRecord, SyncRun
-from zbsn.core.domain import AuditStatus, RecordKind
+from zbsn.core.audit_servicenow import ServiceNowDetail, servicenow_detail
+from zbsn.core.db.models import AuditAttempt, AuditRecord, ServiceNowStatusRecord, SyncRun
+from zbsn.core.domain import AuditStatus, RecordKind, ServiceNowStatus
 
 TEXT_SEARCH_NOTE = (
     "Free text finds 3+ characters anywhere in the number, Zoho id, vendor or external key (shorter text: "
@@ -49,9 +53,23 @@ DEFAULT_PAGE_SIZE = 100
 DEFAULT_COUNT_CAP = 10_000
 TEXT_ID_CAP = 5_000
 
+# How a ServiceNow status reads in a filter's description ("bills with exceptions in ServiceNow").
+_SN_WORDS: dict[str, str] = {
+    ServiceNowStatus.DRAFT: "in draft",
+    ServiceNowStatus.EXCEPTIONS_FOUND: "with exceptions",
+    ServiceNowStatus.PENDING_APPROVAL: "pending approval",
+    ServiceNowStatus.APPROVED: "approved",
+    ServiceNowStatus.POSTING_FAILED: "whose posting failed",
+    ServiceNowStatus.POSTED: "posted",
+    ServiceNowStatus.PAID: "paid",
+    ServiceNowStatus.CANCELED: "canceled",
+    ServiceNowStatus.OTHER: "in another state",
+    ServiceNowStatus.NOT_FOUND: "gone",
+}
 _AR = sa.inspect(AuditRecord).local_table
 _ATT = sa.inspect(AuditAttempt).local_table
 _RUN = sa.inspect(SyncRun).local_table
+_SS = sa.inspect(ServiceNowStatusRecord).local_table
 _TEXT_COLUMNS = ("zoho_number", "zoho_id", "vendor_name", "external_key")
 _ROW_COLUMNS = (
     "id",
@@ -69,6 +87,7 @@ _ROW_COLUMNS = (
     "error_code",
     "error_message",
     "staging_status",
+    "sn_status",
     "attempts",
     "updated_at",
 )
@@ -85,6 +104,7 @@ class AuditFilter:
     period_to: str | None = None  # yyyy-mm-dd, inclusive
     text: str | None = None
     profile_id: int | None = None
+    sn_status: str | None = None  # a ServiceNowStatus value: where the invoice stands in ServiceNow
 
     def describe(self) -> str:
         """The filter in words, for headers and empty states ("failed bills in run 12")."""
@@ -92,6 +112,8 @@ class AuditFilter:
         if self.status:
             parts.append(self.status)
         parts.append(f"{self.kind.replace('_', ' ')}s" if self.kind else "records")
+        if self.sn_status:
+            parts.append(f"{_SN_WORDS.get(self.sn_status, self.sn_status)} in ServiceNow")
         if self.run_id is not None:
             parts.append(f"in run {self.run_id}")
         if self.period_from or self.period_to:
@@ -130,6 +152,7 @@ class AuditRow:
     error_code: str | None
     error_message: str | None
     staging_status: str | None
+    sn_status: str | None  # the ServiceNowStatus of the last refresh (None: not followed)
     attempts: int
     updated_at: datetime
 
@@ -195,6 +218,7 @@ class AuditDetail:
     zoho_modified: str | None
     created_at: datetime
     attempts: tuple[AttemptRow, ...]
+    servicenow: ServiceNowDetail | None = None  # the invoice in ServiceNow, once a refresh read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +318,9 @@ def _base_clauses(flt: AuditFilter, conn: sa.Connection | None = None) -> list[s
         clauses.append(_AR.c.doc_date >= flt.period_from)
     if flt.period_to:
         clauses.append(_AR.c.doc_date <= flt.period_to)
+    if flt.sn_status is not None:
+        clauses.append(_AR.c.sn_status == flt.sn_status)
+        clauses += _pair_clauses(flt.status, flt.kind, indexed=False)
     text = (flt.text or "").strip()
     if text:
         clauses.append(_text_clause(text, conn))
@@ -301,20 +328,31 @@ def _base_clauses(flt: AuditFilter, conn: sa.Connection | None = None) -> list[s
 
 
 def _status_kind_pairs(flt: AuditFilter) -> list[tuple[str | None, str | None]]:
-    """One (status, kind) pair per indexed read; (None, None) means 'no status/kind filter'."""
-    if flt.status is None and flt.kind is None:
+    """One (status, kind) pair per indexed read; (None, None) means 'no status/kind filter' (or that the
+    ServiceNow status index serves the read, status and kind being plain conditions then)."""
+    if (flt.status is None and flt.kind is None) or flt.sn_status is not None:
         return [(None, None)]
     statuses = [flt.status] if flt.status is not None else [s.value for s in AuditStatus]
     kinds = [flt.kind] if flt.kind is not None else [k.value for k in RecordKind]
     return [(s, k) for s in statuses for k in kinds]
 
 
-def _pair_clauses(status: str | None, kind: str | None) -> list[sa.ColumnElement[bool]]:
+def _unindexed(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """`column || ''`: the same value, but no index on `column` can serve the comparison, so the planner
+    keeps to the index the caller means (the ServiceNow status one) instead of walking every staged row."""
+    return column.op("||")(sa.literal(""))
+
+
+def _pair_clauses(
+    status: str | None, kind: str | None, *, indexed: bool = True
+) -> list[sa.ColumnElement[bool]]:
+    status_column = _AR.c.status if indexed else _unindexed(_AR.c.status)
+    kind_column = _AR.c.kind if indexed else _unindexed(_AR.c.kind)
     clauses: list[sa.ColumnElement[bool]] = []
     if status is not None:
-        clauses.append(_AR.c.status == status)
+        clauses.append(status_column == status)
     if kind is not None:
-        clauses.append(_AR.c.kind == kind)
+        clauses.append(kind_column == kind)
     return clauses
 
 
@@ -411,7 +449,7 @@ def _count_query(
 def _fts_count(conn: sa.Connection, flt: AuditFilter, cap: int) -> int | None:
     """Count a text-only filter straight from the SQLite trigram index (None when that does not apply)."""
     text = (flt.text or "").strip()
-    others = (flt.status, flt.kind, flt.run_id, flt.period_from, flt.period_to, flt.profile_id)
+    others = (flt.status, flt.kind, flt.run_id, flt.period_from, flt.period_to, flt.profile_id, flt.sn_status)
     if len(text) < SUBSTRING_MIN_CHARS or any(v is not None for v in others):
         return None
     if conn.dialect.name != "sqlite" or not _has_fts_table(conn):
@@ -444,6 +482,36 @@ def status_counts(
 ) -> dict[str, BoundedCount]:
     """Bounded counts per status for the filter's other fields (the tabs 'Failed 12 · Staged 10,000+')."""
     return {s.value: count(engine, replace(flt, status=s.value), cap) for s in AuditStatus}
+
+
+def servicenow_counts(
+    engine: sa.Engine, flt: AuditFilter, cap: int = DEFAULT_COUNT_CAP
+) -> dict[str, BoundedCount]:
+    """Bounded counts per ServiceNow status for the filter's other fields (statuses with none left out)."""
+    counts = {s.value: count(engine, replace(flt, sn_status=s.value), cap) for s in ServiceNowStatus}
+    return {status: found for status, found in counts.items() if found.value}
+
+
+def replayable_ids(engine: sa.Engine, flt: AuditFilter) -> list[int]:
+    """Ids of the records in `flt` a replay can move on, newest first: the failed ones (as `failed_ids`), and
+    those whose ServiceNow status says re-staging fixes what holds them (`replay_fixes`)."""
+    ids = failed_ids(engine, flt) if flt.status in (None, AuditStatus.FAILED.value) else []
+    with engine.connect() as conn:
+        base = _base_clauses(replace(flt, status=None, kind=None, sn_status=None), conn)
+        base += _pair_clauses(None, flt.kind)
+        if flt.status is not None:
+            base.append(_AR.c.status == flt.status)
+        if flt.sn_status is not None:
+            base.append(_AR.c.sn_status == flt.sn_status)
+        query = (
+            sa.select(_AR.c.id)
+            .join(_SS, _SS.c.audit_id == _AR.c.id)
+            .where(_SS.c.replay_fixes.is_(True), *base)
+            .order_by(_AR.c.updated_at.desc(), _AR.c.id.desc())
+        )
+        fixable = list(conn.execute(query).scalars())
+    seen = set(ids)
+    return ids + [i for i in fixable if i not in seen]
 
 
 def failed_ids(engine: sa.Engine, flt: AuditFilter, limit: int | None = None) -> list[int]:
@@ -503,6 +571,7 @@ def detail(engine: sa.Engine, audit_id: int) -> AuditDetail | None:
         zoho_modified=record["zoho_modified"],
         created_at=record["created_at"],
         attempts=attempt_rows,
+        servicenow=servicenow_detail(engine, audit_id),
     )
 
 
@@ -564,6 +633,14 @@ class AuditLog:
     def failed_ids(self, flt: AuditFilter, limit: int | None = None) -> list[int]:
         """Ids of the failed records matching `flt`."""
         return failed_ids(self.engine, flt, limit)
+
+    def replayable_ids(self, flt: AuditFilter) -> list[int]:
+        """Ids of the records matching `flt` that a replay can move on (failed, or fixable per ServiceNow)."""
+        return replayable_ids(self.engine, flt)
+
+    def servicenow_counts(self, flt: AuditFilter, cap: int = DEFAULT_COUNT_CAP) -> dict[str, BoundedCount]:
+        """Per ServiceNow status, how many records match `flt` (statuses with none left out)."""
+        return servicenow_counts(self.engine, flt, cap)
 
     def detail(self, audit_id: int) -> AuditDetail | None:
         """One record with its attempts and payloads."""

@@ -58,7 +58,11 @@ class AuditStatus(StrEnum):
     STAGED = "staged"
     FAILED = "failed"
     SKIPPED = "skipped"
-    CANCELLED = "cancelled"  # a voided/deleted bill whose invoice was cancelled in staging
+    CANCELLED = "cancelled"  # a voided/deleted bill whose invoice ServiceNow holds as canceled
+    # A bill voided or deleted in Zoho whose invoice is in ServiceNow: cancelling an invoice is an AP
+    # specialist's action there, so zbsn flags it instead of writing a state (it turns `cancelled` once a
+    # status refresh reads the invoice as canceled).
+    FLAGGED = "flagged"
 
 
 class RecordKind(StrEnum):
@@ -67,6 +71,46 @@ class RecordKind(StrEnum):
     SUPPLIER = "supplier"
     BILL = "bill"
     PAYMENT = "payment"
+
+
+class ServiceNowStatus(StrEnum):
+    """Where a staged invoice stands in ServiceNow, as zbsn's last status refresh read it (beside the staging
+    status: `AuditStatus`). Derived from the invoice's state, its open exceptions and its outbound posting
+    (core/engine/sn_status.py)."""
+
+    DRAFT = "draft"  # imported, not checked yet (Draft, Received, Accepted, ...)
+    EXCEPTIONS_FOUND = "exceptions_found"  # open exceptions (or a state that needs the AP team)
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"  # approved, waiting to be posted to the ERP
+    POSTING_FAILED = "posting_failed"  # approved, its outbound posting ended in error
+    POSTED = "posted"  # posted to the ERP: Pending payment
+    PAID = "paid"
+    CANCELED = "canceled"
+    OTHER = "other"  # a state zbsn does not know (shown as ServiceNow names it)
+    NOT_FOUND = "not_found"  # the invoice no longer exists in ServiceNow
+
+    @property
+    def label(self) -> str:
+        """How an operator reads it."""
+        return SERVICENOW_STATUS_LABELS[self]
+
+
+SERVICENOW_STATUS_LABELS: dict[ServiceNowStatus, str] = {
+    ServiceNowStatus.DRAFT: "Draft",
+    ServiceNowStatus.EXCEPTIONS_FOUND: "Exceptions found",
+    ServiceNowStatus.PENDING_APPROVAL: "Pending approval",
+    ServiceNowStatus.APPROVED: "Approved",
+    ServiceNowStatus.POSTING_FAILED: "Posting failed",
+    ServiceNowStatus.POSTED: "Posted",
+    ServiceNowStatus.PAID: "Paid",
+    ServiceNowStatus.CANCELED: "Canceled",
+    ServiceNowStatus.OTHER: "Other state",
+    ServiceNowStatus.NOT_FOUND: "Not in ServiceNow",
+}
+# Where an invoice's story ends: a refresh reads these again only once zbsn staged the record again.
+FINAL_SERVICENOW_STATUSES = frozenset(
+    {ServiceNowStatus.PAID, ServiceNowStatus.CANCELED, ServiceNowStatus.NOT_FOUND}
+)
 
 
 class InboxStatus(StrEnum):

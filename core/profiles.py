@@ -42,6 +42,7 @@ class ProfileView:
     allow_supplier_create: bool
     legal_entity: str | None
     enabled: bool
+    post_outbound_as_erp: bool = True  # Zoho Books is the ERP: zbsn posts the outbound invoices it staged
 
 
 def _view(
@@ -64,6 +65,7 @@ def _view(
         allow_supplier_create=profile.allow_supplier_create,
         legal_entity=profile.legal_entity,
         enabled=profile.enabled,
+        post_outbound_as_erp=profile.post_outbound_as_erp,
     )
 
 
@@ -126,6 +128,7 @@ class ProfileRepository:
         cost_center_tag_name: str = "Cost Center",
         allow_supplier_create: bool = False,
         legal_entity: str | None = None,
+        post_outbound_as_erp: bool = True,
     ) -> ProfileView:
         """Pair a Zoho organization with a ServiceNow instance."""
         zoho = self.connections.get(zoho_connection_id)
@@ -145,6 +148,7 @@ class ProfileRepository:
                 cost_center_tag_name=cost_center_tag_name,
                 allow_supplier_create=allow_supplier_create,
                 legal_entity=legal_entity,
+                post_outbound_as_erp=post_outbound_as_erp,
                 created_at=self.clock.now(),
             )
             session.add(profile)
@@ -163,6 +167,7 @@ class ProfileRepository:
         allow_supplier_create: bool | None = None,
         legal_entity: str | None = None,
         enabled: bool | None = None,
+        post_outbound_as_erp: bool | None = None,
     ) -> ProfileView:
         """Change a profile's settings (only the ones given; an empty legal entity clears it).
 
@@ -198,6 +203,8 @@ class ProfileRepository:
                 profile.legal_entity = legal_entity.strip() or None
             if enabled is not None:
                 profile.enabled = enabled
+            if post_outbound_as_erp is not None:
+                profile.post_outbound_as_erp = post_outbound_as_erp
             session.add(profile)
             session.flush()
             zoho = self.connections.find(profile.zoho_connection_id, session=session)

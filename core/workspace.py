@@ -2,7 +2,8 @@
 
 A `Workspace` wraps one database, the settings and the vault, and hands each call to the service that does
 it: `connections.ConnectionRepository` (connection rows), `profiles.ProfileRepository` (sync profiles),
-`connect.zoho` and `connect.servicenow` (the OAuth flows), `clients.ClientFactory` (clients, their auth
+`connect.zoho` and `connect.servicenow` (the OAuth flows), `connect.servicenow_preflight` (what an instance
+lacks), `clients.ClientFactory` (clients, their auth
 objects and budgets, with injectable retry and budget policies) and `token_status.TokenStatuses` (the
 badges). Secrets are encrypted by the vault before they reach the database and never appear in a view, a
 log line or an error message. The names screens and commands import live on here too.
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from zbsn.core.clients import ORG_LESS_BUDGET, ClientFactory
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.connect.servicenow import ServiceNowConnector, ServiceNowTestResult
+from zbsn.core.connect.servicenow_preflight import PreflightCheck, check_servicenow
 from zbsn.core.connect.zoho import (
     DEFAULT_ACCOUNTS_SERVER,
     REDIRECT_PATH,
@@ -125,8 +127,10 @@ class Workspace:
         cost_center_tag_name: str = "Cost Center",
         allow_supplier_create: bool = False,
         legal_entity: str | None = None,
+        post_outbound_as_erp: bool = True,
     ) -> ProfileView:
-        """Pair a Zoho organization with a ServiceNow instance."""
+        """Pair a Zoho organization with a ServiceNow instance (`post_outbound_as_erp`: Zoho Books is the ERP,
+        so zbsn marks the outbound invoices of the bills it staged posted; off when another ERP posts)."""
         return self.profiles.create(
             name,
             zoho_connection_id,
@@ -135,6 +139,7 @@ class Workspace:
             cost_center_tag_name=cost_center_tag_name,
             allow_supplier_create=allow_supplier_create,
             legal_entity=legal_entity,
+            post_outbound_as_erp=post_outbound_as_erp,
         )
 
     def update_profile(
@@ -149,6 +154,7 @@ class Workspace:
         allow_supplier_create: bool | None = None,
         legal_entity: str | None = None,
         enabled: bool | None = None,
+        post_outbound_as_erp: bool | None = None,
     ) -> ProfileView:
         """Change a profile's settings (only the ones given; an empty legal entity clears it)."""
         return self.profiles.update(
@@ -161,6 +167,7 @@ class Workspace:
             allow_supplier_create=allow_supplier_create,
             legal_entity=legal_entity,
             enabled=enabled,
+            post_outbound_as_erp=post_outbound_as_erp,
         )
 
     # -- Zoho ---------------------------------------------------------------------------------------------
@@ -249,6 +256,11 @@ class Workspace:
         state on the connection."""
         return await self.servicenow.test(connection_id)
 
+    async def preflight(self, connection_id: int) -> PreflightCheck:
+        """What the connection's instance lacks for zbsn's staging (tables, columns, transform maps,
+        coalesce, roles), read in one request; `error` says why it could not be read."""
+        return await check_servicenow(self.connections, self.clients, self.clock, connection_id)
+
     # -- clients for a profile ------------------------------------------------------------------------------
     def servicenow_client_for_connection(self, connection_id: int) -> ServiceNowClient:
         """A ServiceNow client for a connection's instance (the caller closes it)."""
@@ -320,6 +332,7 @@ __all__ = [
     "ConnectionView",
     "OpenUrl",
     "OrganizationChoice",
+    "PreflightCheck",
     "ProfileView",
     "ServiceNowTestResult",
     "TokenStateName",

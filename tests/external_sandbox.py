@@ -145,6 +145,21 @@ class ExternalSandbox:
             )
         self._post(f"{self.servicenow_admin}/cost_centers", {"account_number": account_number, "name": name})
 
+    def run_servicenow_job(self, name: str = "invoice_processing") -> dict[str, Any]:
+        """Run a ServiceNow scheduled job now (invoice processing runs every 30 minutes on an instance)."""
+        result: dict[str, Any] = self._post(f"{self.servicenow_admin}/jobs/{name}", {})
+        return result
+
+    def servicenow_invoice_action(self, sys_id: str, action: str) -> dict[str, Any]:
+        """What the AP team does to an invoice in ServiceNow: "validate", "approve" or "send_to_erp"."""
+        result: dict[str, Any] = self._post(f"{self.servicenow_admin}/invoices/{sys_id}/{action}", {})
+        return result
+
+    def set_servicenow_transform_map(self, staging_table: str, present: bool) -> None:
+        """Remove (or restore) the transform map of a staging table, as an instance lacking it would."""
+        action = "restore" if present else "remove"
+        self._post(f"{self.servicenow_admin}/metadata/transform_maps/{staging_table}/{action}", {})
+
     def servicenow_rows(self, table: str) -> list[dict[str, Any]]:
         """Raw rows of a ServiceNow sandbox table."""
         response = httpx.get(f"{self.servicenow_admin}/tables/{table}", timeout=60)

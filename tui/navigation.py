@@ -103,6 +103,12 @@ COMMANDS: list[tuple[str, str, str, str | None]] = [
         "audit",
         "replay_all_failed",
     ),
+    (
+        "Audit: refresh ServiceNow statuses",
+        "Read where every followed invoice stands in ServiceNow now",
+        "audit",
+        "refresh_statuses",
+    ),
     ("Audit: reconciliation report", "Zoho vs ServiceNow staging for a month", "audit", "reconcile"),
     ("Audit: clear filters", "Show every record", "audit", "clear_filters"),
     (

@@ -1,4 +1,4 @@
-"""`zbsn profile …`: pair a Zoho Books organization with a ServiceNow instance, and list the pairs."""
+"""`zbsn profile …`: pair a Zoho Books organization with a ServiceNow instance; edit and list pairs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ import typer
 from zbsn.core.cli.app import app, emit_json
 from zbsn.core.cli.cmd_shared import EXIT_USAGE, JsonOption, die, open_workspace
 from zbsn.core.domain import ConnectionKind, CostCenterSource
-from zbsn.core.workspace import WorkspaceError
+from zbsn.core.workspace import ProfileView, WorkspaceError
 
+POST_HELP = (
+    "Zoho Books is the ERP: mark the outbound invoices of the bills zbsn staged Processed (ERP number = the "
+    "bill id) so they reach Pending payment. Off when ServiceNow posts to another ERP."
+)
 profile_app = typer.Typer(help="Sync profiles (a Zoho organization paired with a ServiceNow instance).")
 app.add_typer(profile_app, name="profile")
 
@@ -47,6 +51,7 @@ def create(
     legal_entity: Annotated[
         str | None, typer.Option("--legal-entity", help="ERP company code of the legal entity.")
     ] = None,
+    post_outbound: Annotated[bool, typer.Option("--post-outbound/--no-post-outbound", help=POST_HELP)] = True,
     json_output: JsonOption = False,
 ) -> None:
     """Create a profile; the Zoho connection must have its organization chosen."""
@@ -60,13 +65,58 @@ def create(
             cost_center_tag_name=cost_center_tag,
             allow_supplier_create=allow_supplier_create,
             legal_entity=legal_entity,
+            post_outbound_as_erp=post_outbound,
         )
     except WorkspaceError as exc:
         die(str(exc), EXIT_USAGE)
+    _show(view, json_output)
+
+
+def _show(view: ProfileView, json_output: bool) -> None:
     if json_output:
         emit_json(asdict(view))
-    else:
-        typer.echo(f"Profile {view.id} '{view.name}': {view.organization_name} -> {view.instance_url}")
+        return
+    posting = "posts outbound invoices as the ERP" if view.post_outbound_as_erp else "another ERP posts"
+    typer.echo(
+        f"Profile {view.id} '{view.name}': {view.organization_name} -> {view.instance_url} ({posting})"
+    )
+
+
+@profile_app.command("edit")
+def edit(
+    ctx: typer.Context,
+    profile: Annotated[str, typer.Argument(help="The profile's name or id.")],
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    legal_entity: Annotated[
+        str | None, typer.Option("--legal-entity", help="ERP company code of the legal entity ('' clears).")
+    ] = None,
+    allow_supplier_create: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-supplier-create/--no-supplier-create", help="Stage unknown vendors as new suppliers."
+        ),
+    ] = None,
+    post_outbound: Annotated[
+        bool | None, typer.Option("--post-outbound/--no-post-outbound", help=POST_HELP)
+    ] = None,
+    enabled: Annotated[bool | None, typer.Option("--enable/--disable", help="Run it on schedules.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Change a profile's settings (only the options given)."""
+    workspace = open_workspace(ctx)
+    try:
+        chosen = workspace.resolve_profile(profile)
+        view = workspace.update_profile(
+            chosen.id,
+            name=name,
+            legal_entity=legal_entity,
+            allow_supplier_create=allow_supplier_create,
+            post_outbound_as_erp=post_outbound,
+            enabled=enabled,
+        )
+    except WorkspaceError as exc:
+        die(str(exc), EXIT_USAGE)
+    _show(view, json_output)
 
 
 @profile_app.command("list")

@@ -1,4 +1,5 @@
-"""`zbsn reconcile`: counts and totals in Zoho vs staged in ServiceNow for a period, and what differs."""
+"""`zbsn reconcile`: counts and totals in Zoho vs staged in ServiceNow for a period (what ServiceNow holds per
+status), and what differs."""
 
 from __future__ import annotations
 
@@ -20,7 +21,20 @@ from zbsn.core.cli.cmd_shared import (
     parse_day,
     run_async,
 )
-from zbsn.core.engine.reconcile import ReconciliationReport
+from zbsn.core.domain import ServiceNowStatus
+from zbsn.core.engine.reconcile import Difference, ReconciliationReport
+
+
+def _difference(d: Difference) -> dict[str, Any]:
+    return {
+        "kind": d.kind,
+        "external_key": d.external_key,
+        "bill_number": d.bill_number,
+        "zoho_amount": None if d.zoho_amount is None else str(d.zoho_amount),
+        "servicenow_amount": None if d.servicenow_amount is None else str(d.servicenow_amount),
+        "detail": d.detail,
+        "explained": d.explained,
+    }
 
 
 def reconciliation_json(report: ReconciliationReport) -> dict[str, Any]:
@@ -36,18 +50,11 @@ def reconciliation_json(report: ReconciliationReport) -> dict[str, Any]:
         "explained": side(report.explained.count, report.explained.totals),
         "zoho_void": report.zoho_void,
         "servicenow_canceled": report.servicenow_canceled,
-        "differences": [
-            {
-                "kind": d.kind,
-                "external_key": d.external_key,
-                "bill_number": d.bill_number,
-                "zoho_amount": None if d.zoho_amount is None else str(d.zoho_amount),
-                "servicenow_amount": None if d.servicenow_amount is None else str(d.servicenow_amount),
-                "detail": d.detail,
-                "explained": d.explained,
-            }
-            for d in report.differences
-        ],
+        "servicenow_by_status": {
+            status: side(held.count, held.totals) for status, held in report.servicenow_by_status.items()
+        },
+        "differences": [_difference(d) for d in report.differences],
+        "state_differences": [_difference(d) for d in report.state_differences],
     }
 
 
@@ -80,11 +87,23 @@ def reconcile(
         f"{'Balanced.' if report.balanced else 'NOT balanced.'}",
         markup=False,
     )
-    if report.differences:
-        table = Table(title="Differences", title_justify="left")
+    if report.servicenow_by_status:
+        held = Table(title="What ServiceNow holds, by status", title_justify="left")
+        for column in ("status", "invoices", "total"):
+            held.add_column(column)
+        for status, side in sorted(report.servicenow_by_status.items(), key=lambda item: -item[1].count):
+            held.add_row(ServiceNowStatus(status).label, str(side.count), money_text(side.totals))
+        console.print(held)
+    for title, found in (
+        ("Differences", report.differences),
+        ("State differences", report.state_differences),
+    ):
+        if not found:
+            continue
+        table = Table(title=title, title_justify="left")
         for column in ("kind", "bill", "Zoho", "ServiceNow", "explained", "detail"):
             table.add_column(column, overflow="fold")
-        for d in report.differences:
+        for d in found:
             table.add_row(
                 d.kind, d.bill_number or d.external_key, str(d.zoho_amount or ""),
                 str(d.servicenow_amount or ""), "yes" if d.explained else "no", d.detail,

@@ -18,6 +18,7 @@ from zbsn.core.cli.cmd_shared import (
     run_async,
 )
 from zbsn.core.cli.cmd_sync import StageProgress, exit_code_for_run, run_cancellable, summary_json
+from zbsn.core.domain import AuditStatus
 from zbsn.core.engine.replay import ReplayFilter
 
 
@@ -27,6 +28,13 @@ def replay(
     audit_ids: Annotated[list[int] | None, typer.Argument(help="Audit record ids to replay.")] = None,
     all_failed: Annotated[
         bool, typer.Option("--all-failed", help="Every failed record of the filter.")
+    ] = False,
+    servicenow_fixable: Annotated[
+        bool,
+        typer.Option(
+            "--servicenow-fixable",
+            help="Every record whose ServiceNow status says re-staging fixes it (exception, import error).",
+        ),
     ] = False,
     kind: Annotated[str | None, typer.Option("--kind", help="bill, payment, supplier, …")] = None,
     run_id: Annotated[int | None, typer.Option("--run", help="Failed records of this run.")] = None,
@@ -38,11 +46,17 @@ def replay(
 ) -> None:
     """Replay records: masters are re-read first, so a cost center created since is picked up."""
     filtering = any(v is not None for v in (kind, run_id, period_from, period_to, text))
-    if bool(audit_ids) == all_failed:
-        die("give audit ids, or --all-failed (optionally with filters)", EXIT_USAGE)
+    selecting = all_failed or servicenow_fixable
+    if bool(audit_ids) == selecting:
+        die(
+            "give audit ids, or --all-failed and/or --servicenow-fixable (optionally with filters)",
+            EXIT_USAGE,
+        )
     if audit_ids and filtering:
-        die("filters apply to --all-failed only", EXIT_USAGE)
+        die("filters apply to --all-failed and --servicenow-fixable only", EXIT_USAGE)
     where = ReplayFilter(
+        status=AuditStatus.FAILED if all_failed else None,
+        servicenow_fixable=servicenow_fixable,
         kind=kind,
         run_id=run_id,
         date_from=parse_day(period_from, "--from"),

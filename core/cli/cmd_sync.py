@@ -23,7 +23,7 @@ from zbsn.core.cli.cmd_shared import (
     open_cli_services,
     run_async,
 )
-from zbsn.core.domain import RunStatus
+from zbsn.core.domain import RunStatus, ServiceNowStatus
 from zbsn.core.engine.events import (
     Event,
     LogLine,
@@ -32,6 +32,7 @@ from zbsn.core.engine.events import (
     StageProgressed,
     StageStarted,
 )
+from zbsn.core.engine.run_outcome import RunSummary
 from zbsn.core.redaction import redact
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ STAGE_LABELS = {
     "suppliers": "Suppliers",
     "bills": "Bills",
     "payments": "Payments",
+    "statuses": "ServiceNow",
 }
 UNREACHABLE_MARKERS = ("TransportError", "ConnectError", "ConnectTimeout", "unreachable", "ReadTimeout")
 
@@ -74,11 +76,15 @@ class StageProgress:
             task = self.tasks[event.stage]
             done = event.staged + event.failed + event.skipped
             total = self.progress.tasks[task].total
+            if event.stage == "statuses":
+                words = f"{event.staged} followed, {event.failed} need someone"
+            else:
+                words = f"{event.staged} staged, {event.failed} failed, {event.skipped} skipped"
             self.progress.update(
                 task,
                 completed=max(done, int(total or 0)),
                 total=max(done, int(total or 0)) or None,
-                note=f"{event.staged} staged, {event.failed} failed, {event.skipped} skipped",
+                note=words,
             )
         elif isinstance(event, RecordFailed):
             self.failures += 1
@@ -116,6 +122,15 @@ def exit_code_for_run(status: str, message: str | None) -> int:
     if status == RunStatus.FAILED and message and any(m in message for m in UNREACHABLE_MARKERS):
         return EXIT_UNREACHABLE
     return EXIT_FAILURES
+
+
+def servicenow_line(summary: RunSummary) -> str:
+    """'ServiceNow: 30 pending approval, 2 exceptions found' (what the run's status refresh read)."""
+    counts = sorted(summary.servicenow_statuses.items(), key=lambda item: -item[1])
+    if not counts:
+        return "ServiceNow: no staged invoice to follow."
+    words = ", ".join(f"{n} {ServiceNowStatus(s).label.lower()}" for s, n in counts)
+    return f"ServiceNow: {words}."
 
 
 def summary_json(summary: Any, profile_name: str) -> dict[str, Any]:
@@ -163,6 +178,13 @@ def sync(
         )
         if summary.message:
             note(redact(summary.message))
+        if summary.servicenow_statuses:
+            note(servicenow_line(summary))
+        if summary.flagged:
+            note(
+                f"{summary.flagged} voided or deleted bill(s) flagged: cancel their invoices in ServiceNow "
+                "(zbsn audit --status flagged)"
+            )
         if summary.failed:
             note(f"See the failures: zbsn audit --status failed --run {summary.run_id}")
     raise typer.Exit(code)

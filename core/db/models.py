@@ -118,6 +118,9 @@ class SyncProfile(SQLModel, table=True):
     overlap_seconds: int = Field(default=300)
     full_sweep_hours: int = Field(default=24)
     enabled: bool = Field(default=True)
+    # Zoho Books is the ERP: zbsn marks the outbound invoices of the bills it staged Processed (ERP number =
+    # the bill id), so they reach Pending payment; off when ServiceNow posts to another ERP.
+    post_outbound_as_erp: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     created_at: datetime = _created()
 
 
@@ -185,7 +188,7 @@ class SyncRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     profile_id: int = Field(foreign_key="sync_profile.id", index=True)
     trigger: str = Field(default=RunTrigger.MANUAL)
-    mode: str = Field(default="changed")  # "full" | "changed" | "webhook" | "replay"
+    mode: str = Field(default="changed")  # "full" | "changed" | "webhook" | "replay" | "refresh"
     status: str = Field(default=RunStatus.RUNNING, index=True)
     started_at: datetime = Field(
         default_factory=_utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False, index=True)
@@ -210,6 +213,7 @@ class AuditRecord(SQLModel, table=True):
         sa.Index("ix_audit_status_kind_updated", "status", "kind", "updated_at"),
         sa.Index("ix_audit_profile_updated", "profile_id", "updated_at"),
         sa.Index("ix_audit_doc_date_updated", "doc_date", "updated_at"),  # a period's page, index-only
+        sa.Index("ix_audit_sn_status_updated", "sn_status", "updated_at"),  # the ServiceNow status filter
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -233,6 +237,9 @@ class AuditRecord(SQLModel, table=True):
     staging_status: str | None = None  # inserted | updated | ignored | skipped | error
     sn_sys_id: str | None = None
     sn_import_set: str | None = None
+    # ServiceNowStatus of the invoice at the last status refresh (bills that reached ServiceNow; detail in
+    # ServiceNowStatusRecord). A refresh never moves `updated_at`: the page order is the staging order.
+    sn_status: str | None = None
     attempts: int = 0
     created_at: datetime = _created()
     updated_at: datetime = Field(
@@ -256,6 +263,56 @@ class AuditProblem(SQLModel, table=True):
     )
     code: str  # problems.ErrorCode
     subject: str | None = None
+
+
+class ServiceNowStatusRecord(SQLModel, table=True):
+    """What the last status refresh read about a staged invoice in ServiceNow: its state, open exceptions,
+    the import errors of its last staging and its outbound posting (one row per followed audit record)."""
+
+    __tablename__ = "servicenow_status"
+    __table_args__ = (sa.Index("ix_servicenow_status_profile_status", "profile_id", "status"),)
+
+    audit_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer(), sa.ForeignKey("audit_record.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    profile_id: int = Field(foreign_key="sync_profile.id")
+    invoice_sys_id: str
+    status: str  # ServiceNowStatus
+    state: str | None = None  # sn_shop_invoice.state as stored
+    number: str | None = None
+    erp_number: str | None = None
+    erp_posting_date: str | None = None
+    amount: Decimal | None = _money()
+    currency: str | None = None
+    amount_paid: Decimal | None = _money()
+    exceptions: str | None = _text()  # JSON list: open exceptions (level, definition, description, line)
+    import_errors: str | None = _text()  # JSON list: transform errors of the last staging
+    outbound_status: str | None = None  # the latest outbound record's integration status
+    processing_message: str | None = _text()
+    replay_fixes: bool = False  # every open problem is one that re-staging the record can fix
+    summary: str | None = _text()  # one sentence for the operator
+    checked_at: datetime = _created()
+    changed_at: datetime = _created()
+
+
+class ServiceNowStatusChange(SQLModel, table=True):
+    """One change of a record's ServiceNow status: when, from, to and why (the detail pane's history)."""
+
+    __tablename__ = "servicenow_status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer(), sa.ForeignKey("audit_record.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    run_id: int | None = Field(default=None, foreign_key="sync_run.id")
+    at: datetime = _created()
+    from_status: str | None = None
+    to_status: str
+    why: str | None = _text()
 
 
 class AuditAttempt(SQLModel, table=True):

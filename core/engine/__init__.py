@@ -12,6 +12,7 @@ Data flows one way: pull -> normalize -> map -> validate -> stage -> audit. Call
         -> RunSummary            # raises lock.RunLocked when the profile is already running
     await service.process_webhook_bill(profile_id, bill_payload, event_type, events=None) -> RunSummary
     await service.replay(profile_id, audit_ids=None, where=ReplayFilter(...), events=None) -> RunSummary
+    await service.refresh_statuses(profile_id, events=None) -> RunSummary  # the invoices in ServiceNow
     await service.reconcile(profile_id, date_start=None, date_end=None) -> ReconciliationReport
     service.mappings(profile_id) -> Mappings (cost_centers, gl_accounts, suppliers; blocked_bills per row)
     await service.refresh_mappings(profile_id) -> Mappings
@@ -22,8 +23,12 @@ Modules:
 - `service`: the facade above. `runner`: `SyncRunner` (client factories, pacing options) and the order of a
   sync run's stages. `session`: `RunSession`, one run (lock lease and heartbeat, audit writer, counters,
   events, recorded outcome `run_outcome`); stages and replay use only its public methods.
-- `stages/`: one module per stage: `pending` (resend), `masters`, `suppliers`, `bills`, `payments`,
-  `deletions` (a full sweep's cancellations), `webhook`; `bill_entries` (a bill's entry, its cancellation).
+- `stages/`: one module per stage: `preflight` (the instance checked, once per run, before anything is
+  staged), `pending` (resend), `masters`, `suppliers`, `bills`, `payments`, `deletions` (a full sweep's
+  deleted bills), `webhook`, `statuses` (last: the staged invoices followed in ServiceNow, and posted as the
+  ERP); `bill_entries` (a bill's entry; a void or delete is flagged for the AP team, never written).
+- `sn_status` (a follow-up read -> a ServiceNow status, and who can fix what holds it) and `sn_status_store`
+  (which records a refresh follows; storing statuses and their history).
 - `incremental`: the shape bills and payments share (cursor, list call, detail call, change marker, entry
   builder) and the stage that walks one; `details` (detail requests, a few at once), `write_pipeline` (batch
   writes in flight), `unchanged` (the one "unchanged" rule, also the preview's), `cursors`.

@@ -2,9 +2,14 @@
 
 The invoice transform coalesces on (`u_external_invoice_number`, `u_erp_source`); lines and tax lines on the
 header key plus `u_erp_line_number`; payment details on `u_payment_reference_id`; suppliers on
-`u_erp_supplier_code`. `u_invoice_state = "canceled"` cancels an invoice. The header's `u_exchange_rate`
-("Exchange rate") carries Zoho's rate from the document currency to the org's base currency; it is an [I]
-column (the reference lists no FX column on invoice staging; the sandbox adds it).
+`u_erp_supplier_code`. The header's `u_exchange_rate` ("Exchange rate") carries Zoho's rate from the document
+currency to the org's base currency; it is an [I] column (the reference lists no FX column on invoice
+staging; the sandbox adds it).
+
+What zbsn never writes: `u_invoice_state` (cancelling an invoice is an AP specialist's action in ServiceNow;
+a Zoho void or delete is flagged to the operator instead) and `u_purchase_order` (its invoices are non-PO
+invoices, whose purchase order stays empty). `WRITTEN` lists every column it does write, per staging table:
+the pre-flight names the mandatory ones it skips.
 """
 
 from __future__ import annotations
@@ -17,8 +22,84 @@ SUPPLIER_TABLE = "sn_fcms_intg_imp_supplier"
 INVOICE_TARGET_TABLE = "sn_shop_invoice"
 EXCHANGE_RATE = "u_exchange_rate"  # [I] invoice header column
 
-CANCELED_STATE = "canceled"
+CANCELED_STATE = "canceled"  # sn_shop_invoice.state of a canceled invoice (read, never written)
 INVOICE_TYPE = "non_po_invoice"
+
+WRITTEN: dict[str, tuple[str, ...]] = {
+    INVOICE_TABLE: (
+        "u_external_invoice_number",
+        "u_external_invoice_source",
+        "u_erp_source",
+        "u_erp_number",
+        "u_third_party_import_id",
+        "u_supplier_invoice_number",
+        "u_supplier",
+        "u_supplier_tax_id",
+        "u_invoice_date",
+        "u_due_date",
+        "u_currency",
+        EXCHANGE_RATE,
+        "u_subtotal",
+        "u_tax_amount",
+        "u_shipping_amount",
+        "u_amount_invoiced",
+        "u_legal_entity",
+        "u_invoice_type",
+        "u_invoice_line_count",
+        "u_short_description",
+    ),
+    INVOICE_LINE_TABLE: (
+        "u_external_invoice_number",
+        "u_erp_source",
+        "u_erp_line_number",
+        "u_line_description",
+        "u_line_quantity",
+        "u_line_unit_price",
+        "u_line_amount_invoiced",
+        "u_subtotal",
+        "u_tax_amount",
+        "u_cost_center",
+        "u_gl_account",
+        "u_tax_code",
+        "u_currency",
+    ),
+    INVOICE_TAX_LINE_TABLE: (
+        "u_external_invoice_number",
+        "u_erp_source",
+        "u_erp_line_number",
+        "u_tax_type",
+        "u_tax_amount",
+        "u_taxable_amount",
+        "u_supplier_tax_rate",
+        "u_currency",
+    ),
+    PAYMENT_DETAIL_TABLE: (
+        "u_erp_invoice_number",
+        "u_erp_supplier_code",
+        "u_erp_source",
+        "u_currency",
+        "u_payment_amount",
+        "u_payment_date",
+        "u_scheduled_payment_date",
+        "u_payment_method",
+        "u_payment_reference_id",
+        "u_third_party_import_id",
+    ),
+    SUPPLIER_TABLE: (
+        "u_erp_supplier_code",
+        "u_name",
+        "u_legal_name",
+        "u_erp_company_code",
+        "u_erp_source",
+        "u_tax_id",
+        "u_email",
+        "u_street",
+        "u_city",
+        "u_state",
+        "u_zip",
+        "u_country",
+    ),
+}
 
 # Zoho payment_mode labels -> ServiceNow payment method values (sn-ref §7.6).
 PAYMENT_METHODS = {
@@ -32,6 +113,12 @@ PAYMENT_METHODS = {
     "wire transfer": "wire_transfer",
 }
 DEFAULT_PAYMENT_METHOD = "bank_transfer"
+
+
+def erp_invoice_number(bill_id: str) -> str:
+    """The invoice's ERP number: the Zoho bill id. The header sends it (`u_erp_number`), zbsn posts the
+    outbound invoice with it, and payments name their invoice by it (`u_erp_invoice_number`)."""
+    return bill_id
 
 
 def invoice_key(organization_id: str, bill_id: str) -> str:

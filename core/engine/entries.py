@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import NamedTuple
 
 from zbsn.core.db.models import AuditRecord
-from zbsn.core.domain import AuditStatus, RecordKind
+from zbsn.core.domain import AuditStatus, RecordKind, ServiceNowStatus
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
+from zbsn.core.engine.history import StagedInvoice
 from zbsn.core.engine.mapping_index import MappingIndex
 from zbsn.core.engine.ports import RunContext
 from zbsn.core.engine.problems import ErrorCode, Problem, summarize
-from zbsn.core.engine.transform import bill_to_invoice, cancellation_rows
+from zbsn.core.engine.transform import bill_to_invoice
 from zbsn.core.engine.transform_payments import payment_to_details
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendorPayment, format_zoho_timestamp
 
@@ -124,50 +125,84 @@ def payment_entry(
     return entry
 
 
-def cancellation_entry(
+def void_entry(
     context: RunContext,
     bill_id: str,
     number: str | None,
     marker: str | None,
     source: str,
     why: str,
-    header: dict[str, str] | None,
+    invoice: StagedInvoice | None,
 ) -> AuditEntry:
-    """The entry of a voided or deleted bill: its invoice cancelled (the last staged `header` sent again with
-    the canceled state), or skipped when it was never staged (`header` None)."""
-    key = colnames.invoice_key(context.organization_id, bill_id)
+    """The entry of a bill voided or deleted in Zoho (`why` says which). Nothing is written to ServiceNow:
+    cancelling an invoice is an AP specialist's action there, so a bill whose invoice is (or may be) in
+    ServiceNow is flagged for the operator with the invoice's state, one whose invoice ServiceNow already
+    holds as canceled is cancelled, and one that never got there is skipped."""
     entry = AuditEntry(
         kind=RecordKind.BILL,
         zoho_id=bill_id,
-        external_key=key,
+        external_key=colnames.invoice_key(context.organization_id, bill_id),
         zoho_number=number,
         zoho_modified=marker,
         source_payload=source,
     )
-    if header is None:
+    reached = invoice is not None and (invoice.sys_id or invoice.audit_status == AuditStatus.PENDING)
+    if invoice is None or not reached:
         entry.status, entry.error_message = AuditStatus.SKIPPED, f"{why}; never staged, nothing to cancel"
         return entry
-    entry.rows, entry.success_status = cancellation_rows(header, key), AuditStatus.CANCELLED
-    entry.extra = {"reason": why}
+    if invoice.sn_status == ServiceNowStatus.CANCELED:
+        entry.status, entry.error_message = AuditStatus.CANCELLED, f"{why}; canceled in ServiceNow"
+        return entry
+    code = ErrorCode.DELETED_IN_ZOHO if "deleted" in why else ErrorCode.VOIDED_IN_ZOHO
+    entry.status, entry.error_code = AuditStatus.FLAGGED, code.value
+    entry.error_message = flag_message(why, invoice)
+    entry.problems = [Problem(code, entry.error_message)]
     return entry
 
 
+def flag_message(why: str, invoice: StagedInvoice) -> str:
+    """What a flagged void or delete says: the invoice, its state in ServiceNow, and who acts."""
+    name = f"invoice {invoice.sn_number}" if invoice.sn_number else "its invoice"
+    try:
+        where = f"stays in ServiceNow ({ServiceNowStatus(invoice.sn_status or '').label})"
+    except ValueError:
+        where = "stays in ServiceNow" if invoice.sys_id else "may be in ServiceNow"
+    return (
+        f"{why}: {name} {where}; cancelling it is an AP specialist's action there (zbsn cancels no invoice)"
+    )
+
+
 def resend_entry(record: AuditRecord) -> AuditEntry:
-    """Re-arm a pending audit row from its stored mapped payload."""
+    """Re-arm a pending audit row from its stored mapped payload.
+
+    A pending cancellation left by a version of zbsn that still cancelled invoices through staging
+    (`u_invoice_state`) is not sent: it becomes the flag such a void gets now."""
     rows = rows_from_payload(record.mapped_payload)
     extra = {
         k: v
         for k, v in json.loads(record.mapped_payload or "{}").items()
         if k not in ("rows", "external_key")
     }
-    cancels = any(r.values.get("u_invoice_state") == colnames.CANCELED_STATE for r in rows)
+    if any(r.values.get("u_invoice_state") for r in rows):
+        why = str(extra.get("reason") or "voided or deleted in Zoho Books")
+        entry = AuditEntry(
+            kind=record.kind,
+            zoho_id=record.zoho_id,
+            external_key=record.external_key,
+            zoho_number=record.zoho_number,
+            status=AuditStatus.FLAGGED,
+            error_code=ErrorCode.VOIDED_IN_ZOHO.value,
+        )
+        staged = StagedInvoice(record.status, record.sn_sys_id, record.sn_status, None)
+        entry.error_message = flag_message(why, staged)
+        entry.problems = [Problem(ErrorCode.VOIDED_IN_ZOHO, entry.error_message)]
+        return entry
     return AuditEntry(
         kind=record.kind,
         zoho_id=record.zoho_id,
         external_key=record.external_key,
         rows=rows,
         extra=extra,
-        success_status=AuditStatus.CANCELLED if cancels else AuditStatus.STAGED,
         amount=record.amount,
         zoho_number=record.zoho_number,
         status=AuditStatus.PENDING if rows else AuditStatus.FAILED,

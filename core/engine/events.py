@@ -15,8 +15,10 @@ from typing import Literal
 
 from zbsn.core.clock import utcnow
 
-Stage = Literal["cost_centers", "gl_accounts", "suppliers", "bills", "payments"]
-STAGES: tuple[Stage, ...] = ("cost_centers", "gl_accounts", "suppliers", "bills", "payments")
+Stage = Literal["cost_centers", "gl_accounts", "suppliers", "bills", "payments", "statuses"]
+# "statuses": the invoices followed in ServiceNow after staging (its StageFinished counts the invoices read as
+# `staged`, those needing someone as `failed`).
+STAGES: tuple[Stage, ...] = ("cost_centers", "gl_accounts", "suppliers", "bills", "payments", "statuses")
 System = Literal["zoho", "servicenow"]
 
 
@@ -31,7 +33,7 @@ class Event:
 class RunStarted(Event):
     run_id: int
     profile_id: int
-    mode: str  # "full" | "changed" | "webhook" | "replay"
+    mode: str  # "full" | "changed" | "webhook" | "replay" | "refresh"
     trigger: str
 
 
@@ -116,6 +118,19 @@ class TokenStatusChanged(Event):
 class LogLine(Event):
     level: Literal["info", "warning", "error"]
     text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusesRefreshed(Event):
+    """A status refresh read the run's followed invoices in ServiceNow."""
+
+    run_id: int
+    followed: int  # invoices read
+    by_status: dict[str, int]  # ServiceNowStatus value -> invoices now in it
+    changed: int  # invoices whose status (or open problems) changed
+    posted: int  # outbound invoices zbsn marked Processed as the ERP
+    replay_fixes: int  # invoices a replay can move on
+    requests: int  # ServiceNow requests the refresh spent (posting included)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

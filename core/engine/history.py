@@ -1,11 +1,10 @@
-"""The engine's reads of its own history, the audit log: what it knows of records, the invoice header last
-staged for a bill, what is pending, which records are staged, which to replay, and the problems that hold
+"""The engine's reads of its own history, the audit log: what it knows of records, a bill's invoice in
+ServiceNow, what is pending, which records are staged, which to replay, and the problems that hold
 bills back. (The console's paged audit queries live in `core/audit_query.py`.)
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -14,9 +13,8 @@ import sqlalchemy as sa
 from sqlmodel import col, func, or_, select
 
 from zbsn.core.db.engine import session_scope
-from zbsn.core.db.models import AuditProblem, AuditRecord
+from zbsn.core.db.models import AuditProblem, AuditRecord, ServiceNowStatusRecord
 from zbsn.core.domain import AuditStatus, RecordKind
-from zbsn.core.engine.columns import INVOICE_TABLE
 from zbsn.core.engine.unchanged import Known
 
 _CHUNK = 500
@@ -26,14 +24,28 @@ _KIND_ORDER: dict[str, int] = {RecordKind.SUPPLIER: 0, RecordKind.BILL: 1, Recor
 
 @dataclass(frozen=True, slots=True)
 class ReplayFilter:
-    """Which audit records to replay when no ids are given (default: every failed record)."""
+    """Which audit records to replay when no ids are given (default: every failed record).
+
+    With `servicenow_fixable`, the records whose ServiceNow status says re-staging fixes what holds them are
+    replayed too (only they, when `status` is None)."""
 
     status: str | None = AuditStatus.FAILED
+    servicenow_fixable: bool = False
     kind: str | None = None
     run_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
     text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StagedInvoice:
+    """What the audit log knows of a bill's invoice in ServiceNow."""
+
+    audit_status: str
+    sys_id: str | None  # the invoice's sys_id once its header reached ServiceNow
+    sn_status: str | None  # ServiceNowStatus at the last status refresh
+    sn_number: str | None  # the invoice's number in ServiceNow (INV...)
 
 
 class History:
@@ -58,21 +70,25 @@ class History:
                     found[zoho_id] = Known(status, modified)
         return found
 
-    def staged_header(self, bill_id: str) -> dict[str, str] | None:
-        """The invoice header row last written for a bill (from its mapped payload), if any."""
-        with session_scope(self.db) as session:
-            query = select(AuditRecord.mapped_payload).where(
+    def staged_invoice(self, bill_id: str) -> StagedInvoice | None:
+        """The bill's invoice as the audit log knows it (None: the log holds no record of the bill)."""
+        query = (
+            select(
+                AuditRecord.status,
+                AuditRecord.sn_sys_id,
+                AuditRecord.sn_status,
+                ServiceNowStatusRecord.number,
+            )
+            .outerjoin(ServiceNowStatusRecord, col(ServiceNowStatusRecord.audit_id) == col(AuditRecord.id))
+            .where(
                 AuditRecord.profile_id == self.profile_id,
                 AuditRecord.kind == RecordKind.BILL,
                 AuditRecord.zoho_id == bill_id,
             )
-            payload = session.exec(query).first()
-        if not payload:
-            return None
-        for row in json.loads(payload).get("rows", []):
-            if row.get("table") == INVOICE_TABLE:
-                return {str(k): str(v) for k, v in row.get("values", {}).items()}
-        return None
+        )
+        with session_scope(self.db) as session:
+            found = session.exec(query).first()
+        return None if found is None else StagedInvoice(*found)
 
     def pending(self) -> list[AuditRecord]:
         """The rows an interrupted run left pending: suppliers first, then bills, then payments."""
@@ -104,7 +120,19 @@ class History:
         if audit_ids is not None:
             query = query.where(col(AuditRecord.id).in_(audit_ids))
         else:
-            if where.status:
+            fixable = (
+                select(ServiceNowStatusRecord.audit_id)
+                .where(
+                    ServiceNowStatusRecord.profile_id == self.profile_id,
+                    col(ServiceNowStatusRecord.replay_fixes).is_(True),
+                )
+                .scalar_subquery()
+            )
+            if where.servicenow_fixable and where.status:
+                query = query.where(or_(AuditRecord.status == where.status, col(AuditRecord.id).in_(fixable)))
+            elif where.servicenow_fixable:
+                query = query.where(col(AuditRecord.id).in_(fixable))
+            elif where.status:
                 query = query.where(AuditRecord.status == where.status)
             if where.kind:
                 query = query.where(AuditRecord.kind == where.kind)

@@ -4,11 +4,12 @@ and the profile settings a run works with.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from zbsn.core.servicenow.invoice_models import InvoiceFollowUp, SNOutboundInvoice
 from zbsn.core.servicenow.models import (
     SNCostCenter,
     SNGLAccount,
@@ -17,6 +18,7 @@ from zbsn.core.servicenow.models import (
     StagingOutcome,
     StagingRow,
 )
+from zbsn.core.servicenow.preflight_report import PreflightReport
 from zbsn.core.servicenow.query import EncodedQuery
 from zbsn.core.zoho.models import (
     RecordError,
@@ -65,7 +67,8 @@ class ZohoSource(Protocol):
 
 
 class ServiceNowTarget(Protocol):
-    """The write side: one ServiceNow instance (masters read, staging tables written)."""
+    """The write side: one ServiceNow instance (checked before staging, masters read, staging tables written,
+    staged invoices followed and, as the ERP, their outbound records posted)."""
 
     @property
     def request_count(self) -> int:
@@ -86,6 +89,18 @@ class ServiceNowTarget(Protocol):
 
     async def stage(self, rows: Sequence[StagingRow]) -> list[StagingOutcome]: ...
 
+    async def preflight(
+        self, tables: Sequence[str], written: Mapping[str, Iterable[str]] | None = None
+    ) -> PreflightReport: ...
+
+    def apply_preflight(self, report: PreflightReport) -> None: ...
+
+    async def follow_invoices(self, invoice_sys_ids: Iterable[str]) -> dict[str, InvoiceFollowUp]: ...
+
+    async def mark_outbound_processed(
+        self, outbound_sys_id: str, erp_number: str, posting_date: date
+    ) -> SNOutboundInvoice: ...
+
 
 @dataclass(frozen=True, slots=True)
 class RunContext:
@@ -102,3 +117,4 @@ class RunContext:
     legal_entity: str | None = None
     overlap_seconds: int = 300
     full_sweep_hours: int = 24
+    post_outbound_as_erp: bool = True  # Zoho Books is the ERP: zbsn posts the outbound invoices it staged

@@ -19,6 +19,9 @@ class ErrorCode(StrEnum):
     STAGING_ERROR = "STAGING_ERROR"
     NOT_FOUND = "NOT_FOUND"  # the record is gone from Zoho
     SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"  # Zoho kept failing to serve this one record
+    # A bill voided (deleted) in Zoho whose invoice is in ServiceNow: flagged, the AP team cancels it there.
+    VOIDED_IN_ZOHO = "VOIDED_IN_ZOHO"
+    DELETED_IN_ZOHO = "DELETED_IN_ZOHO"
 
 
 @dataclass(frozen=True, slots=True)

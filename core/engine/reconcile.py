@@ -2,12 +2,17 @@
 
 Zoho side: the period's bills (list rows, no detail requests), void ones apart. ServiceNow side:
 `sn_shop_invoice` rows whose external number carries this org's prefix, read back through the Table API
-with an escaped query. A difference the audit log explains (a failed record with its reason) is `explained`;
-the report balances when every difference is explained and the totals agree once those are set aside.
+with an escaped query, counted and totalled per ServiceNow status (draft, exceptions found, ... paid: what
+ServiceNow holds per state, `servicenow_by_status`). A bill paid in Zoho whose invoice ServiceNow does not
+hold as paid is a state difference (`payment_mismatch`, in `state_differences`). A difference the audit log
+explains (a failed record with its reason; a void flagged for the AP team; a payment that failed) is
+`explained`; the report balances when every difference is explained and the totals agree once those are set
+aside.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -20,6 +25,7 @@ from zbsn.core.db.models import AuditRecord
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
+from zbsn.core.engine.sn_status import status_of_state
 from zbsn.core.servicenow.query import EncodedQuery
 from zbsn.core.zoho.models import RecordError
 
@@ -40,7 +46,8 @@ INVOICE_FIELDS = (
 class Difference:
     """One bill/invoice that does not agree between the two systems."""
 
-    kind: str  # missing_in_servicenow | missing_in_zoho | amount_mismatch | status_mismatch
+    # missing_in_servicenow | missing_in_zoho | amount_mismatch | status_mismatch | payment_mismatch
+    kind: str
     external_key: str
     bill_number: str | None
     zoho_amount: Decimal | None
@@ -73,11 +80,15 @@ class ReconciliationReport:
     zoho_void: int = 0
     servicenow_canceled: int = 0
     differences: list[Difference] = field(default_factory=list)
+    # ServiceNowStatus value -> the period's invoices ServiceNow holds in it (canceled ones included)
+    servicenow_by_status: dict[str, Side] = field(default_factory=dict)
+    # invoices in both systems whose state disagrees: paid in Zoho, not paid in ServiceNow
+    state_differences: list[Difference] = field(default_factory=list)
 
     @property
     def unexplained(self) -> list[Difference]:
-        """Differences no audit record accounts for."""
-        return [d for d in self.differences if not d.explained]
+        """Differences (of presence, amount or state) no audit record accounts for."""
+        return [d for d in (*self.differences, *self.state_differences) if not d.explained]
 
     @property
     def balanced(self) -> bool:
@@ -134,11 +145,20 @@ async def reconcile(
             continue
         invoices[str(record.get("external_invoice_number"))] = record
     failures = _failed_audits(db, context.profile_id)
+    flagged = _flagged_audits(db, context.profile_id)
+    unpaid = _failed_payment_bills(db, context.profile_id)
+    for held in invoices.values():
+        side = report.servicenow_by_status.setdefault(
+            status_of_state(str(held.get("state") or "")).value, Side()
+        )
+        code = currencies.get(str(held.get("currency")), str(held.get("currency")))
+        side.add(code, _decimal(held.get("invoice_amount")) or Decimal(0))
     for key, (number, total, currency, status) in bills.items():
         invoice = invoices.get(key)
         if status == "void":
             report.zoho_void += 1
             if invoice is not None and invoice.get("state") != colnames.CANCELED_STATE:
+                why = flagged.get(key)
                 report.differences.append(
                     Difference(
                         "status_mismatch",
@@ -146,7 +166,10 @@ async def reconcile(
                         number,
                         total,
                         _decimal(invoice.get("invoice_amount")),
-                        "void in Zoho, not canceled in ServiceNow",
+                        f"void in Zoho, not canceled in ServiceNow: {why}"
+                        if why
+                        else "void in Zoho, not canceled in ServiceNow",
+                        why is not None,
                     )
                 )
             continue
@@ -181,6 +204,23 @@ async def reconcile(
                     "amount_mismatch", key, number, total, amount, f"Zoho {total} vs ServiceNow {amount}"
                 )
             )
+        state = str(invoice.get("state") or "")
+        if status == "paid" and state != "paid":
+            bill_id = key.removeprefix(colnames.invoice_key(context.organization_id, ""))
+            reason = unpaid.get(bill_id)
+            label = status_of_state(state or None).label.lower()
+            what = f"paid in Zoho, {label} in ServiceNow"
+            report.state_differences.append(
+                Difference(
+                    "payment_mismatch",
+                    key,
+                    number,
+                    total,
+                    amount,
+                    f"{what}: {reason}" if reason else what,
+                    reason is not None,
+                )
+            )
     for key, invoice in invoices.items():
         if key in bills:
             continue
@@ -200,6 +240,41 @@ async def reconcile(
             )
         )
     return report
+
+
+def _flagged_audits(db: sa.Engine, profile_id: int) -> dict[str, str]:
+    """external key -> the flag of the bills voided or deleted in Zoho whose invoices the AP team cancels."""
+    with session_scope(db) as session:
+        query = select(AuditRecord.external_key, AuditRecord.error_message).where(
+            AuditRecord.profile_id == profile_id,
+            AuditRecord.kind == RecordKind.BILL,
+            AuditRecord.status == AuditStatus.FLAGGED,
+        )
+        return {key: f"flagged for the AP team ({message})" for key, message in session.exec(query)}
+
+
+def _failed_payment_bills(db: sa.Engine, profile_id: int) -> dict[str, str]:
+    """bill id -> "CODE: message" of the failed (or pending) payments that settle it."""
+    with session_scope(db) as session:
+        query = select(AuditRecord.source_payload, AuditRecord.error_code, AuditRecord.error_message).where(
+            AuditRecord.profile_id == profile_id,
+            AuditRecord.kind == RecordKind.PAYMENT,
+            col(AuditRecord.status).in_([AuditStatus.FAILED, AuditStatus.PENDING]),
+        )
+        rows = session.exec(query).all()
+    found: dict[str, str] = {}
+    for payload, code, message in rows:
+        try:
+            data = json.loads(payload or "{}")
+        except ValueError:
+            continue
+        bills = data.get("bills") if isinstance(data, dict) else None
+        for allocation in bills if isinstance(bills, list) else []:
+            if isinstance(allocation, dict) and allocation.get("bill_id"):
+                found[str(allocation["bill_id"])] = (
+                    f"payment {code or 'pending'}: {message or 'not staged yet'}"
+                )
+    return found
 
 
 def _failed_audits(db: sa.Engine, profile_id: int) -> dict[str, str]:

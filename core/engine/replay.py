@@ -3,7 +3,8 @@
 Masters are refreshed first (so a cost center created since is picked up). Each record is re-mapped from
 its stored Zoho payload (fetched again from Zoho only when the stored one cannot be read), staged (an upsert:
 staging coalesces on the external key) and its outcome appended to the same record's AuditAttempt history.
-Suppliers go first, then bills, then payments (a payment waits for its bill's invoice).
+Suppliers go first, then bills, then payments (a payment waits for its bill's invoice). The run starts with
+the ServiceNow pre-flight and ends with a status refresh, as a sync run does.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from pydantic import ValidationError
 
 from zbsn.core.db.models import AuditRecord
 from zbsn.core.domain import AuditStatus, RecordKind
-from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
-from zbsn.core.engine.entries import invoice_entry, payment_entry
+from zbsn.core.engine.entries import invoice_entry, payment_entry, void_entry
 from zbsn.core.engine.events import EventSink
 from zbsn.core.engine.history import ReplayFilter
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.runner import RunSummary, SyncRunner
 from zbsn.core.engine.session import RunSession
+from zbsn.core.engine.stages.preflight import check_instance
+from zbsn.core.engine.stages.statuses import refresh_statuses
 from zbsn.core.engine.transform_suppliers import supplier_rows
 from zbsn.core.zoho.errors import ZohoNotFound
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendor, ZohoVendorPayment
@@ -35,6 +37,7 @@ _ORDER = (RecordKind.SUPPLIER, RecordKind.BILL, RecordKind.PAYMENT)
 
 async def replay_records(run: RunSession, audit_ids: list[int] | None, where: ReplayFilter) -> None:
     """The body of a replay run (see the module docstring)."""
+    await check_instance(run)
     await run.refresh_mappings()
     ids = run.history.replay_ids(audit_ids, where)
     run.log("info", f"replaying {len(ids)} record(s)")
@@ -45,6 +48,7 @@ async def replay_records(run: RunSession, audit_ids: list[int] | None, where: Re
             records = run.history.records(ids[start : start + size], kind)
             if records:
                 await run.write([await _remap(run, record) for record in records])
+    await refresh_statuses(run)  # what ServiceNow now holds of them (it re-checks on its own schedule)
 
 
 async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:
@@ -66,14 +70,10 @@ async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:
         staged = run.history.staged_bills(a.bill_id for a in payment.bills)
         return payment_entry(payment, run.context, run.index, staged, record.zoho_modified)
     stored_rows = rows_from_payload(record.mapped_payload)
-    if any(r.values.get("u_invoice_state") == colnames.CANCELED_STATE for r in stored_rows):
-        return AuditEntry(
-            kind=record.kind,
-            zoho_id=record.zoho_id,
-            external_key=record.external_key,
-            rows=stored_rows,
-            success_status=AuditStatus.CANCELLED,
-        )
+    cancelled_by_staging = any(r.values.get("u_invoice_state") for r in stored_rows)  # before issue 15
+    if record.status in (AuditStatus.FLAGGED, AuditStatus.CANCELLED) or cancelled_by_staging:
+        # voided or deleted in Zoho: never staged again, nor cancelled by zbsn (the AP team's action)
+        return _void(run, record)
     bill = await _stored(record, ZohoBill)
     if bill is None or not bill.line_items:
         try:
@@ -84,6 +84,21 @@ async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:
             return _unreadable(record, fetched.reason)
         bill = fetched
     return invoice_entry(bill, run.context, run.index, record.zoho_modified)
+
+
+def _void(run: RunSession, record: AuditRecord) -> AuditEntry:
+    """A voided or deleted bill replayed: flagged again with what the log knows of its invoice now."""
+    deleted = record.error_code == ErrorCode.DELETED_IN_ZOHO or "deleted" in (record.error_message or "")
+    why = "deleted in Zoho Books" if deleted else "voided in Zoho Books"
+    return void_entry(
+        run.context,
+        record.zoho_id,
+        record.zoho_number,
+        record.zoho_modified,
+        record.source_payload or "{}",
+        why,
+        run.history.staged_invoice(record.zoho_id),
+    )
 
 
 _M = TypeVar("_M", ZohoBill, ZohoVendorPayment)

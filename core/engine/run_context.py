@@ -49,4 +49,5 @@ async def resolve_context(db: sa.Engine, profile_id: int, zoho: ZohoSource | Non
         legal_entity=profile.legal_entity,
         overlap_seconds=profile.overlap_seconds,
         full_sweep_hours=profile.full_sweep_hours,
+        post_outbound_as_erp=profile.post_outbound_as_erp,
     )

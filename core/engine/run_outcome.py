@@ -26,10 +26,12 @@ class RunSummary(BaseModel):
     skipped: int = 0
     unchanged: int = 0
     cancelled: int = 0
+    flagged: int = 0  # voided or deleted bills whose invoices the AP team must cancel in ServiceNow
     zoho_requests: int = 0
     servicenow_requests: int = 0
     message: str | None = None
     total_amount: str = "0"
+    servicenow_statuses: dict[str, int] = {}  # ServiceNowStatus -> invoices, after the run's status refresh
 
 
 def record_outcome(db: sa.Engine, summary: RunSummary, now: datetime) -> None:

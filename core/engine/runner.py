@@ -1,10 +1,12 @@
 """Runs of a profile: a sync run (masters aligned, then suppliers, bills and payments staged exactly once)
 and the one-bill run of a webhook, each a `RunSession` driving the stages of `stages/`.
 
-Order of a sync run: rows left pending by an interrupted run are resent first; cost centers and GL accounts
-(mapping tables refreshed from both sides); suppliers; bills (read incrementally: cursor minus the overlap
-window, no detail request for a bill the audit log already holds at its modified time; a full sweep also
-cancels the invoices of bills gone from Zoho); payments. Cursors advance only when their entity finished.
+Order of a sync run: the ServiceNow pre-flight (a blocked instance ends the run before anything is staged);
+rows left pending by an interrupted run are resent; cost centers and GL accounts (mapping tables refreshed
+from both sides); suppliers; bills (read incrementally: cursor minus the overlap window, no detail request
+for a bill the audit log already holds at its modified time; a full sweep also flags the bills gone from
+Zoho); payments; then the staged invoices are followed in ServiceNow (statuses, and posting as the ERP).
+Cursors advance only when their entity finished. A status refresh on demand is a run of its own (`refresh`).
 See `core/engine/__init__.py`.
 """
 
@@ -31,6 +33,8 @@ from zbsn.core.engine.stages.bills import stage_bills
 from zbsn.core.engine.stages.masters import align_masters
 from zbsn.core.engine.stages.payments import stage_payments
 from zbsn.core.engine.stages.pending import resend_pending
+from zbsn.core.engine.stages.preflight import check_instance
+from zbsn.core.engine.stages.statuses import refresh_statuses
 from zbsn.core.engine.stages.suppliers import stage_suppliers
 from zbsn.core.engine.stages.webhook import webhook_bill
 from zbsn.core.engine.telemetry import Telemetry
@@ -61,12 +65,14 @@ async def close_client(client: object) -> None:
 
 async def sync_run(run: RunSession) -> None:
     """The body of a sync run, stage by stage (see the module docstring)."""
+    await check_instance(run)
     await resend_pending(run)
     masters = await align_masters(run)
     await stage_suppliers(run, masters)
     run.load_mappings(masters)
     await stage_bills(run)
     await stage_payments(run)
+    await refresh_statuses(run)
 
 
 class SyncRunner:
@@ -135,9 +141,17 @@ class SyncRunner:
         """Stage the bill a Zoho webhook carried (no Zoho request when complete); void/delete cancels."""
 
         async def body(run: RunSession) -> None:
+            await check_instance(run)
             await webhook_bill(run, bill_payload, event_type)
 
         return await self.session(profile_id, "webhook", "webhook", events, None, body)
+
+    async def refresh(
+        self, profile_id: int, events: EventSink | None = None, cancel: asyncio.Event | None = None
+    ) -> RunSummary:
+        """Follow the profile's staged invoices in ServiceNow now (a run of mode "refresh"; it stages
+        nothing, and posts approved invoices as the ERP when the profile says so)."""
+        return await self.session(profile_id, "refresh", "manual", events, cancel, refresh_statuses)
 
     async def session(
         self,

@@ -138,6 +138,14 @@ class EngineService:
         """Replay records (ids, or a filter; default every failed record) with the current mappings."""
         return await replay(self.runner, profile_id, audit_ids, where, events, cancel)
 
+    async def refresh_statuses(
+        self, profile_id: int, events: EventSink | None = None, cancel: asyncio.Event | None = None
+    ) -> RunSummary:
+        """Follow the profile's staged invoices in ServiceNow now: their status, open exceptions and posting,
+        in one batched read per 800 invoices (a run of mode "refresh"; raises `lock.RunLocked` while the
+        profile runs, whose last stage refreshes them anyway)."""
+        return await self.runner.refresh(profile_id, events, cancel)
+
     async def reconcile(
         self, profile_id: int, date_start: date | None = None, date_end: date | None = None
     ) -> ReconciliationReport:

@@ -52,6 +52,11 @@ class LockLost(Exception):
     """Another run took this run's lock (its heartbeat was judged stale)."""
 
 
+class RunRefused(Exception):
+    """The run cannot start its work (e.g. the ServiceNow pre-flight found something missing); the message is
+    the one line the run records."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     """How a run paces itself (see `SyncRunner` for what each is for)."""
@@ -129,6 +134,8 @@ class RunSession:
             self.telemetry.tokens(self.zoho, self.servicenow)
         except RunCancelled:
             status, message = RunStatus.CANCELLED, "cancelled by the operator"
+        except RunRefused as exc:
+            status, message = RunStatus.FAILED, str(exc)
         except LockLost:
             status, message = RunStatus.INTERRUPTED, "another run took over this profile's lock"
         except Exception as exc:  # the run is recorded as failed with the reason; nothing sent is lost
@@ -152,10 +159,12 @@ class RunSession:
             skipped=self.counters.skipped,
             unchanged=self.counters.unchanged,
             cancelled=self.counters.cancelled,
+            flagged=self.counters.flagged,
             zoho_requests=self.zoho.request_count - self._zoho_base,
             servicenow_requests=self.servicenow.request_count - self._sn_base,
             message=message,
             total_amount=str(self.counters.total_amount),
+            servicenow_statuses=dict(self.counters.servicenow_statuses),
         )
         try:
             record_outcome(self.db, summary, self.clock.now())

@@ -45,6 +45,8 @@ async def write_batch(
                     message=entry.error_message or "",
                 )
             )
+        elif entry.status == AuditStatus.FLAGGED:  # a void or delete for the AP team (no write)
+            counters.flagged += 1
         elif entry.status == AuditStatus.SKIPPED:
             counters.skipped += 1
             telemetry.emit(

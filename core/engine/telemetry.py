@@ -28,7 +28,9 @@ class Counters:
     skipped: int = 0
     unchanged: int = 0
     cancelled: int = 0
+    flagged: int = 0  # voids and deletes flagged for the AP team (their invoices stay in ServiceNow)
     total_amount: Decimal = field(default_factory=lambda: Decimal(0))
+    servicenow_statuses: dict[str, int] = field(default_factory=dict)  # after the status refresh
 
 
 class Telemetry:

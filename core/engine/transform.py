@@ -200,7 +200,7 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_external_invoice_number": key,
                 "u_external_invoice_source": context.erp_source,
                 "u_erp_source": context.erp_source,
-                "u_erp_number": bill.bill_id,
+                "u_erp_number": col.erp_invoice_number(bill.bill_id),
                 "u_third_party_import_id": key,
                 "u_supplier_invoice_number": bill.bill_number,
                 "u_supplier": document.supplier_code or "",
@@ -213,7 +213,6 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_tax_amount": money(tax_total),
                 "u_shipping_amount": "0.00",
                 "u_amount_invoiced": money(bill.total),
-                "u_purchase_order": bill.reference_number or "",
                 "u_legal_entity": index.legal_entity or "",
                 "u_invoice_type": col.INVOICE_TYPE,
                 "u_invoice_line_count": str(len(bill.line_items)),
@@ -222,13 +221,6 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
         )
         document.rows = [header, *line_rows, *tax_rows]
     return document
-
-
-def cancellation_rows(header: dict[str, str], external_key: str) -> list[StagingRow]:
-    """The staging row that cancels an invoice: its last header again, with `u_invoice_state = canceled`
-    (the transform needs the header's required fields on every row)."""
-    values = {**header, "u_invoice_state": col.CANCELED_STATE}
-    return [StagingRow(table=col.INVOICE_TABLE, source_ref=external_key, values=values)]
 
 
 def _line_row(

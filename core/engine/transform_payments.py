@@ -39,7 +39,8 @@ def payment_to_details(
     index: MappingIndex,
     staged_bills: set[str],
 ) -> PaymentDocument:
-    """Map one vendor payment: a payment-detail row per bill it pays, linked by the bill's external key.
+    """Map one vendor payment: a payment-detail row per bill it pays, naming the bill's invoice by the ERP
+    number its header carries (the bill id).
 
     `staged_bills` holds the ids of bills whose invoice is in staging; a payment for any other bill waits.
     """
@@ -71,7 +72,8 @@ def payment_to_details(
                 table=col.PAYMENT_DETAIL_TABLE,
                 source_ref=reference,
                 values={
-                    "u_erp_invoice_number": col.invoice_key(context.organization_id, allocation.bill_id),
+                    # the header's ERP number (what the invoice matches a payment by, sn-ref §7.6)
+                    "u_erp_invoice_number": col.erp_invoice_number(allocation.bill_id),
                     "u_erp_supplier_code": (supplier.sn_value or "") if supplier else "",
                     "u_erp_source": context.erp_source,
                     "u_currency": currency or "",

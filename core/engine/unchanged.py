@@ -2,7 +2,8 @@
 
 A run (bills, payments, webhook) and the preview both ask it. A record is unchanged when Zoho's change marker
 (its `last_modified_time`, exactly as Zoho sent it) is the one the audit log already holds for it and that
-record's outcome is final (staged, cancelled, failed or skipped: a pending row is resent, never skipped).
+record's outcome is final (staged, cancelled, flagged, failed or skipped: a pending row is resent, never
+skipped).
 A record with no marker is never unchanged: nothing says it did not change.
 """
 
@@ -12,7 +13,15 @@ from typing import NamedTuple
 
 from zbsn.core.domain import AuditStatus
 
-FINAL = frozenset({AuditStatus.STAGED, AuditStatus.CANCELLED, AuditStatus.FAILED, AuditStatus.SKIPPED})
+FINAL = frozenset(
+    {
+        AuditStatus.STAGED,
+        AuditStatus.CANCELLED,
+        AuditStatus.FLAGGED,
+        AuditStatus.FAILED,
+        AuditStatus.SKIPPED,
+    }
+)
 
 
 class Known(NamedTuple):

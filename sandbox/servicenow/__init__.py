@@ -23,7 +23,7 @@ Python API
     sandbox.validate_invoice(sys_id); sandbox.approve_invoice(sys_id); sandbox.send_to_erp(sys_id)
     sandbox.resolve_exception("sn_ap_apm_exception", sys_id, bypass_reason="")
     sandbox.set_supplier_detail("SUP-1", hold_payment=True)   # or remove=True: "Invalid or blocked supplier"
-    sandbox.set_lifecycle(auto_approve=True, payment_match_fallback=False, import_set_retention_days=7, ...)
+    sandbox.set_lifecycle(auto_approve=True, import_set_retention_days=7, ...)
     # metadata (metadata.py): what a pre-flight reads
     sandbox.remove_column(staging_table, "u_..."); sandbox.remove_transform_map(staging_table)
     sandbox.set_coalesce(staging_table, ()); sandbox.set_roles(DEMO_USER, {"import_transformer"})
@@ -78,7 +78,7 @@ sn_spend_intg_imp_invoice_payment_detail -> sn_shop_invoice_payment_detail ("Inv
   u_scheduled_payment_date "Scheduled payment date", u_remit_to_street/_city/_state_or_province/
   _zip_or_postal_code/_country "Remit-to ...", u_third_party_import_id. Payments summing to the invoice's
   invoice_amount move it to `paid` (amount_paid rolls up). The ERP invoice number matches the invoice's
-  ERP number (strict); `payment_match_fallback` (ON for now) also matches its external invoice number.
+  ERP number (and ERP source), strictly.
 References (supplier, cost center, GL account) resolve by number AND the row's ERP source.
 sn_fcms_intg_imp_supplier -> sn_fin_supplier ("Master data supplier"); coalesce u_erp_supplier_code
   "ERP supplier code": u_name "Name", u_legal_name "Legal name", u_erp_company_code "ERP company code",

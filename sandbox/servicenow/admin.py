@@ -18,7 +18,7 @@ GET  /_admin/config                        the live config
 
 After staging (what the AP team does in ServiceNow, and the instance's scheduled jobs):
 POST /_admin/lifecycle                     {"auto_approve"?, "processing_interval_seconds"?,
-                                            "import_set_retention_days"?, "payment_match_fallback"?,
+                                            "import_set_retention_days"?,
                                             "row_error_comment"?, "enforce_documented_mandatory"?,
                                             "batch_api_enabled"?}
 POST /_admin/jobs/{job}                    {}  invoice_processing | import_set_deleter, run now

@@ -36,7 +36,6 @@ LIFECYCLE_SETTINGS = (
     "auto_approve",
     "processing_interval_seconds",
     "import_set_retention_days",
-    "payment_match_fallback",
     "row_error_comment",
     "enforce_documented_mandatory",
 )
@@ -236,7 +235,7 @@ class ServiceNowSandbox:
     # --- the invoice lifecycle (what the AP team does in ServiceNow) ---------------------------------------
     def set_lifecycle(self, **settings: Any) -> dict[str, Any]:
         """Change settings (see ServiceNowSandboxConfig): auto_approve, processing_interval_seconds,
-        import_set_retention_days, payment_match_fallback, row_error_comment, enforce_documented_mandatory,
+        import_set_retention_days, row_error_comment, enforce_documented_mandatory,
         batch_api_enabled."""
         unknown = set(settings) - set(LIFECYCLE_SETTINGS)
         if unknown:

@@ -92,10 +92,6 @@ class ServiceNowSandboxConfig:
     # The Import Set Deleter runs at midnight of the sandbox clock and deletes import sets, their rows and
     # row errors older than this (c_ImportSetsKeyConcepts.md, delete-import-sets.md: 7 days [C]); 0 = off.
     import_set_retention_days: float = 7
-    # Payment details match their invoice by ERP invoice number = the invoice's ERP number (strict). With the
-    # fallback ON they also match the invoice's external invoice number: that hides an engine mismatch
-    # (payments send `ZB-<org>-<bill>`, headers `<bill>` as ERP number) and goes OFF once the engine agrees.
-    payment_match_fallback: bool = True
     # Whether an error row's reason is also written to `sys_import_state_comment` (the readable reason is
     # always the display value of `sys_row_error`) [I].
     row_error_comment: bool = True

@@ -18,8 +18,8 @@ every row inserts - what the pre-flight must catch); other column sets are honou
 
 References resolve by number AND ERP source (the issue's reading of the S2P staging pages): a row that names
 an ERP source only matches a supplier, cost center or GL account of that source. A payment detail matches its
-invoice by ERP invoice number = the invoice's ERP number (and supplier); `config.payment_match_fallback` also
-lets it match the external invoice number [I] (see config.py for why it is still on).
+invoice by ERP invoice number = the invoice's ERP number (and ERP source, and supplier), strictly
+(sn-ref §7.6; the external invoice number never stands in for it).
 """
 
 from __future__ import annotations
@@ -44,11 +44,13 @@ class TransformError(Exception):
 
 @dataclass(slots=True)
 class Prepared:
-    """What a map wants written: target values, coalesce target values, and insert-only defaults."""
+    """What a map wants written: target values, coalesce target values, insert-only defaults, and values that
+    fill a target field only while it is empty (on insert and on update)."""
 
     values: dict[str, str]
     coalesce: dict[str, str]
     insert_defaults: dict[str, str] = field(default_factory=dict)
+    fill_empty: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -151,15 +153,10 @@ class Lookups:
         return record
 
     def invoice_by_erp_number(self, number: str, erp_source: str = "") -> Record:
-        """The invoice whose ERP number is `number` (of the row's ERP source, when it names one).
-
-        The external-invoice-number match is the switchable lenient fallback (`payment_match_fallback`).
-        """
-        columns = ["erp_number", "external_invoice_number"] if self.config.payment_match_fallback else []
-        for column in columns or ["erp_number"]:
-            for record in self.db.find_all("sn_shop_invoice", **{column: number}):
-                if not erp_source or record.get("erp_source", "") in ("", erp_source):
-                    return record
+        """The invoice whose ERP number is `number` (of the row's ERP source, when it names one)."""
+        for record in self.db.find_all("sn_shop_invoice", erp_number=number):
+            if not erp_source or record.get("erp_source", "") in ("", erp_source):
+                return record
         raise TransformError(f"Invoice with ERP invoice number '{number}' not found")
 
     def supplier_detail(self, supplier: str, legal_entity: str) -> Record | None:
@@ -286,13 +283,15 @@ def _prepare_invoice(look: Lookups, row: dict[str, str]) -> Prepared:
     coalesce = {coalesce_map[c]: values[coalesce_map[c]] for c in columns if c in coalesce_map}
     defaults = {"state": "draft", "channel": "integration"}
     # [I] an invoice without payment terms takes the supplier's for its legal entity (sn_fin_supplier_detail
-    # has a Payment term field [C]); without either, the exception engine finds "Missing required
-    # information".
+    # has a Payment term field [C]), also when it is imported again (it used to take them on insert only, so
+    # re-importing after the AP team mapped the supplier left them missing); without either, the exception
+    # engine finds "Missing required information".
+    fill: dict[str, str] = {}
     detail = look.supplier_detail(supplier, legal_entity)
     if detail is not None and detail["payment_term"]:
-        defaults["payment_terms"] = detail["payment_term"]
+        fill["payment_terms"] = detail["payment_term"]
     # [I] imported invoices start in Draft (stored value `draft`), channel integration.
-    return Prepared(_non_empty(values), coalesce, defaults)
+    return Prepared(_non_empty(values), coalesce, defaults, fill)
 
 
 def _prepare_invoice_line(look: Lookups, row: dict[str, str]) -> Prepared:
@@ -660,10 +659,12 @@ class TransformEngine:
         # a map without coalesce inserts every row (ServiceNow's rule: no coalesce, no match)
         existing = self._find(transform.target_table, prepared.coalesce) if coalescing else None
         if existing is None:
-            record = self.db.insert(transform.target_table, {**prepared.insert_defaults, **prepared.values})
+            values = {**prepared.insert_defaults, **prepared.fill_empty, **prepared.values}
+            record = self.db.insert(transform.target_table, values)
             outcome = Outcome("inserted", record["sys_id"])
         else:
             changed = {k: v for k, v in prepared.values.items() if existing.get(k, "") != v}
+            changed |= {k: v for k, v in prepared.fill_empty.items() if not existing.get(k, "")}
             if not changed:
                 return Outcome("ignored", existing["sys_id"], "No field values changed")
             record = self.db.update(transform.target_table, existing["sys_id"], changed)

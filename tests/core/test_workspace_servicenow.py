@@ -99,3 +99,41 @@ async def test_the_injected_retry_policy_reaches_the_client(
     finally:
         servicenow.set_faults(FaultConfig())
     assert client.request_count == 3  # the default policy makes 10 attempts
+
+
+async def test_preflight_names_what_the_instance_lacks(
+    workspace: Workspace, servicenow: ServiceNowSandbox
+) -> None:
+    servicenow.set_client_credentials(True)
+    connection_id, _result = await workspace.connect_servicenow(
+        servicenow.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    )
+
+    ready = await workspace.preflight(connection_id)
+    assert (ready.ok, ready.problems, ready.error) == (True, [], None)
+    assert ready.instance_url == servicenow.url
+    assert "import_transformer" in (ready.roles or [])
+
+    servicenow.remove_column("sn_spend_intg_imp_invoice_line", "u_gl_account")
+    servicenow.remove_transform_map("sn_spend_intg_imp_invoice_payment_detail")
+    try:
+        blocked = await workspace.preflight(connection_id)
+    finally:
+        servicenow.restore_column("sn_spend_intg_imp_invoice_line", "u_gl_account")
+        servicenow.restore_transform_map("sn_spend_intg_imp_invoice_payment_detail")
+    assert not blocked.ok
+    assert blocked.error is None
+    assert blocked.problems == [
+        "sn_spend_intg_imp_invoice_line lacks column(s) zbsn needs: u_gl_account",
+        "no active transform map reads sn_spend_intg_imp_invoice_payment_detail: staged rows would stay "
+        "pending (create or activate its map)",
+    ]
+    assert DEMO_CLIENT_SECRET not in repr(blocked)
+
+
+async def test_preflight_of_an_unreachable_instance_says_why(workspace: Workspace) -> None:
+    connection_id, _result = await workspace.connect_servicenow("http://127.0.0.1:9", "id", "never-shown")
+    check = await workspace.preflight(connection_id)
+    assert not check.ok
+    assert check.error
+    assert "never-shown" not in repr(check)

@@ -142,6 +142,8 @@ class StatusBar(Horizontal):
         self.refresh_text()
 
     def refresh_text(self) -> None:
+        if not self.is_attached or len(self.children) < 3:
+            return  # its screen is being removed (the operator switched screens): nothing to draw into
         compact = bool(self.size.width and self.size.width < 110)
         self._show(
             self.query_one("#status-zoho", Static), token_markup("Zoho", self.tokens["zoho"], compact=compact)

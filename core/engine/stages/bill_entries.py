@@ -1,5 +1,5 @@
-"""A bill's audit entry once its detail was asked for, and the cancellation of a voided or deleted bill
-(which needs the invoice header last staged for it, from the run's history)."""
+"""A bill's audit entry once its detail was asked for, and the flag of a voided or deleted bill (which needs
+what the run's history knows of its invoice in ServiceNow)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.audit_writer import AuditEntry
 from zbsn.core.engine.details import SourceUnavailable
-from zbsn.core.engine.entries import BillRef, cancellation_entry, error_entry, invoice_entry
+from zbsn.core.engine.entries import BillRef, error_entry, invoice_entry, void_entry
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.session import RunSession
 from zbsn.core.engine.unchanged import Known
 from zbsn.core.zoho.models import RecordError, ZohoBill
-
-# A bill in one of these states may have an invoice in staging, which a void or a delete must cancel.
-_MAY_BE_STAGED = (AuditStatus.STAGED, AuditStatus.PENDING, AuditStatus.CANCELLED)
 
 
 def cancellation(
@@ -26,10 +23,13 @@ def cancellation(
     source: str,
     why: str,
 ) -> AuditEntry:
-    """Cancel the bill's invoice (its last staged header, state canceled), or skip a never-staged one."""
-    may_be_staged = previous is not None and previous.status in _MAY_BE_STAGED
-    header = run.history.staged_header(bill_id) if may_be_staged else None
-    return cancellation_entry(run.context, bill_id, number, marker, source, why, header)
+    """A voided or deleted bill: flagged when its invoice is in ServiceNow (zbsn writes nothing there), or
+    skipped when it never got there (`entries.void_entry`)."""
+    invoice = run.history.staged_invoice(bill_id) if previous is not None else None
+    entry = void_entry(run.context, bill_id, number, marker, source, why, invoice)
+    if entry.status == AuditStatus.FLAGGED:
+        run.log("warning", f"bill {number or bill_id} {entry.error_message}")
+    return entry
 
 
 def bill_entry(

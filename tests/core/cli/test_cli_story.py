@@ -4,7 +4,9 @@ Every step is a `zbsn` subprocess on one SQLite file, as an operator (or a cron 
 Zoho Books with a self-client code, connect ServiceNow, create a profile, preview (the two cost centers
 ServiceNow lacks are listed with the bills they block), sync (those bills fail with the reason), the AP team
 creates the cost centers (`zbsn sandbox create-cost-center`), replay every failure, reconcile, add a
-schedule; every later command finds what the earlier ones stored.
+schedule; then follow the invoices in ServiceNow (`zbsn refresh`, `zbsn audit --servicenow-status`) while the
+AP team works there: the scheduled job checks them, an approved one is posted by zbsn as the ERP. Every later
+command finds what the earlier ones stored.
 """
 
 from __future__ import annotations
@@ -128,3 +130,38 @@ def test_the_operator_story_through_the_cli(sandbox: ExternalSandbox, tmp_path: 
     assert [s["profile"] for s in status] == ["Northwind EU"]
     assert status[0]["tokens"] == {"zoho": "ok", "servicenow": "ok"}
     assert status[0]["last_run"]["trigger"] == "replay"
+
+    # ---- ServiceNow's side: the invoices wait in Draft until its job checks them; zbsn follows them ----
+    drafts = zbsn("audit", "--servicenow-status", "draft", "--kind", "bill", "--limit", "500", "--json")
+    assert drafts["rows"]
+    assert all(row["servicenow"]["status"] == "draft" for row in drafts["rows"])
+    replayed = [row for row in bills if row["zoho_id"] in by_cost_center]
+    # followed at the end of the replay run: unchecked by ServiceNow yet, or paid by the replayed payments
+    assert {row["sn_status"] for row in replayed} <= {"draft", "paid"}
+    sandbox.run_servicenow_job()
+    refreshed = zbsn("refresh", "--json")
+    assert refreshed["mode"] == "refresh"
+    assert refreshed["servicenow_statuses"].get("draft", 0) == 0
+    waiting = zbsn(
+        "audit", "--servicenow-status", "pending_approval", "--limit", "500", "--json"
+    )["rows"]  # fmt: skip
+    assert waiting
+    assert all(row["servicenow"]["summary"].startswith("No open exceptions") for row in waiting)
+    exceptions = zbsn("audit", "--servicenow-status", "exceptions_found", "--limit", "500", "--json")["rows"]
+    assert all(row["servicenow"]["exceptions"] for row in exceptions)  # the definitions and their text
+    # the AP team approves one; zbsn, Zoho Books being the ERP (the profile's default), posts it
+    chosen = waiting[0]
+    invoice = next(
+        r
+        for r in sandbox.servicenow_rows("sn_shop_invoice")
+        if r["external_invoice_number"] == chosen["external_key"]
+    )
+    sandbox.servicenow_invoice_action(invoice["sys_id"], "approve")
+    posted = zbsn("audit", "--refresh", "--servicenow-status", "posted", "--json")["rows"]
+    assert [row["zoho_id"] for row in posted] == [chosen["zoho_id"]]
+    after = next(r for r in sandbox.servicenow_rows("sn_shop_invoice") if r["sys_id"] == invoice["sys_id"])
+    assert (after["state"], after["erp_number"]) == ("pending_payment", chosen["zoho_id"])
+    table = zbsn("audit", "--servicenow-status", "posted")
+    assert "Posted" in table
+    edited = zbsn("profile", "edit", "Northwind EU", "--no-post-outbound", "--json")
+    assert edited["post_outbound_as_erp"] is False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -9,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from zbsn.core.db import migrate, models
-from zbsn.core.db.engine import make_engine, session_scope
+from zbsn.core.db.engine import make_engine
 
 
 def test_upgrade_from_empty_creates_every_table(db_url: str) -> None:
@@ -63,17 +65,31 @@ def test_sqlite_runs_in_wal_mode(sqlite_engine: sa.Engine) -> None:
 
 
 def _audit_rows_at_0003(engine: sa.Engine) -> dict[str, int]:
-    """A profile and four audit records written before 0004: zoho id -> audit id."""
-    with session_scope(engine) as session:
-        zoho, sn = models.Connection(kind="zoho", name="z"), models.Connection(kind="servicenow", name="s")
-        session.add_all([zoho, sn])
-        session.flush()
-        assert zoho.id is not None
-        assert sn.id is not None
-        profile = models.SyncProfile(name="p", zoho_connection_id=zoho.id, servicenow_connection_id=sn.id)
-        session.add(profile)
-        session.flush()
-        assert profile.id is not None
+    """A profile and four audit records written before 0004: zoho id -> audit id.
+
+    Written as plain SQL with the columns revision 0003 has (the models describe the newest schema)."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        ids = []
+        for kind, name in (("zoho", "z"), ("servicenow", "s")):
+            ids.append(
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO connection (kind, name, state, created_at, updated_at)"
+                        " VALUES (:kind, :name, 'new', :now, :now) RETURNING id"
+                    ),
+                    {"kind": kind, "name": name, "now": now},
+                ).scalar_one()
+            )
+        profile_id = conn.execute(
+            sa.text(
+                "INSERT INTO sync_profile (name, zoho_connection_id, servicenow_connection_id,"
+                " cost_center_source, cost_center_tag_name, allow_supplier_create, erp_source,"
+                " overlap_seconds, full_sweep_hours, enabled, created_at) VALUES ('p', :zoho, :sn,"
+                " 'reporting_tag', 'Cost Center', false, 'Zoho Books', 300, 24, true, :now) RETURNING id"
+            ),
+            {"zoho": ids[0], "sn": ids[1], "now": now},
+        ).scalar_one()
         two_problems = "cost center 'Ops' is not mapped; GL account 'Travel' is not mapped"
         records = [
             ("b1", "bill", "failed", "UNMAPPED_COST_CENTER", two_problems),
@@ -81,21 +97,26 @@ def _audit_rows_at_0003(engine: sa.Engine) -> dict[str, int]:
             ("b2", "bill", "staged", None, None),
             ("b3", "bill", "skipped", None, "voided in Zoho Books; never staged, nothing to cancel"),
         ]
-        rows = [
-            models.AuditRecord(
-                profile_id=profile.id,
-                kind=kind,
-                zoho_id=zoho_id,
-                external_key=f"ZB-1-{zoho_id}",
-                status=status,
-                error_code=code,
-                error_message=message,
-            )
-            for zoho_id, kind, status, code, message in records
-        ]
-        session.add_all(rows)
-        session.flush()
-        return {r.zoho_id: r.id for r in rows if r.id is not None}
+        found: dict[str, int] = {}
+        for zoho_id, kind, status, code, message in records:
+            found[zoho_id] = conn.execute(
+                sa.text(
+                    "INSERT INTO audit_record (profile_id, kind, zoho_id, external_key, status, error_code,"
+                    " error_message, attempts, created_at, updated_at) VALUES (:profile, :kind, :zoho_id,"
+                    " :key, :status, :code, :message, 0, :now, :now) RETURNING id"
+                ),
+                {
+                    "profile": profile_id,
+                    "kind": kind,
+                    "zoho_id": zoho_id,
+                    "key": f"ZB-1-{zoho_id}",
+                    "status": status,
+                    "code": code,
+                    "message": message,
+                    "now": now,
+                },
+            ).scalar_one()
+        return found
 
 
 def _problem_rows(engine: sa.Engine) -> set[tuple[int, str, str | None]]:
@@ -120,4 +141,37 @@ def test_0004_backfills_one_problem_per_error_code_and_downgrades(db_url: str) -
     assert migrate.current_revision(engine) == "0003"
     migrate.upgrade(engine)
     assert _problem_rows(engine) == backfilled
+    engine.dispose()
+
+
+def test_0005_adds_the_servicenow_status_and_the_posting_option_keeping_search(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate.upgrade(engine, "0004")
+    ids = _audit_rows_at_0003(engine)
+
+    migrate.upgrade(engine)
+
+    with engine.connect() as conn:
+        assert bool(conn.execute(sa.text("SELECT post_outbound_as_erp FROM sync_profile")).scalar_one())
+        statuses = conn.execute(sa.text("SELECT DISTINCT sn_status FROM audit_record")).scalars().all()
+    assert statuses == [None]  # nothing backfilled: the first refresh reads them
+    indexes = {ix["name"] for ix in sa.inspect(engine).get_indexes("audit_record")}
+    assert "ix_audit_sn_status_updated" in indexes
+    if engine.dialect.name == "sqlite":  # the plain ADD COLUMN kept migration 0002's search triggers
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE audit_record SET vendor_name = 'Bright Cleaning Ltd' WHERE id = :i"),
+                {"i": ids["b2"]},
+            )
+            found = conn.execute(
+                sa.text("SELECT rowid FROM audit_text WHERE audit_text MATCH '\"cleaning\"'")
+            )
+            assert found.scalars().all() == [ids["b2"]]
+    with engine.begin() as conn:
+        command.downgrade(migrate.alembic_config(conn), "0004")
+    tables = set(sa.inspect(engine).get_table_names())
+    assert {"servicenow_status", "servicenow_status_change"}.isdisjoint(tables)
+    assert "sn_status" not in {c["name"] for c in sa.inspect(engine).get_columns("audit_record")}
+    migrate.upgrade(engine)
+    assert migrate.is_current(engine)
     engine.dispose()

@@ -124,6 +124,7 @@ async def test_first_run_stages_every_good_bill_correctly(
         "suppliers",
         "bills",
         "payments",
+        "statuses",  # then the staged invoices are followed in ServiceNow
     ]
     with session_scope(engine) as session:
         run = session.exec(select(SyncRun)).one()
@@ -192,7 +193,7 @@ async def test_webhook_bill_is_staged_without_a_zoho_request(
     engine_service = service(sqlite_engine, factories)
     await engine_service.run(profile_id)
     bill = next(b for b in expected.good_bills if b.status in ("open", "overdue"))
-    edited = live.zoho.edit_bill(bill.bill_id, {"reference_number": "PO-WEBHOOK-1"})
+    edited = live.zoho.edit_bill(bill.bill_id, {"due_date": "2031-01-31"})
     with live.zoho.state.lock:
         payload = {"bill": render.bill_detail(live.zoho.state, edited)}
     before = live.zoho.counters()["api"]["requests"]
@@ -201,29 +202,52 @@ async def test_webhook_bill_is_staged_without_a_zoho_request(
 
     assert live.zoho.counters()["api"]["requests"] == before
     assert summary.staged == 1
-    assert invoices(live)[key(bill.bill_id)]["purchase_order"] == "PO-WEBHOOK-1"
+    assert invoices(live)[key(bill.bill_id)]["due_date"] == "2031-01-31"
     again = await engine_service.process_webhook_bill(profile_id, payload, "bill.edited")
     assert again.unchanged == 1  # the same delivery twice is staged once
 
 
-async def test_voided_bill_cancels_its_invoice(
+async def test_voided_and_deleted_bills_are_flagged_with_their_invoice_state_not_cancelled(
     sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories, profile_id: int
 ) -> None:
     expected = Expected(company())
     engine_service = service(sqlite_engine, factories)
     await engine_service.run(profile_id)
+    live.servicenow.run_job("invoice_processing")
+    await engine_service.refresh_statuses(profile_id)  # the log now knows each invoice's state
     open_bills = [b for b in expected.good_bills if b.status in ("open", "overdue")]
     live.zoho.void_bill(open_bills[0].bill_id)
     live.zoho.delete_bill(open_bills[1].bill_id)
+    before = {n: dict(r) for n, r in invoices(live).items()}
 
     summary = await engine_service.run(profile_id, mode="full")
 
     staged = invoices(live)
-    assert staged[key(open_bills[0].bill_id)]["state"] == "canceled"
-    assert staged[key(open_bills[1].bill_id)]["state"] == "canceled"
-    assert summary.cancelled == 2
-    cancelled = {r.zoho_id for r in audits(sqlite_engine) if r.status == AuditStatus.CANCELLED}
-    assert cancelled == {open_bills[0].bill_id, open_bills[1].bill_id}
+    for bill in open_bills[:2]:  # zbsn wrote nothing: cancelling an invoice is the AP team's action
+        assert staged[key(bill.bill_id)]["state"] == before[key(bill.bill_id)]["state"] == "pending_approval"
+        assert staged[key(bill.bill_id)]["sys_mod_count"] == before[key(bill.bill_id)]["sys_mod_count"]
+    assert (summary.flagged, summary.cancelled) == (2, 0)
+    records = {r.zoho_id: r for r in audits(sqlite_engine)}
+    voided, deleted = records[open_bills[0].bill_id], records[open_bills[1].bill_id]
+    assert (voided.status, voided.error_code) == (AuditStatus.FLAGGED, "VOIDED_IN_ZOHO")
+    assert (deleted.status, deleted.error_code) == (AuditStatus.FLAGGED, "DELETED_IN_ZOHO")
+    number = staged[key(open_bills[0].bill_id)]["number"]
+    assert voided.error_message == (
+        f"voided in Zoho Books: invoice {number} stays in ServiceNow (Pending approval); cancelling it is an "
+        "AP specialist's action there (zbsn cancels no invoice)"
+    )
+    again = await engine_service.run(profile_id, mode="full")
+    assert again.flagged == 0  # flagged once, not at every sweep
+
+    # the AP team cancels the voided one in ServiceNow: the next refresh reads it and the flag is done
+    live.servicenow.db.update(
+        "sn_shop_invoice", staged[key(open_bills[0].bill_id)]["sys_id"], {"state": "canceled"}
+    )
+    await engine_service.refresh_statuses(profile_id)
+    records = {r.zoho_id: r for r in audits(sqlite_engine)}
+    assert records[open_bills[0].bill_id].status == AuditStatus.CANCELLED
+    assert records[open_bills[0].bill_id].sn_status == "canceled"
+    assert records[open_bills[1].bill_id].status == AuditStatus.FLAGGED
 
 
 async def test_reconciliation_balances(
@@ -323,7 +347,7 @@ async def test_cancel_stops_between_batches_and_leaves_nothing_pending(
     assert set(invoices(live)) == {key(b.bill_id) for b in Expected(company()).good_bills}
 
 
-async def test_deleted_bill_webhook_cancels_with_no_zoho_request(
+async def test_deleted_bill_webhook_is_flagged_with_no_zoho_request_and_no_write(
     sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories, profile_id: int
 ) -> None:
     expected = Expected(company())
@@ -332,14 +356,19 @@ async def test_deleted_bill_webhook_cancels_with_no_zoho_request(
     bill = [b for b in expected.good_bills if b.status in ("open", "overdue")][2]
     live.zoho.delete_bill(bill.bill_id)
     before = live.zoho.counters()["api"]["requests"]
+    imports = live.servicenow.counters_snapshot()["requests_by_path"]
 
     summary = await engine_service.process_webhook_bill(
         profile_id, {"bill": {"bill_id": bill.bill_id}}, "bill.deleted"
     )
 
     assert live.zoho.counters()["api"]["requests"] == before
-    assert summary.cancelled == 1
-    assert invoices(live)[key(bill.bill_id)]["state"] == "canceled"
+    assert summary.flagged == 1
+    assert invoices(live)[key(bill.bill_id)]["state"] == "draft"  # untouched
+    after = live.servicenow.counters_snapshot()["requests_by_path"]
+    assert {p: n for p, n in after.items() if "import" in p} == {
+        p: n for p, n in imports.items() if "import" in p
+    }
 
 
 async def test_vendor_unknown_to_servicenow_is_staged_as_a_supplier_when_allowed(

@@ -1,4 +1,4 @@
-"""Bills, payments and vendors to staging rows: keys, amounts and FX, dates, cancellation, validation."""
+"""Bills, payments and vendors to staging rows: keys, amounts and FX, dates, ERP numbers, validation."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from zbsn.core.engine.columns import WRITTEN
 from zbsn.core.engine.mapping_index import MappedRef, MappingIndex
 from zbsn.core.engine.ports import RunContext
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.staging_values import local_date
-from zbsn.core.engine.transform import bill_to_invoice, cancellation_rows
+from zbsn.core.engine.transform import bill_to_invoice
 from zbsn.core.engine.transform_payments import payment_to_details
 from zbsn.core.zoho.models import ZohoBill, ZohoVendorPayment
 
@@ -142,12 +143,14 @@ def test_a_total_that_does_not_add_up_is_malformed() -> None:
     assert [p.code for p in document.problems] == [ErrorCode.MALFORMED_RECORD]
 
 
-def test_cancellation_repeats_the_header_with_the_canceled_state() -> None:
-    header = bill_to_invoice(bill(), CONTEXT, index()).rows[0]
-    (row,) = cancellation_rows(header.values, header.source_ref)
-    assert row.values["u_invoice_state"] == "canceled"
-    assert row.values["u_external_invoice_number"] == "ZB-200-460"
-    assert row.values["u_supplier"] == "SUP-1020"
+def test_a_header_writes_no_invoice_state_and_no_purchase_order_on_a_non_po_invoice() -> None:
+    header, line, tax = bill_to_invoice(bill(reference_number="PO-1"), CONTEXT, index()).rows
+    assert header.values["u_invoice_type"] == "non_po_invoice"
+    assert "u_purchase_order" not in header.values  # Zoho's reference number is no ServiceNow purchase order
+    assert "u_invoice_state" not in header.values  # cancelling is the AP team's action in ServiceNow
+    assert header.values["u_erp_number"] == "460"  # the bill id: what payments and the posting carry
+    for row in (header, line, tax):  # the pre-flight names the mandatory columns zbsn skips from this list
+        assert set(row.values) <= set(WRITTEN[row.table])
 
 
 def test_payment_rows_link_to_the_invoices_they_pay() -> None:
@@ -165,7 +168,9 @@ def test_payment_rows_link_to_the_invoices_they_pay() -> None:
     waiting = payment_to_details(payment, CONTEXT, index(), staged_bills={"460"})
     assert [p.code for p in waiting.problems] == [ErrorCode.INVOICE_NOT_STAGED]
     document = payment_to_details(payment, CONTEXT, index(), staged_bills={"460", "461"})
-    assert [r.values["u_erp_invoice_number"] for r in document.rows] == ["ZB-200-460", "ZB-200-461"]
+    # each names its invoice by the ERP number the invoice's header carries: the bill id (sn-ref §7.6)
+    assert [r.values["u_erp_invoice_number"] for r in document.rows] == ["460", "461"]
+    assert all(set(r.values) <= set(WRITTEN[r.table]) for r in document.rows)
     assert {r.values["u_payment_method"] for r in document.rows} == {"cheque"}
     assert [r.values["u_payment_amount"] for r in document.rows] == ["144.00", "56.00"]
     assert sum(Decimal(r.values["u_payment_amount"]) for r in document.rows) == Decimal(200)

@@ -137,7 +137,7 @@ async def test_posting_the_outbound_invoice_then_paying_it_by_erp_number(
     harness: Harness, invoice_rows: Rows, company: Company
 ) -> None:
     sandbox = harness.sandbox
-    sandbox.set_lifecycle(auto_approve=True, payment_match_fallback=False)
+    sandbox.set_lifecycle(auto_approve=True)
     rows = typed(invoice_rows(2, lines=True))
     async with harness.client() as client:
         outcomes = await client.stage(rows)

@@ -202,6 +202,12 @@ async def test_label_and_column_keying(harness: Harness, invoice_rows: Rows) -> 
 
 async def test_headers_lines_tax_lines_and_payments_in_one_call(harness: Harness, invoice_rows: Rows) -> None:
     rows = invoice_rows(2, lines=True)
+    # a payment names its invoice by the ERP number the header carries (strict matching, sn-ref §7.6)
+    rows[0] = StagingRow(
+        table=rows[0].table,
+        source_ref=rows[0].source_ref,
+        values={**rows[0].values, "u_erp_number": "INV-00000"},
+    )
     tax = StagingRow(
         table=TAX_LINE,
         source_ref="tax:INV-00000:1",

@@ -100,23 +100,18 @@ def test_an_error_keeps_the_invoice_approved_and_send_to_erp_starts_again(
     assert second["integration_status"] == "new"
 
 
-def test_payments_match_by_erp_number_strictly_when_the_fallback_is_off(
-    fresh: Fresh, company: Company
-) -> None:
+def test_payments_match_by_erp_number_strictly(fresh: Fresh, company: Company) -> None:
     sandbox, api = fresh
     sys_id = stage_invoice(api, company, "ZB-ORG-77", u_erp_number="77")
-    lenient = stage(api, PAYMENT, payment(company, "ZB-ORG-77", "PAY-LENIENT", "10.00"))
-    assert lenient["status"] == "inserted"  # the default fallback: the external invoice number matched
-    assert sandbox.config.payment_match_fallback is True
+    assert "payment_match_fallback" not in sandbox.config_snapshot()  # the lenient mode is gone
 
-    httpx.post(f"{sandbox.url}/_admin/lifecycle", json={"payment_match_fallback": False})
     strict = stage(api, PAYMENT, payment(company, "ZB-ORG-77", "PAY-STRICT", "10.00"))
-    assert strict["status"] == "error"
+    assert strict["status"] == "error"  # the external invoice number never stands in for the ERP number
     assert strict["error_message"] == "Invoice with ERP invoice number 'ZB-ORG-77' not found"
     by_number = stage(api, PAYMENT, payment(company, "77", "PAY-BY-NUMBER", "10.00"))
     assert by_number["status"] == "inserted"
     paid = {r["payment_reference_id"]: r["invoice"] for r in sandbox.table("sn_shop_invoice_payment_detail")}
-    assert paid == {"PAY-LENIENT": sys_id, "PAY-BY-NUMBER": sys_id}
+    assert paid == {"PAY-BY-NUMBER": sys_id}
     (error,) = [e for e in sandbox.table("sn_spend_intg_import_error") if e["source_table"] == PAYMENT]
     assert error["error_message"] == strict["error_message"]
     assert error["invoice"] == ""  # nothing matched strictly
