@@ -109,7 +109,9 @@ def open_services(
         if isinstance(database, sa.Engine):
             db, owns_db = database, False
         else:
-            db, owns_db = make_engine(resolve_database_url(database or settings.database_url)), True
+            wait = settings.database.outage_wait_seconds
+            url = resolve_database_url(database or settings.database_url)
+            db, owns_db = make_engine(url, connect_wait_s=wait, outage_wait_s=wait), True
     except (sa.exc.SQLAlchemyError, ValueError) as exc:
         raise DatabaseUnavailable(_describe(exc)) from exc
     try:

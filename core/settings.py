@@ -55,6 +55,14 @@ class ServiceNowSettings(_Section):
     insert_multiple_mode: InsertMultipleMode = "sync"
 
 
+class DatabaseSettings(_Section):
+    """How zbsn rides out database trouble (the URL itself is `database_url`)."""
+
+    # A dropped connection, a server restart, a serialization failure or a busy SQLite file: new connections
+    # wait and each transaction is run again for up to this long before the error reaches the run.
+    outage_wait_seconds: float = Field(default=30.0, ge=0)
+
+
 class WebhookSettings(_Section):
     """The loopback webhook receiver."""
 
@@ -75,6 +83,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str | None = Field(default=None, repr=False)
+    database: DatabaseSettings = DatabaseSettings()
     log_level: LogLevel = "INFO"
     keyring_service: str = Field(default="zbsn", min_length=1)
     zoho: ZohoSettings = ZohoSettings()

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from zbsn.core.clock import Clock
-from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import SyncProfile, SyncRun
+from zbsn.core.db.transient import transaction
 from zbsn.core.domain import RunStatus
 from zbsn.core.engine import lock
 from zbsn.core.engine.alignment import refresh_mappings
@@ -205,8 +205,7 @@ class RunSession:
     # -- mappings and writes --------------------------------------------------------------------------------
     def load_mappings(self, masters: ServiceNowMasters | None) -> None:
         """Read the mapping tables as they stand (legal entity and currencies from `masters` if given)."""
-        with session_scope(self.db) as session:
-            self.index = load_mapping_index(session, self.context, masters)
+        self.index = transaction(self.db, lambda session: load_mapping_index(session, self.context, masters))
 
     async def refresh_mappings(self) -> None:
         """Re-read both systems' masters, re-match the auto mappings and use the result (as replay does)."""

@@ -12,6 +12,7 @@ from sqlmodel import col, func, select
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import WebhookEvent
+from zbsn.core.db.transient import retried
 from zbsn.core.domain import InboxStatus
 
 
@@ -75,6 +76,7 @@ class WebhookInbox:
                 raise
             return StoreOutcome(event_id=existing, stored=False)
 
+    @retried
     def pending(self, limit: int = 100) -> list[InboxEntry]:
         """The oldest unprocessed events."""
         with session_scope(self.db_engine) as session:
@@ -86,12 +88,14 @@ class WebhookInbox:
             ).all()
             return [_entry(row) for row in rows]
 
+    @retried
     def get(self, event_id: int) -> InboxEntry | None:
         """One event by id."""
         with session_scope(self.db_engine) as session:
             row = session.get(WebhookEvent, event_id)
             return None if row is None else _entry(row)
 
+    @retried
     def settle(self, event_id: int, status: InboxStatus, error: str | None = None) -> None:
         """Mark an event processed, failed or ignored."""
         with session_scope(self.db_engine) as session:
@@ -103,6 +107,7 @@ class WebhookInbox:
             row.processed_at = self.clock.now()
             session.add(row)
 
+    @retried
     def counts(self) -> dict[str, int]:
         """Events per status, for the receiver's state line."""
         with session_scope(self.db_engine) as session:
