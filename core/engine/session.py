@@ -37,6 +37,7 @@ from zbsn.core.engine.mapping_index import MappingIndex, load_mapping_index
 from zbsn.core.engine.masters import ServiceNowMasters, record_created_suppliers
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.engine.run_context import resolve_context
+from zbsn.core.engine.run_message import failure_message, log_failure
 from zbsn.core.engine.run_outcome import RunSummary, record_outcome, unrecorded_message
 from zbsn.core.engine.staging_batch import write_batch
 from zbsn.core.engine.telemetry import Counters, Telemetry
@@ -132,7 +133,8 @@ class RunSession:
         except LockLost:
             status, message = RunStatus.INTERRUPTED, "another run took over this profile's lock"
         except Exception as exc:  # the run is recorded as failed with the reason; nothing sent is lost
-            status, message = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            status, message = RunStatus.FAILED, failure_message(exc)
+            log_failure(exc, f"run {self.run_id} of profile {self.profile_id} failed")
         finally:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -160,6 +162,7 @@ class RunSession:
         try:
             record_outcome(self.db, summary, self.clock.now())
         except DBAPIError as exc:  # the database is still unreachable: end cleanly, say so
+            log_failure(exc, f"run {self.run_id}: its outcome could not be recorded")
             message = summary.message = unrecorded_message(type(exc.orig or exc).__name__, status, message)
             status = summary.status = RunStatus.FAILED
             self.log("error", message)
