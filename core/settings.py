@@ -45,6 +45,9 @@ class ZohoSettings(_Section):
     window_seconds: float = Field(default=60.0, gt=0)
     # The org's daily request cap (plan-dependent), shown on the budget gauge until Zoho's own header says it.
     daily_limit: int | None = Field(default=None, gt=0)
+    # Admit every request through the database's shared budget (`zoho_budget`), so every process of the
+    # deployment (connect, console, CLI, serve, workers) together stays under the org's limits.
+    shared_budget: bool = True
 
 
 class ServiceNowSettings(_Section):

@@ -12,8 +12,6 @@ on the old run's row.
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +24,7 @@ from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import RunLock, SyncRun
 from zbsn.core.db.transient import retried, with_retries
 from zbsn.core.domain import RunStatus
+from zbsn.core.holders import holder_id, holder_is_dead
 
 DEFAULT_STALE_AFTER_S = 90.0
 
@@ -42,27 +41,6 @@ class RunLocked(Exception):
         self.profile_id = profile_id
         self.holder = holder
         self.run_id = run_id
-
-
-def holder_id() -> str:
-    """This process as a lock holder: `host:pid`."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _holder_is_dead(holder: str) -> bool:
-    host, _, pid_text = holder.rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +101,7 @@ def _acquire_once(
             with _given_up_guard:
                 given_up = current.holder == holder and current.run_id is not None
                 outcome = _given_up.get((profile_id, current.run_id or 0)) if given_up else None
-            if not (stale or outcome is not None or _holder_is_dead(current.holder)):
+            if not (stale or outcome is not None or holder_is_dead(current.holder)):
                 raise RunLocked(profile_id, current.holder, current.run_id)
             swapped = session.execute(
                 update(RunLock)
