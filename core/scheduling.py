@@ -214,6 +214,8 @@ class ScheduleService:
                 .where(col(Schedule.next_run_at).is_not(None))
                 .where(col(Schedule.next_run_at) <= now)
                 .order_by(col(Schedule.next_run_at))
+                # two claimers at once (workers' ticks on PostgreSQL) never both take a schedule
+                .with_for_update(skip_locked=True)
             ).all()
             due = []
             for row in rows:

@@ -66,6 +66,21 @@ class DatabaseSettings(_Section):
     outage_wait_seconds: float = Field(default=30.0, ge=0)
 
 
+class JobsSettings(_Section):
+    """The job queue of a PostgreSQL deployment (`zbsn worker`; see `core/jobs`)."""
+
+    # Use the queue at all (PostgreSQL only): `zbsn serve` then only receives webhooks and enqueues, and the
+    # workers run schedules, webhook events, and the syncs and replays queued with `--enqueue`.
+    enabled: bool = True
+    concurrency: int = Field(default=1, ge=1, le=64)  # jobs (profiles) one worker process runs at once
+    tick_seconds: int = Field(default=15, ge=1, le=59)  # how often due schedules become jobs
+    heartbeat_seconds: float = Field(default=10.0, gt=0)  # a worker's heartbeat in the database
+    # a worker silent this long is judged gone and its jobs go back in the queue (keep it above the
+    # database outage window: a run waiting out an outage blocks its worker's loop meanwhile)
+    stalled_after_seconds: float = Field(default=60.0, gt=0)
+    shutdown_wait_seconds: float = Field(default=600.0, ge=0)  # SIGTERM: how long running jobs may finish
+
+
 class WebhookSettings(_Section):
     """The loopback webhook receiver."""
 
@@ -92,6 +107,7 @@ class Settings(BaseSettings):
     zoho: ZohoSettings = ZohoSettings()
     servicenow: ServiceNowSettings = ServiceNowSettings()
     webhook: WebhookSettings = WebhookSettings()
+    jobs: JobsSettings = JobsSettings()
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from zbsn.core.cli import (
     cmd_serve,
     cmd_status,
     cmd_sync,
+    cmd_worker,
     config,
     db,
     doctor,
@@ -34,6 +35,7 @@ RUNTIME_COMMAND_MODULES = (
     cmd_serve,
     cmd_status,
     cmd_sync,
+    cmd_worker,
 )
 
 

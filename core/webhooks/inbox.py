@@ -77,16 +77,21 @@ class WebhookInbox:
             return StoreOutcome(event_id=existing, stored=False)
 
     @retried
-    def pending(self, limit: int = 100) -> list[InboxEntry]:
-        """The oldest unprocessed events."""
+    def pending(self, limit: int = 100, profile_id: int | None = None) -> list[InboxEntry]:
+        """The oldest unprocessed events (of one profile, when given)."""
+        query = select(WebhookEvent).where(WebhookEvent.status == InboxStatus.NEW)
+        if profile_id is not None:
+            query = query.where(WebhookEvent.profile_id == profile_id)
         with session_scope(self.db_engine) as session:
-            rows = session.exec(
-                select(WebhookEvent)
-                .where(WebhookEvent.status == InboxStatus.NEW)
-                .order_by(col(WebhookEvent.id))
-                .limit(limit)
-            ).all()
+            rows = session.exec(query.order_by(col(WebhookEvent.id)).limit(limit)).all()
             return [_entry(row) for row in rows]
+
+    @retried
+    def profiles_waiting(self) -> list[int]:
+        """The profiles with unprocessed events."""
+        with session_scope(self.db_engine) as session:
+            query = select(WebhookEvent.profile_id).where(WebhookEvent.status == InboxStatus.NEW).distinct()
+            return sorted(p for p in session.exec(query) if p is not None)
 
     @retried
     def get(self, event_id: int) -> InboxEntry | None:
