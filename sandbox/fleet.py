@@ -51,6 +51,21 @@ def fleet_company(index: int, bills: int, seed: int = 7) -> Company:
     return company
 
 
+def stageable_bill_ids(company: Company) -> set[str]:
+    """The bills a first sync stages into a ServiceNow sandbox seeded from the same company: not void,
+    not defective, their vendor a supplier there, every line's cost center there (the rest fail by design)."""
+    vendors = {v.contact_id for v in company.vendors if v.exists_in_servicenow}
+    missing = {c.tag_option_id for c in company.cost_centers if not c.exists_in_servicenow}
+    return {
+        b.bill_id
+        for b in company.bills
+        if b.status != "void"
+        and b.defect is None
+        and b.vendor_id in vendors
+        and not any(line.cost_center_option_id in missing for line in b.lines)
+    }
+
+
 @dataclass
 class Fleet:
     """N Zoho organizations (one sandbox each) and one ServiceNow instance."""
