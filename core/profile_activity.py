@@ -7,7 +7,7 @@ deployment runs procrastinate (PostgreSQL with `zbsn worker`); elsewhere nothing
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import select
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import RunLock
@@ -19,9 +19,9 @@ PROFILE_LOCK_PREFIX = "profile:"
 
 
 def running_profiles(engine: sa.Engine) -> set[int]:
-    """Profiles whose run lock is held by a run now (a dead holder's lock counts until taken over)."""
+    """Profiles whose run lock is held now: a sync or replay at work (a dead holder's until taken over)."""
     with session_scope(engine) as session:
-        rows = session.exec(select(RunLock.profile_id).where(col(RunLock.run_id).is_not(None))).all()
+        rows = session.exec(select(RunLock.profile_id)).all()
     return set(rows)
 
 

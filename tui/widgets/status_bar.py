@@ -142,6 +142,8 @@ class StatusBar(Horizontal):
         self.refresh_text()
 
     def refresh_text(self) -> None:
+        if len(self.children) < 3:  # a resize or event may come while the three are still being mounted
+            return  # (on_mount and the 1 s timer draw them once they are)
         compact = bool(self.size.width and self.size.width < 110)
         self._show(
             self.query_one("#status-zoho", Static), token_markup("Zoho", self.tokens["zoho"], compact=compact)
