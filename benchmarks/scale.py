@@ -57,6 +57,9 @@ class Result:
     duplicates: int
     missing: int
     zoho_requests: int
+    cpu_seconds_per_org: float  # workers' and sandboxes' CPU (not PostgreSQL's) over the timed part, per org
+    cores_busy: float  # that CPU over the wall clock: what the run needed of the machine's cores
+    load_average: float  # the machine's 1-minute load at the end (other work on a shared host shows here)
 
 
 # --- PostgreSQL, as .ci/run starts it ---------------------------------------------------------------------
@@ -195,6 +198,15 @@ def enqueue(url: str, profiles: list[int]) -> None:
         services.close()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU these processes have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for_workers(engine: sa.Engine, workers: int, timeout: float = 120.0) -> None:
     """Until `workers` worker processes have registered with procrastinate (they then wait for jobs)."""
     deadline = time.monotonic() + timeout
@@ -218,6 +230,15 @@ def finished(engine: sa.Engine) -> tuple[int, int]:
     return len({r[0] for r in rows}), sum(r[1] for r in rows)
 
 
+def failed_runs(engine: sa.Engine) -> list[tuple[int, str, str | None]]:
+    """(profile, status, message) of the runs that ended failed or needing re-authorisation."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT profile_id, status, message FROM sync_run WHERE status IN ('failed', 'reauth')")
+        ).all()
+    return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+
 def one_run(server_url: str, orgs: int, workers: int, bills: int, window: float) -> Result:
     from zbsn.sandbox.fleet import fleet_company, stageable_bill_ids
 
@@ -236,14 +257,18 @@ def one_run(server_url: str, orgs: int, workers: int, bills: int, window: float)
         ]
         wait_for_workers(engine, workers)  # their start-up (imports, pools) is not the throughput measured
         began = time.monotonic()
+        cpu_began = cpu_seconds([fleet.process.pid, *(w.pid for w in processes)])
         enqueue(url, profiles)
         done, requests = 0, 0
         while done < orgs:
             time.sleep(0.2)
             done, requests = finished(engine)
+            if failed := failed_runs(engine):
+                raise RuntimeError(f"a sync ended badly, the figures would mean nothing: {failed}")
             if time.monotonic() - began > 3600:
                 raise TimeoutError(f"{done} of {orgs} orgs synced in an hour")
         seconds = time.monotonic() - began
+        cpu = cpu_seconds([fleet.process.pid, *(w.pid for w in processes)]) - cpu_began
         engine.dispose()
         counters = fleet.counters()
         invoices = Counter(r["external_invoice_number"] for r in fleet.invoices())
@@ -260,6 +285,9 @@ def one_run(server_url: str, orgs: int, workers: int, bills: int, window: float)
             duplicates=sum(1 for n in invoices.values() if n > 1),
             missing=len(wanted - set(invoices)),
             zoho_requests=requests,
+            cpu_seconds_per_org=round(cpu / orgs, 2),
+            cores_busy=round(cpu / seconds, 2),
+            load_average=round(os.getloadavg()[0], 1),
         )
     finally:
         for process in processes:
@@ -321,17 +349,23 @@ def print_table(results: list[Result], window: float, bills: int, postgres: str)
         "one ServiceNow sandbox; `zbsn worker` processes, one org at a time each."
     )
     header = ("orgs", "workers", "seconds", "orgs/min", "ratio", "target", "bound", "max/window", "code 44",
-              "duplicates", "missing")  # fmt: skip
+              "duplicates", "missing", "cpu s/org", "cores", "load")  # fmt: skip
     print(" ".join(f"{h:>10}" for h in header))
     for r in results:
         ratio = "" if r.ratio_to_one_worker is None else f"{r.ratio_to_one_worker:.2f}"
         cells = (r.orgs, r.workers, f"{r.seconds:.1f}", f"{r.orgs_per_minute:.1f}", ratio, target_cell(r),
                  f"{packing_bound(r.orgs, r.workers):.2f}", r.max_requests_in_any_window, r.code44,
-                 r.duplicates, r.missing)  # fmt: skip
+                 r.duplicates, r.missing, f"{r.cpu_seconds_per_org:.2f}", f"{r.cores_busy:.2f}",
+                 f"{r.load_average:.1f}")  # fmt: skip
         print(" ".join(f"{c!s:>10}" for c in cells))
     print(
         "bound: the best ratio whole orgs allow (orgs / ceil(orgs / workers)); where it is below issue 18's "
         "target (5 orgs: 1.67 at 2 workers, 2.50 at 4) it is out of reach by arithmetic and not counted."
+    )
+    print(
+        "cores: CPU of the workers and sandboxes (PostgreSQL's not counted) over the wall clock; this host "
+        f"has {os.cpu_count()}. load: its 1-minute load average at the end of the run. A ratio falls short "
+        "of the bound when the cores N workers need exceed what the host can give them."
     )
     for target, met in verdict(results).items():
         print(f"{target}: {met}")
