@@ -14,6 +14,7 @@ from sqlmodel import col, func, or_, select
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditProblem, AuditRecord, ServiceNowStatusRecord
+from zbsn.core.db.transient import retried
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine.unchanged import Known
 
@@ -55,6 +56,7 @@ class History:
         self.db = db
         self.profile_id = profile_id
 
+    @retried
     def known(self, kind: str, ids: Iterable[str]) -> dict[str, Known]:
         """Status and change marker of the audit rows of these Zoho ids (those the log holds)."""
         wanted = list(ids)
@@ -70,6 +72,7 @@ class History:
                     found[zoho_id] = Known(status, modified)
         return found
 
+    @retried
     def staged_invoice(self, bill_id: str) -> StagedInvoice | None:
         """The bill's invoice as the audit log knows it (None: the log holds no record of the bill)."""
         query = (
@@ -90,6 +93,7 @@ class History:
             found = session.exec(query).first()
         return None if found is None else StagedInvoice(*found)
 
+    @retried
     def pending(self) -> list[AuditRecord]:
         """The rows an interrupted run left pending: suppliers first, then bills, then payments."""
         with session_scope(self.db) as session:
@@ -99,6 +103,7 @@ class History:
             rows = session.exec(query).all()
         return sorted(rows, key=lambda r: (_KIND_ORDER.get(r.kind, 9), r.id or 0))
 
+    @retried
     def staged(self, kind: str) -> list[tuple[str, str | None]]:
         """(Zoho id, number) of every record of this kind whose last outcome is staged."""
         with session_scope(self.db) as session:
@@ -114,6 +119,7 @@ class History:
         known = self.known(RecordKind.BILL, sorted(set(bill_ids)))
         return {zoho_id for zoho_id, seen in known.items() if seen.status == AuditStatus.STAGED}
 
+    @retried
     def replay_ids(self, audit_ids: list[int] | None, where: ReplayFilter) -> list[int]:
         """The audit ids to replay: the given ones (of this profile), or those matching the filter."""
         query = select(AuditRecord.id).where(AuditRecord.profile_id == self.profile_id)
@@ -155,12 +161,14 @@ class History:
         with session_scope(self.db) as session:
             return [i for i in session.exec(query.order_by(col(AuditRecord.id))) if i is not None]
 
+    @retried
     def records(self, audit_ids: list[int], kind: str) -> list[AuditRecord]:
         """The audit rows of these ids that are of this kind."""
         with session_scope(self.db) as session:
             query = select(AuditRecord).where(col(AuditRecord.id).in_(audit_ids), AuditRecord.kind == kind)
             return list(session.exec(query))
 
+    @retried
     def blocked_bills(self) -> dict[tuple[str, str | None], int]:
         """(problem code, subject) -> how many failed bills that problem holds back (from the stored problems,
         never from message text; the preview's `blocked_by` counts the same pairs)."""

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import Connection, SyncProfile
+from zbsn.core.db.transient import retried
 from zbsn.core.engine.ports import RunContext, ZohoSource
 from zbsn.core.zoho.models import RecordError
 
@@ -14,6 +15,7 @@ class ProfileNotFound(LookupError):
     """No sync profile with this id."""
 
 
+@retried
 def load_profile(db: sa.Engine, profile_id: int) -> tuple[SyncProfile, Connection | None]:
     """The profile and its Zoho connection row."""
     with session_scope(db) as session:

@@ -52,10 +52,10 @@ class InboxProcessor:
         """Ask the loop to drain now (the receiver calls this after storing an event)."""
         self._wake.set()
 
-    async def drain_once(self, limit: int = 100) -> int:
-        """Process the pending events once; returns how many were settled."""
+    async def drain_once(self, limit: int = 100, profile_id: int | None = None) -> int:
+        """Process the pending events (of one profile, when given) once; returns how many were settled."""
         settled = 0
-        for entry in await asyncio.to_thread(self.inbox.pending, limit):
+        for entry in await asyncio.to_thread(self.inbox.pending, limit, profile_id):
             if await self._process(entry):
                 settled += 1
             else:

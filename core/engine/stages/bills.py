@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from zbsn.core.db.engine import session_scope
+from zbsn.core.db.transient import transaction
 from zbsn.core.domain import RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.audit_writer import AuditEntry
@@ -64,8 +64,7 @@ def sweep_due(run: RunSession) -> bool:
     """A full sweep this run: asked for, never done, or the last one older than `full_sweep_hours`."""
     if run.mode == "full":
         return True
-    with session_scope(run.db) as session:
-        row = cursors.read_cursor(session, run.profile_id, cursors.BILLS)
+    row = transaction(run.db, lambda session: cursors.read_cursor(session, run.profile_id, cursors.BILLS))
     if row is None or row.cursor_value is None:
         return True
     last = row.last_full_sweep_at
