@@ -205,6 +205,13 @@ class TestProfiles:
         assert snap_compare(on_sandbox(connected_db, "profiles"), terminal_size=WIDE, run_before=settled)
 
 
+class TestOverview:
+    def test_all_profiles(
+        self, snap_compare: Any, make_app_on: Callable[..., ZbsnApp], seeded_db: sa.Engine
+    ) -> None:
+        assert snap_compare(make_app_on("overview", db=seeded_db), terminal_size=WIDE, run_before=settled)
+
+
 class TestHelp:
     def test_help_from_audit(
         self, snap_compare: Any, make_app_on: Callable[..., ZbsnApp], seeded_db: sa.Engine
