@@ -12,6 +12,7 @@ from zbsn.core.db.engine import session_scope
 from zbsn.core.domain import RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.audit_writer import AuditEntry
+from zbsn.core.engine.bill_lifecycle import skip_code, waiting_entry, waiting_reason
 from zbsn.core.engine.entries import BillRef
 from zbsn.core.engine.incremental import Fetched, IncrementalEntity, Walk, stage_incremental
 from zbsn.core.engine.session import RunSession
@@ -29,6 +30,19 @@ def _modified(summary: ZohoBillSummary) -> tuple[str | None, datetime | None]:
 def _voided(
     run: RunSession, summary: ZohoBillSummary, marker: str | None, previous: Known | None
 ) -> AuditEntry | None:
+    """A voided bill (a cancellation) or one waiting for approval in Zoho: no detail request for either."""
+    waiting = waiting_reason(summary.status, run.context)
+    if waiting is not None:
+        return waiting_entry(
+            run.context,
+            summary.bill_id,
+            summary.bill_number,
+            summary.vendor_name,
+            marker,
+            summary.model_dump_json(),
+            waiting,
+            skip_code(summary.status),
+        )
     if summary.status != "void":
         return None
     source = summary.model_dump_json()
