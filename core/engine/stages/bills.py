@@ -12,6 +12,7 @@ from zbsn.core.db.engine import session_scope
 from zbsn.core.domain import RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.audit_writer import AuditEntry
+from zbsn.core.engine.bill_changes import check_changes
 from zbsn.core.engine.bill_lifecycle import skip_code, waiting_entry, waiting_reason
 from zbsn.core.engine.entries import BillRef
 from zbsn.core.engine.incremental import Fetched, IncrementalEntity, Walk, stage_incremental
@@ -57,7 +58,7 @@ def _entries(run: RunSession, fetched: list[Fetched[ZohoBillSummary, ZohoBill]])
         summary = one.summary
         ref = BillRef(summary.bill_id, summary.bill_number, summary.vendor_name, summary.model_dump_json())
         entries.append(bill_entry(run, ref, one.detail, one.marker, one.previous))
-    return entries
+    return check_changes(run.history, entries)  # edited after approval, lines removed: flagged
 
 
 BILLS: IncrementalEntity[ZohoBillSummary, ZohoBill] = IncrementalEntity(

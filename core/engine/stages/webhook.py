@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from zbsn.core.domain import RecordKind
+from zbsn.core.engine.bill_changes import check_changes
 from zbsn.core.engine.bill_lifecycle import skip_code, waiting_entry, waiting_reason
 from zbsn.core.engine.entries import BillRef
 from zbsn.core.engine.session import RunSession
@@ -57,4 +58,4 @@ async def webhook_bill(run: RunSession, payload: dict[str, Any], event_type: str
         except ZohoNotFound:
             detail = None
     ref = BillRef(bill_id, number, raw.get("vendor_name"), json.dumps(raw, default=str))
-    await run.write([bill_entry(run, ref, detail, marker, previous)])
+    await run.write(check_changes(run.history, [bill_entry(run, ref, detail, marker, previous)]))
