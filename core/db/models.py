@@ -101,6 +101,9 @@ class Connection(SQLModel, table=True):
     updated_at: datetime = _created()
 
 
+DEFAULT_STAGE_BILL_STATUSES = "open,overdue,partially_paid,paid"
+
+
 class SyncProfile(SQLModel, table=True):
     """Pairs one Zoho organization with one ServiceNow instance, with the org's mapping settings."""
 
@@ -121,6 +124,12 @@ class SyncProfile(SQLModel, table=True):
     # Zoho Books is the ERP: zbsn marks the outbound invoices of the bills it staged Processed (ERP number =
     # the bill id), so they reach Pending payment; off when ServiceNow posts to another ERP.
     post_outbound_as_erp: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # the Zoho bill statuses staged, comma-separated (engine/bill_lifecycle.py); others wait for approval
+    stage_bill_statuses: str = Field(
+        default=DEFAULT_STAGE_BILL_STATUSES, sa_column_kwargs={"server_default": DEFAULT_STAGE_BILL_STATUSES}
+    )
+    # JSON object: Zoho payment_terms_label -> ServiceNow payment term (engine/payment_terms.py); None: none
+    payment_terms_overrides: str | None = None
     created_at: datetime = _created()
 
 

@@ -49,6 +49,22 @@ class StagedInvoice:
     sn_number: str | None  # the invoice's number in ServiceNow (INV...)
 
 
+@dataclass(frozen=True, slots=True)
+class StagedSnapshot:
+    """A bill's invoice as zbsn last staged it: the audit status, the mapped payload (its rows), and
+    ServiceNow's side (sys_id, status at the last refresh, number)."""
+
+    audit_status: str
+    mapped_payload: str | None
+    sys_id: str | None
+    sn_status: str | None
+    sn_number: str | None
+
+
+# the flags of a bill whose invoice stays in ServiceNow as staged (its payments still pay it)
+KEEPS_INVOICE_CODES = ("EDITED_AFTER_APPROVAL", "LINES_REMOVED_IN_ZOHO")
+
+
 class History:
     """The audit log of one profile, as the engine reads it."""
 
@@ -115,9 +131,58 @@ class History:
             return [(zoho_id, number) for zoho_id, number in session.exec(query)]
 
     def staged_bills(self, bill_ids: Iterable[str]) -> set[str]:
-        """The ones of these bills whose invoice is in staging."""
-        known = self.known(RecordKind.BILL, sorted(set(bill_ids)))
-        return {zoho_id for zoho_id, seen in known.items() if seen.status == AuditStatus.STAGED}
+        """The ones of these bills whose invoice is in staging (staged, or flagged with its invoice in
+        ServiceNow: a bill edited after approval keeps its invoice, which its payments still pay)."""
+        wanted = sorted(set(bill_ids))
+        found: set[str] = set()
+        with session_scope(self.db) as session:
+            for start in range(0, len(wanted), _CHUNK):
+                query = select(AuditRecord.zoho_id).where(
+                    AuditRecord.profile_id == self.profile_id,
+                    AuditRecord.kind == RecordKind.BILL,
+                    col(AuditRecord.zoho_id).in_(wanted[start : start + _CHUNK]),
+                    or_(
+                        AuditRecord.status == AuditStatus.STAGED,
+                        sa.and_(
+                            col(AuditRecord.status) == AuditStatus.FLAGGED,
+                            col(AuditRecord.sn_sys_id).is_not(None),
+                            col(AuditRecord.error_code).in_(KEEPS_INVOICE_CODES),
+                        ),
+                    ),
+                )
+                found.update(session.exec(query))
+        return found
+
+    def staged_snapshots(self, bill_ids: Iterable[str]) -> dict[str, StagedSnapshot]:
+        """bill id -> the rows its invoice was last staged with and where ServiceNow holds it (bills whose
+        invoice reached ServiceNow only)."""
+        wanted = sorted(set(bill_ids))
+        found: dict[str, StagedSnapshot] = {}
+        with session_scope(self.db) as session:
+            for start in range(0, len(wanted), _CHUNK):
+                query = (
+                    sa.select(
+                        col(AuditRecord.zoho_id),
+                        col(AuditRecord.status),
+                        col(AuditRecord.mapped_payload),
+                        col(AuditRecord.sn_sys_id),
+                        col(AuditRecord.sn_status),
+                        col(ServiceNowStatusRecord.number),
+                    )
+                    .outerjoin(
+                        ServiceNowStatusRecord, col(ServiceNowStatusRecord.audit_id) == col(AuditRecord.id)
+                    )
+                    .where(
+                        col(AuditRecord.profile_id) == self.profile_id,
+                        col(AuditRecord.kind) == RecordKind.BILL,
+                        col(AuditRecord.zoho_id).in_(wanted[start : start + _CHUNK]),
+                        col(AuditRecord.status).in_([AuditStatus.STAGED, AuditStatus.FLAGGED]),
+                    )
+                )
+                for zoho_id, status, payload, sys_id, sn_status, number in session.execute(query).all():
+                    if status == AuditStatus.STAGED or sys_id:
+                        found[zoho_id] = StagedSnapshot(status, payload, sys_id, sn_status, number)
+        return found
 
     @retried
     def replay_ids(self, audit_ids: list[int] | None, where: ReplayFilter) -> list[int]:

@@ -50,8 +50,16 @@ async def drain_webhooks(services: Services, profile_id: int) -> int:
     async def handle_bill(pid: int, bill: dict[str, Any], event_type: str) -> object:
         return await services.engine.process_webhook_bill(pid, bill, event_type)
 
+    async def handle_payment(pid: int, payment: dict[str, Any], event_type: str) -> object:
+        return await services.engine.process_webhook_payment(pid, payment, event_type)
+
     inbox = WebhookInbox(services.db, services.workspace.clock)
-    processor = InboxProcessor(inbox, handle_bill, is_retryable=lambda exc: isinstance(exc, RunLocked))
+    processor = InboxProcessor(
+        inbox,
+        handle_bill,
+        is_retryable=lambda exc: isinstance(exc, RunLocked),
+        handle_payment=handle_payment,
+    )
     settled = 0
     while True:
         done = await processor.drain_once(profile_id=profile_id)

@@ -61,12 +61,15 @@ class ServeRuntime:
         clock: Clock | None = None,
         receive_webhooks: bool = True,
         job_app: App | None = None,
+        handle_payment: WebhookBillHandler | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.job_app = job_app  # enqueue webhook events instead of processing them here
         self.inbox = WebhookInbox(db_engine, self.clock)
         self.receiver_state = ReceiverState()
-        self.processor = InboxProcessor(self.inbox, handle_bill, is_retryable=is_retryable)
+        self.processor = InboxProcessor(
+            self.inbox, handle_bill, is_retryable=is_retryable, handle_payment=handle_payment
+        )
         self.schedules = ScheduleService(db_engine, self.clock)
         self.scheduler = (
             Scheduler(self.schedules, start_run, clock=self.clock) if start_run and job_app is None else None
@@ -210,6 +213,9 @@ def runtime_for_workspace(
     async def handle_bill(profile_id: int, bill: dict[str, Any], event_type: str) -> object:
         return await engine.process_webhook_bill(profile_id, bill, event_type)
 
+    async def handle_payment(profile_id: int, payment: dict[str, Any], event_type: str) -> object:
+        return await engine.process_webhook_payment(profile_id, payment, event_type)
+
     def secret_for_profile(profile_id: int) -> str | None:
         with session_scope(workspace.db_engine) as session:
             known = session.exec(select(SyncProfile.id).where(SyncProfile.id == profile_id)).first()
@@ -218,6 +224,7 @@ def runtime_for_workspace(
     return ServeRuntime(
         workspace.db_engine,
         handle_bill=handle_bill,
+        handle_payment=handle_payment,
         start_run=start_run if schedules else None,
         secret_for_profile=secret_for_profile,
         host=host or settings.host,

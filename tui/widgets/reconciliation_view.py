@@ -55,8 +55,10 @@ def render_reconciliation(report: ReconciliationReport) -> RenderableType:
     sides.add_row("Zoho Books", f"{report.zoho.count:,}", _totals(report.zoho))
     sides.add_row("ServiceNow", f"{report.servicenow.count:,}", _totals(report.servicenow))
     sides.add_row("Failed, with a reason", f"{report.explained.count:,}", _totals(report.explained))
+    waiting = f" · waiting for approval in Zoho: {report.zoho_waiting:,}" if report.zoho_waiting else ""
     extra = Text(
         f"Voided in Zoho: {report.zoho_void:,} · cancelled in ServiceNow: {report.servicenow_canceled:,}"
+        + waiting
     )
     parts: list[RenderableType] = [Text(f"Period {period}", style="bold"), verdict, Text(""), sides, extra]
     if report.servicenow_by_status:
