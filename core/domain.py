@@ -71,6 +71,7 @@ class RecordKind(StrEnum):
     SUPPLIER = "supplier"
     BILL = "bill"
     PAYMENT = "payment"
+    ATTACHMENT = "attachment"  # a bill's document attached to its invoice (zoho_id: Zoho's document id)
 
 
 class ServiceNowStatus(StrEnum):

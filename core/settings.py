@@ -55,6 +55,15 @@ class ServiceNowSettings(_Section):
     insert_multiple_mode: InsertMultipleMode = "sync"
 
 
+class AttachmentSettings(_Section):
+    """The vendor's invoice document attached to each staged invoice."""
+
+    # A document over this many bytes fails its attachment (the invoice is staged without it). 10 MiB: a
+    # scanned invoice of a few pages fits; ServiceNow's own default cap (com.glide.attachment.max_size) is
+    # far larger [I], so this bounds what one bill may cost in transfer and memory.
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+
+
 class WebhookSettings(_Section):
     """The loopback webhook receiver."""
 
@@ -80,6 +89,7 @@ class Settings(BaseSettings):
     zoho: ZohoSettings = ZohoSettings()
     servicenow: ServiceNowSettings = ServiceNowSettings()
     webhook: WebhookSettings = WebhookSettings()
+    attachments: AttachmentSettings = AttachmentSettings()
 
     @field_validator("log_level", mode="before")
     @classmethod

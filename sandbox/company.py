@@ -85,6 +85,16 @@ class BillLine:
 
 
 @dataclass(slots=True)
+class BillDocument:
+    """A file attached to a bill in Zoho (the vendor's invoice as a PDF); its bytes come from
+    `sandbox.documents.pdf_bytes` so a 100,000-bill company holds no file contents."""
+
+    document_id: str
+    file_name: str
+    padding: int = 0  # filler bytes in the PDF's content stream (how the seeded files vary in size)
+
+
+@dataclass(slots=True)
 class Bill:
     bill_id: str
     bill_number: str
@@ -102,6 +112,7 @@ class Bill:
     # Why this bill is deliberately broken (None for a good bill), e.g. "deleted_account",
     # "malformed_amount", "unknown_vendor". The sandbox renders the defect into the payload.
     defect: str | None = None
+    documents: list[BillDocument] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -29,6 +29,7 @@ from zbsn.core.engine.ports import ServiceNowTarget, ZohoSource
 from zbsn.core.engine.run_context import load_profile
 from zbsn.core.engine.run_outcome import RunSummary
 from zbsn.core.engine.session import RunOptions, RunSession
+from zbsn.core.engine.stages.attachments import attach_documents
 from zbsn.core.engine.stages.bills import stage_bills
 from zbsn.core.engine.stages.masters import align_masters
 from zbsn.core.engine.stages.payments import stage_payments
@@ -42,6 +43,7 @@ from zbsn.core.engine.telemetry import Telemetry
 __all__ = ["RunSummary", "ServiceNowFactory", "SyncRunner", "ZohoFactory", "close_client", "open_client"]
 
 T = TypeVar("T")
+DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ZohoFactory = Callable[[SyncProfile], ZohoSource | Awaitable[ZohoSource]]
 ServiceNowFactory = Callable[[SyncProfile], ServiceNowTarget | Awaitable[ServiceNowTarget]]
 Body = Callable[[RunSession], Awaitable[None]]
@@ -71,6 +73,7 @@ async def sync_run(run: RunSession) -> None:
     await stage_suppliers(run, masters)
     run.load_mappings(masters)
     await stage_bills(run)
+    await attach_documents(run)
     await stage_payments(run)
     await refresh_statuses(run)
 
@@ -93,6 +96,7 @@ class SyncRunner:
         writes_in_flight: int = DEFAULT_WRITES_IN_FLIGHT,
         stale_after_s: float = lock.DEFAULT_STALE_AFTER_S,
         heartbeat_s: float = 15.0,
+        attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES,
     ) -> None:
         self.db = db
         self.zoho_factory = zoho_factory
@@ -111,6 +115,9 @@ class SyncRunner:
         self.writes_in_flight = writes_in_flight
         self.stale_after_s = stale_after_s
         self.heartbeat_s = heartbeat_s
+        if attachment_max_bytes < 0:
+            raise ValueError("attachment_max_bytes must not be negative")
+        self.attachment_max_bytes = attachment_max_bytes  # a bill's document over this fails its attachment
 
     def options(self) -> RunOptions:
         """The pacing every session of this runner gets."""
@@ -120,6 +127,7 @@ class SyncRunner:
             writes_in_flight=self.writes_in_flight,
             stale_after_s=self.stale_after_s,
             heartbeat_s=self.heartbeat_s,
+            attachment_max_bytes=self.attachment_max_bytes,
         )
 
     async def run(
@@ -143,6 +151,7 @@ class SyncRunner:
         async def body(run: RunSession) -> None:
             await check_instance(run)
             await webhook_bill(run, bill_payload, event_type)
+            await attach_documents(run)
 
         return await self.session(profile_id, "webhook", "webhook", events, None, body)
 

@@ -165,6 +165,19 @@ class ZohoBillSummary(ZohoModel):
     created_time: Timestamp = None
     last_modified_time: Timestamp = None
     last_modified_time_raw: str | None = None  # filled by the client from the payload
+    has_attachment: bool = False  # zoho-ref §4.2 list fields
+    attachment_name: OptionalText = None
+
+
+class ZohoDocument(ZohoModel):
+    """A file attached to a bill (`documents[]` of `GET /bills/{id}`). [I] The item fields are those Zoho's
+    attachment responses carry (`document_id`, `file_name`, `file_type`, `file_size`); bills.yml names the
+    array but the reference does not record an item, so every field but the id is optional."""
+
+    document_id: ZohoId
+    file_name: OptionalText = None
+    file_type: OptionalText = None
+    file_size: Annotated[int | None, BeforeValidator(_empty_to_none)] = None
 
 
 class ZohoBill(ZohoBillSummary):
@@ -178,6 +191,7 @@ class ZohoBill(ZohoBillSummary):
     line_items: list[ZohoBillLine] = Field(default_factory=list)
     taxes: list[ZohoBillTax] = Field(default_factory=list)
     notes: OptionalText = None
+    documents: list[ZohoDocument] = Field(default_factory=list)
 
 
 class ZohoAddress(ZohoModel):
@@ -263,6 +277,19 @@ class ZohoLocation(ZohoModel):
     location_name: str
     status: str = "active"
     is_primary: bool = False
+
+
+class ZohoAttachmentFile(BaseModel):
+    """The bytes of a bill's attachment (`GET /bills/{id}/attachment`) and what the response says of them."""
+
+    bill_id: str
+    file_name: str | None
+    content_type: str
+    content: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
 
 
 class RecordError(BaseModel):
