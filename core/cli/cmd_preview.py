@@ -45,6 +45,16 @@ def preview_json(report: PreviewReport) -> dict[str, Any]:
                 "total": str(item.document.total) if item.document else None,
                 "currency": item.document.currency if item.document else None,
                 "problems": [p.message for p in item.problems],
+                "attachments": [
+                    {
+                        "document_id": a.document_id,
+                        "file_name": a.file_name,
+                        "size_bytes": a.size_bytes,
+                        "outcome": a.outcome,
+                        "note": a.note,
+                    }
+                    for a in item.attachments
+                ],
             }
             for item in report.items
         ],
@@ -82,6 +92,14 @@ def print_preview(report: PreviewReport) -> None:
             "; ".join(p.message for p in item.problems),
         )
     console.print(table)
+    documents = [(item, a) for item in report.items for a in item.attachments]
+    if documents:
+        files = Table(title="Vendor invoice documents", title_justify="left")
+        for column in ("bill", "document"):
+            files.add_column(column, overflow="fold")
+        for item, attachment in documents:
+            files.add_row(item.bill_number or item.bill_id, attachment.label)
+        console.print(files)
 
 
 @app.command("preview")

@@ -24,6 +24,7 @@ from zbsn.core.engine.history import ReplayFilter
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.runner import RunSummary, SyncRunner
 from zbsn.core.engine.session import RunSession
+from zbsn.core.engine.stages.attachments import attach_documents, requeue_recorded
 from zbsn.core.engine.stages.preflight import check_instance
 from zbsn.core.engine.stages.statuses import refresh_statuses
 from zbsn.core.engine.transform_suppliers import supplier_rows
@@ -48,6 +49,8 @@ async def replay_records(run: RunSession, audit_ids: list[int] | None, where: Re
             records = run.history.records(ids[start : start + size], kind)
             if records:
                 await run.write([await _remap(run, record) for record in records])
+    requeue_recorded(run, ids)  # attachment records replayed; bills restaged above queued their own
+    await attach_documents(run)
     await refresh_statuses(run)  # what ServiceNow now holds of them (it re-checks on its own schedule)
 
 

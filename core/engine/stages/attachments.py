@@ -26,7 +26,7 @@ from zbsn.core.engine.session import RunSession
 from zbsn.core.servicenow.attachments import INVOICE_TABLE, SNAttachment
 from zbsn.core.servicenow.errors import ServiceNowError, ServiceNowReauthorize
 from zbsn.core.zoho.errors import ZohoApiError, ZohoNotFound, ZohoReauthorize
-from zbsn.core.zoho.models import RecordError
+from zbsn.core.zoho.models import RecordError, ZohoDocument
 
 
 def attachment_key(organization_id: str, bill_id: str, document_id: str) -> str:
@@ -165,6 +165,34 @@ async def _attach(
     except ServiceNowError as exc:
         return _failed(item, f"ServiceNow refused it ({exc})", fetched.size)
     return _Outcome(item, AuditStatus.STAGED, fetched.size, made.sys_id)
+
+
+def requeue_recorded(run: RunSession, audit_ids: Sequence[int]) -> int:
+    """Queue again the attachment records among `audit_ids` (a replay), on their bill's invoice as the audit
+    log now knows it; one already attached is skipped by the stage as ever. Returns how many were queued."""
+    queued = 0
+    size = run.options.batch_size
+    for start in range(0, len(audit_ids), size):
+        for record in run.history.records(list(audit_ids[start : start + size]), RecordKind.ATTACHMENT):
+            try:
+                data = json.loads(record.source_payload or "{}")
+                document = ZohoDocument(
+                    document_id=record.zoho_id,
+                    file_name=data.get("file_name"),
+                    file_size=data.get("size_bytes"),
+                )
+            except (ValueError, TypeError):
+                continue  # not written by this stage: nothing to attach from
+            bill_id = str(data.get("bill_id") or "")
+            invoice = run.history.staged_invoice(bill_id) if bill_id else None
+            sys_id = (invoice.sys_id if invoice else None) or data.get("invoice_sys_id")
+            if not bill_id or not sys_id:
+                continue
+            run.attachments.add(
+                DocumentToAttach(bill_id, data.get("bill_number"), record.vendor_name, str(sys_id), document)
+            )
+            queued += 1
+    return queued
 
 
 def _entry(run: RunSession, outcome: _Outcome) -> AuditEntry:

@@ -120,3 +120,28 @@ async def test_an_oversized_document_fails_its_attachment_not_the_invoice(
         assert bills[bill.bill_id].status == AuditStatus.STAGED  # type: ignore[attr-defined]
         attached = live.servicenow.attachment_api.of_record("sn_shop_invoice", invoice_sys_id)
         assert len(attached) == (0 if bill.documents[0].document_id in too_large else 1)  # type: ignore[attr-defined]
+
+
+async def test_replay_attaches_what_failed_once_the_limit_allows_it(
+    engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+) -> None:
+    profile_id = create_profile(engine, live.endpoints)
+    strict = EngineService(engine, factories.zoho, factories.servicenow, attachment_max_bytes=20_000)
+    await strict.run(profile_id)
+    failed = {d for d, r in attachment_rows(engine).items() if r.status == AuditStatus.FAILED}
+    assert failed
+
+    # the preview names each document with its size and what a run does with it
+    preview = await strict.preview(profile_id, date_start=company().bills[0].date)
+    shown = {a.document_id: a for item in preview.items for a in item.attachments}
+    assert {d for d, a in shown.items() if a.outcome == "too_large"} == failed
+    assert {d for d, a in shown.items() if a.outcome == "attached"} == set(attachment_rows(engine)) - failed
+    assert all(a.file_name and a.size_bytes for a in shown.values())
+
+    relaxed = EngineService(engine, factories.zoho, factories.servicenow)
+    summary = await relaxed.replay(profile_id, where=ReplayFilter(kind=RecordKind.ATTACHMENT))
+    assert summary.failed == 0
+    rows = attachment_rows(engine)
+    assert all(rows[d].status == AuditStatus.STAGED for d in failed)
+    for invoice_sys_id, _bill in staged_with_documents(live).values():
+        assert len(live.servicenow.attachment_api.of_record("sn_shop_invoice", invoice_sys_id)) == 1
