@@ -138,6 +138,34 @@ class VendorPayment:
 
 
 @dataclass(slots=True)
+class CreditApplication:
+    """Part of a vendor credit applied to a bill of the same vendor (Zoho's `bills_credited`)."""
+
+    bill_id: str
+    amount: Decimal
+    date: dt.date
+    application_id: str = ""  # Zoho's vendor_credit_bill_id
+
+
+@dataclass(slots=True)
+class VendorCredit:
+    """A vendor credit (debit note): lines like a bill's, and the bills it was applied to."""
+
+    vendor_credit_id: str
+    vendor_credit_number: str
+    vendor_id: str
+    date: dt.date
+    currency_code: str
+    exchange_rate: Decimal
+    reference_number: str
+    lines: list[BillLine]
+    applications: list[CreditApplication]
+    created_time: dt.datetime
+    last_modified_time: dt.datetime
+    status: str = "open"  # open | closed (fully applied) | void | draft
+
+
+@dataclass(slots=True)
 class LegalEntity:
     """The ServiceNow sn_fin_legal_entity invoices are booked to."""
 
@@ -160,3 +188,4 @@ class Company:
     bills: list[Bill]
     payments: list[VendorPayment]
     currencies: list[str] = field(default_factory=list)  # ISO codes known to ServiceNow
+    vendor_credits: list[VendorCredit] = field(default_factory=list)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from zbsn.core.db.models import AuditRecord
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
+from zbsn.core.engine.credit_replay import replayed_credit
 from zbsn.core.engine.entries import invoice_entry, payment_entry, void_entry
 from zbsn.core.engine.events import EventSink
 from zbsn.core.engine.history import ReplayFilter
@@ -33,7 +34,7 @@ from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendor, ZohoVendorP
 
 __all__ = ["ReplayFilter", "replay", "replay_records"]
 
-_ORDER = (RecordKind.SUPPLIER, RecordKind.BILL, RecordKind.PAYMENT)
+_ORDER = (RecordKind.SUPPLIER, RecordKind.BILL, RecordKind.VENDOR_CREDIT, RecordKind.PAYMENT)
 
 
 async def replay_records(run: RunSession, audit_ids: list[int] | None, where: ReplayFilter) -> None:
@@ -72,6 +73,8 @@ async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:
             return _unreadable(record, payment.reason)
         staged = run.history.staged_bills(a.bill_id for a in payment.bills)
         return payment_entry(payment, run.context, run.index, staged, record.zoho_modified)
+    if record.kind == RecordKind.VENDOR_CREDIT:
+        return await replayed_credit(run, record)
     stored_rows = rows_from_payload(record.mapped_payload)
     cancelled_by_staging = any(r.values.get("u_invoice_state") for r in stored_rows)  # before issue 15
     if record.status in (AuditStatus.FLAGGED, AuditStatus.CANCELLED) or cancelled_by_staging:

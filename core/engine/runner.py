@@ -37,6 +37,7 @@ from zbsn.core.engine.stages.pending import resend_pending
 from zbsn.core.engine.stages.preflight import check_instance
 from zbsn.core.engine.stages.statuses import refresh_statuses
 from zbsn.core.engine.stages.suppliers import stage_suppliers
+from zbsn.core.engine.stages.vendor_credits import stage_vendor_credits
 from zbsn.core.engine.stages.webhook import webhook_bill
 from zbsn.core.engine.telemetry import Telemetry
 
@@ -74,6 +75,7 @@ async def sync_run(run: RunSession) -> None:
     run.load_mappings(masters)
     await stage_bills(run)
     await attach_documents(run)
+    await stage_vendor_credits(run)
     await stage_payments(run)
     await refresh_statuses(run)
 

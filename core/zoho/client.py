@@ -31,6 +31,8 @@ from zbsn.core.zoho.models import (
     ZohoOrganization,
     ZohoReportingTag,
     ZohoVendor,
+    ZohoVendorCredit,
+    ZohoVendorCreditSummary,
     ZohoVendorPayment,
 )
 from zbsn.core.zoho.pagination import WalkStats, walk_pages
@@ -304,6 +306,33 @@ class ZohoBooksClient:
             "vendorpayment",
             "payment_id",
             payment_id,
+        )
+
+    # -- vendor credits (debit notes) -----------------------------------------------------------------------
+    def iter_vendor_credits(
+        self, modified_since: str | None = None
+    ) -> AsyncIterator[ZohoVendorCreditSummary | RecordError]:
+        """Vendor credits (no lines), oldest first; `modified_since` is Zoho's own timestamp string (≥).
+        Scope `ZohoBooks.debitnotes.READ`. [I] `last_modified_time` filters this list as it does bills'."""
+        params = {"last_modified_time": modified_since, "sort_column": "created_time", "sort_order": "A"}
+        return self._walk(
+            "/vendorcredits",
+            params,
+            ("vendorcredits",),
+            ZohoVendorCreditSummary,
+            "vendorcredit",
+            "vendor_credit_id",
+        )
+
+    async def get_vendor_credit(self, vendor_credit_id: str) -> ZohoVendorCredit | RecordError:
+        """One vendor credit with its lines and the bills it was applied to (`bills_credited`)."""
+        return await self._detail(
+            f"/vendorcredits/{vendor_credit_id}",
+            "vendor_credit",
+            ZohoVendorCredit,
+            "vendorcredit",
+            "vendor_credit_id",
+            vendor_credit_id,
         )
 
     # -- reference data -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 _ZOHO_TS = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})([+-]\d{2}):?(\d{2})$")
 
@@ -277,6 +277,48 @@ class ZohoLocation(ZohoModel):
     location_name: str
     status: str = "active"
     is_primary: bool = False
+
+
+class ZohoCreditApplication(ZohoModel):
+    """Part of a vendor credit applied to a bill (`bills_credited[]`). [I] Zoho's apply call takes
+    `amount_applied`; the detail's items are read with `amount` or `amount_applied`."""
+
+    bill_id: ZohoId
+    bill_number: OptionalText = None
+    vendor_credit_bill_id: OptionalId = None
+    date: OptionalDate = None
+    amount: Money = Field(validation_alias=AliasChoices("amount", "amount_applied"))
+
+
+class ZohoVendorCreditSummary(ZohoModel):
+    """A row of `GET /vendorcredits` (no line items)."""
+
+    vendor_credit_id: ZohoId
+    vendor_credit_number: str
+    vendor_id: ZohoId
+    vendor_name: OptionalText = None
+    status: str
+    date: OptionalDate = None
+    currency_code: str
+    exchange_rate: OptionalMoney = None
+    total: Money
+    balance: OptionalMoney = None
+    reference_number: OptionalText = None
+    created_time: Timestamp = None
+    last_modified_time: Timestamp = None
+    last_modified_time_raw: str | None = None  # filled by the client from the payload
+
+
+class ZohoVendorCredit(ZohoVendorCreditSummary):
+    """`GET /vendorcredits/{id}`: the credit with its lines and the bills it was applied to."""
+
+    sub_total: OptionalMoney = None
+    tax_total: OptionalMoney = None
+    is_inclusive_tax: bool = False
+    line_items: list[ZohoBillLine] = Field(default_factory=list)
+    taxes: list[ZohoBillTax] = Field(default_factory=list)
+    bills_credited: list[ZohoCreditApplication] = Field(default_factory=list)
+    notes: OptionalText = None
 
 
 class ZohoAttachmentFile(BaseModel):

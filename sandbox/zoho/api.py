@@ -29,6 +29,7 @@ from zbsn.sandbox.documents import pdf_bytes
 from zbsn.sandbox.zoho import render
 from zbsn.sandbox.zoho.oauth import has_scope
 from zbsn.sandbox.zoho.state import InvalidRequest, NotFound
+from zbsn.sandbox.zoho.vendor_credits import VendorCreditsApi
 
 if TYPE_CHECKING:
     from zbsn.sandbox.zoho.app import ZohoSandbox
@@ -254,6 +255,7 @@ class BooksApi:
             r("/settings/tags", self.list_tags, settings),
             r("/settings/tags/{tag_id}", self.get_tag_legacy, settings),
             r("/locations", self.list_locations, settings),
+            *VendorCreditsApi(self).routes(r),
         ]
 
     # ------------------------------------------------------------------------------------------- handlers
