@@ -27,6 +27,7 @@ from zbsn.core.domain import RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.attachment_preview import AttachmentPreview, attachment_previews
+from zbsn.core.engine.credit_preview import CreditPreview, preview_credits
 from zbsn.core.engine.details import SourceUnavailable, fetch_details
 from zbsn.core.engine.history import History
 from zbsn.core.engine.mapping_index import MappingIndex
@@ -87,6 +88,7 @@ class PreviewReport:
     items: list[PreviewItem] = field(default_factory=list)
     unchanged: int = 0
     zoho_requests: int = 0
+    credits: list[CreditPreview] = field(default_factory=list)  # vendor credits as credit memos
 
     @property
     def counts(self) -> dict[str, int]:
@@ -213,6 +215,7 @@ async def build_preview(
     for start in range(0, len(to_show), _BATCH):
         batch = to_show[start : start + _BATCH]
         report.items.extend(await _items(zoho, context, index, batch, (db, attachment_max_bytes)))
+    report.credits = await preview_credits(db, context, zoho, index, date_start, date_end)
     report.zoho_requests = zoho.request_count - zoho_before
     return report
 

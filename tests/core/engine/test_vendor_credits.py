@@ -118,3 +118,28 @@ async def test_reconcile_counts_credit_memos_and_their_settlements(
     assert sum(memos.settlements.totals.values()) == sum(a.amount for a in applications)
     # credit memos are not invoices of bills: the bills' comparison does not see them
     assert not any("-VC-" in d.external_key for d in report.differences)
+
+
+async def test_preview_shows_each_credit_as_the_credit_memo_it_would_become(
+    engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+) -> None:
+    profile_id = create_profile(engine, live.endpoints)
+    service = EngineService(engine, factories.zoho, factories.servicenow)
+    seeded = {c.vendor_credit_id: c for c in company().vendor_credits}
+
+    before = await service.preview(profile_id)  # nothing staged yet: credits applied to bills must wait
+    shown = {c.vendor_credit_id: c for c in before.credits}
+    assert set(shown) == set(seeded)
+    for credit_id, credit in seeded.items():
+        assert shown[credit_id].settlements == [(a.bill_id, a.amount) for a in credit.applications]
+        if credit.applications:
+            assert shown[credit_id].outcome == "blocked"
+            assert {p.code for p in shown[credit_id].problems} == {ErrorCode.INVOICE_NOT_STAGED}
+        else:
+            assert shown[credit_id].outcome == "ready"
+
+    await service.run(profile_id)
+    after = await service.preview(profile_id)
+    assert after.credits == []  # nothing changed since the run
+    period = await service.preview(profile_id, date_start=company().bills[0].date)
+    assert {c.vendor_credit_id: c.outcome for c in period.credits} == dict.fromkeys(seeded, "ready")
