@@ -75,8 +75,8 @@ async def sync_run(run: RunSession) -> None:
     run.load_mappings(masters)
     await stage_bills(run)
     await attach_documents(run)
-    await stage_vendor_credits(run)
     await stage_payments(run)
+    await stage_vendor_credits(run)
     await refresh_statuses(run)
 
 

@@ -1,10 +1,11 @@
 """The vendor credits stage: every vendor credit (debit note) changed since its cursor staged as a credit memo
 with a settlement per bill it was applied to (`transform_credits`), after the bills (a settlement names a
-bill's invoice) and before the payments. A draft or void credit is skipped with the reason.
+bill's invoice) and the payments. A draft or void credit is skipped with the reason.
 
-Needs the Zoho client to read vendor credits (`iter_vendor_credits`/`get_vendor_credit`, scope
-`ZohoBooks.debitnotes.READ`); a client without them, or a token Zoho refuses for them (granted before zbsn
-asked for that scope), leaves the credits unread with a warning and the run goes on.
+It runs after the payments (nothing else waits for it): a token Zoho refuses for vendor credits, a grant
+made before zbsn asked for `ZohoBooks.debitnotes.READ`, then stops the run as `reauth` naming that scope,
+with the bills and payments already staged. A client that cannot read credits (no `iter_vendor_credits`)
+leaves them unread with a warning.
 """
 
 from __future__ import annotations
@@ -102,10 +103,13 @@ async def stage_vendor_credits(run: RunSession) -> None:
     pipeline = WritePipeline(run.write, in_flight=0)
     try:
         await stage_incremental(run, VENDOR_CREDITS, full=run.mode == "full", pipeline=pipeline)
-    except (ZohoReauthorize, ZohoApiError) as exc:
-        # Bills were just read with the same token: a refusal here is the vendor credit scope missing from a
-        # grant made before zbsn asked for it. The credits wait; everything else goes on.
-        run.log(
-            "warning",
-            f"vendor credits not read ({exc}): re-authorise Zoho Books to grant ZohoBooks.debitnotes.READ",
-        )
+    except ZohoReauthorize as exc:
+        # Bills and payments were just read with the same token: Zoho refusing it here is, in all
+        # likelihood, a grant made before zbsn asked for the vendor credits scope. Only re-authorising fixes
+        # that, so the run stops as any refused token stops it, saying which scope to grant.
+        raise ZohoReauthorize(
+            f"{exc} (reading vendor credits: re-authorise to grant ZohoBooks.debitnotes.READ)",
+            error=exc.error,
+        ) from exc
+    except ZohoApiError as exc:
+        run.log("warning", f"vendor credits not read this run ({exc}); the next run reads them")

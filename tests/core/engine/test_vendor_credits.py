@@ -5,6 +5,7 @@ applied to, once; replayed once the bill they wait for is staged."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -12,15 +13,17 @@ from sqlmodel import select
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord
-from zbsn.core.domain import AuditStatus, RecordKind
+from zbsn.core.domain import AuditStatus, RecordKind, RunStatus
 from zbsn.core.engine.history import ReplayFilter
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.service import EngineService
 from zbsn.core.engine.transform_credits import CREDIT_MEMO_TYPE, credit_key, settlement_reference
+from zbsn.sandbox.zoho import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from zbsn.sandbox.zoho.oauth import READ_SCOPES
 
 from .conftest import Sandboxes, company
 from .expectations import key
-from .harness import ORG_ID, ClientFactories, create_profile
+from .harness import ORG_ID, ClientFactories, authorize_zoho_async, create_profile
 
 
 def credit_rows(db: sa.Engine) -> dict[str, AuditRecord]:
@@ -143,3 +146,23 @@ async def test_preview_shows_each_credit_as_the_credit_memo_it_would_become(
     assert after.credits == []  # nothing changed since the run
     period = await service.preview(profile_id, date_start=company().bills[0].date)
     assert {c.vendor_credit_id: c.outcome for c in period.credits} == dict.fromkeys(seeded, "ready")
+
+
+async def test_a_grant_without_the_credit_scope_stops_after_bills_and_payments_naming_it(
+    engine: sa.Engine, live: Sandboxes
+) -> None:
+    old_scopes = ",".join(s for s in READ_SCOPES.split(",") if s != "ZohoBooks.debitnotes.READ")
+    code = live.zoho.self_client_code(old_scopes)
+    tokens = await authorize_zoho_async(
+        live.endpoints.zoho_accounts_url, code, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    )
+    factories = ClientFactories(replace(live.endpoints, zoho_tokens=tokens))
+    profile_id = create_profile(engine, live.endpoints)
+    summary = await EngineService(engine, factories.zoho, factories.servicenow).run(profile_id)
+
+    assert summary.status == RunStatus.REAUTH
+    assert "ZohoBooks.debitnotes.READ" in (summary.message or "")
+    assert summary.staged > 100  # the bills and the payments went first
+    assert len(live.servicenow.table("sn_shop_invoice_payment_detail")) > 50
+    assert credit_rows(engine) == {}
+    assert [r for r in live.servicenow.table("sn_shop_invoice") if r["type"] == CREDIT_MEMO_TYPE] == []
