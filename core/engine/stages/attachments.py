@@ -16,6 +16,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import httpx
+
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.attachment_ports import AttachmentSource, AttachmentTarget
@@ -25,7 +27,13 @@ from zbsn.core.engine.problems import ErrorCode, Problem
 from zbsn.core.engine.session import RunSession
 from zbsn.core.servicenow.attachments import INVOICE_TABLE, SNAttachment
 from zbsn.core.servicenow.errors import ServiceNowError, ServiceNowReauthorize
-from zbsn.core.zoho.errors import ZohoApiError, ZohoNotFound, ZohoReauthorize
+from zbsn.core.zoho.errors import (
+    ZohoApiError,
+    ZohoNotFound,
+    ZohoRateLimited,
+    ZohoReauthorize,
+    ZohoTransportError,
+)
 from zbsn.core.zoho.models import RecordError, ZohoDocument
 
 
@@ -90,7 +98,7 @@ async def _batch(
         present = await target.list_attachments(INVOICE_TABLE, {i.invoice_sys_id for i in todo})
     except ServiceNowReauthorize:
         raise
-    except ServiceNowError as exc:
+    except (ServiceNowError, httpx.TransportError) as exc:
         reason = f"ServiceNow could not list the invoices' attachments: {exc}"
         return [
             _Outcome(i, AuditStatus.FAILED, code=ErrorCode.ATTACHMENT_FAILED, message=reason) for i in todo
@@ -144,12 +152,12 @@ async def _attach(
         return _Outcome(item, AuditStatus.STAGED, found.size_bytes, found.sys_id)
     try:
         fetched = await zoho.get_bill_attachment(item.bill_id)
-    except ZohoReauthorize:
-        raise
+    except (ZohoReauthorize, ZohoRateLimited):
+        raise  # the grant or the org's budget: the run's business, as for any other Zoho read
     except ZohoNotFound:
         return _failed(item, "Zoho Books no longer has the bill's attachment")
-    except ZohoApiError as exc:
-        return _failed(item, f"Zoho Books could not serve it ({exc})")
+    except (ZohoApiError, ZohoTransportError) as exc:
+        return _failed(item, f"Zoho Books could not serve it ({exc}); replay it to try again")
     if isinstance(fetched, RecordError):
         return _failed(item, fetched.reason)
     if fetched.size > limit:
@@ -162,8 +170,8 @@ async def _attach(
         )
     except ServiceNowReauthorize:
         raise
-    except ServiceNowError as exc:
-        return _failed(item, f"ServiceNow refused it ({exc})", fetched.size)
+    except (ServiceNowError, httpx.TransportError) as exc:
+        return _failed(item, f"ServiceNow did not take it ({exc}); replay it to try again", fetched.size)
     return _Outcome(item, AuditStatus.STAGED, fetched.size, made.sys_id)
 
 
