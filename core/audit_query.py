@@ -53,6 +53,19 @@ DEFAULT_PAGE_SIZE = 100
 DEFAULT_COUNT_CAP = 10_000
 TEXT_ID_CAP = 5_000
 
+# How a ServiceNow status reads in a filter's description ("bills with exceptions in ServiceNow").
+_SN_WORDS: dict[str, str] = {
+    ServiceNowStatus.DRAFT: "in draft",
+    ServiceNowStatus.EXCEPTIONS_FOUND: "with exceptions",
+    ServiceNowStatus.PENDING_APPROVAL: "pending approval",
+    ServiceNowStatus.APPROVED: "approved",
+    ServiceNowStatus.POSTING_FAILED: "whose posting failed",
+    ServiceNowStatus.POSTED: "posted",
+    ServiceNowStatus.PAID: "paid",
+    ServiceNowStatus.CANCELED: "canceled",
+    ServiceNowStatus.OTHER: "in another state",
+    ServiceNowStatus.NOT_FOUND: "gone",
+}
 _AR = sa.inspect(AuditRecord).local_table
 _ATT = sa.inspect(AuditAttempt).local_table
 _RUN = sa.inspect(SyncRun).local_table
@@ -100,11 +113,7 @@ class AuditFilter:
             parts.append(self.status)
         parts.append(f"{self.kind.replace('_', ' ')}s" if self.kind else "records")
         if self.sn_status:
-            try:
-                label = ServiceNowStatus(self.sn_status).label
-            except ValueError:
-                label = self.sn_status
-            parts.append(f"{label.lower()} in ServiceNow")
+            parts.append(f"{_SN_WORDS.get(self.sn_status, self.sn_status)} in ServiceNow")
         if self.run_id is not None:
             parts.append(f"in run {self.run_id}")
         if self.period_from or self.period_to:

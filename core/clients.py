@@ -1,7 +1,9 @@
 """Real Zoho Books and ServiceNow clients for stored connections, with the auth objects and budgets shared.
 
 `ClientFactory` keeps one token manager per Zoho connection and one auth object per ServiceNow connection
-(so refreshes are single-flight across every client of a connection) and one budget per Zoho organization.
+(so refreshes are single-flight across every client of a connection) and one budget per Zoho organization,
+which admits each request through the database's shared budget (`budget_store`, every process of the
+deployment together; `zoho.shared_budget = false` keeps it to this process).
 The policies are injected: `budget_config` bounds Zoho's rate limits and retries, `servicenow_retry` the
 ServiceNow client's retries; tests give zero-wait ones so a failing call costs milliseconds.
 """
@@ -14,6 +16,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from zbsn.core.budget_store import DbBudgetStore
 from zbsn.core.clock import Clock
 from zbsn.core.connections import ConnectionRepository
 from zbsn.core.servicenow.auth import ServiceNowAuth
@@ -68,7 +71,8 @@ class ClientFactory:
         self.vault = vault
         self.clock = clock
         self.connections = connections
-        self.budgets = budgets or BudgetRegistry()
+        self.shared_budget = DbBudgetStore(db_engine) if settings.zoho.shared_budget else None
+        self.budgets = budgets or BudgetRegistry(self.shared_budget)
         self.budget_config = budget_config or budget_config_from(settings)
         self.servicenow_retry = servicenow_retry if servicenow_retry is not None else DEFAULT_SERVICENOW_RETRY
         self._zoho_managers: dict[int, ZohoTokenManager] = {}
@@ -133,7 +137,7 @@ class ClientFactory:
         """Drop every cached auth object and budget (their locks belong to the loop that used them)."""
         self._zoho_managers.clear()
         self._servicenow_auths.clear()
-        self.budgets = BudgetRegistry()
+        self.budgets = BudgetRegistry(self.budgets.shared)
 
     # -- clients --------------------------------------------------------------------------------------------
     def zoho_budget(self, organization_id: str) -> OrgBudget:
@@ -152,13 +156,28 @@ class ClientFactory:
         )
 
     def zoho_organizations_client(self, connection_id: int) -> ZohoBooksClient:
-        """A Zoho Books client for calls that name no organization (listing them; the caller closes it)."""
+        """A Zoho Books client for calls that name no organization (listing them; the caller closes it).
+
+        Once the connection has its organization, these calls go through that org's budget: [I] Zoho counts
+        them against an org too (the sandbox against its one org), and a reconnect must not push a running
+        sync over the limit. Before that, see `charge_organizations`.
+        """
+        row = self.connections.get(connection_id)
         return ZohoBooksClient(
             organization_id="",
             tokens=self.zoho_token_manager(connection_id),
-            budget=self.zoho_budget(ORG_LESS_BUDGET),
+            budget=self.zoho_budget(row.organization_id or ORG_LESS_BUDGET),
             clock=self.clock,
         )
+
+    def charge_organizations(self, client: ZohoBooksClient, organization_ids: list[str]) -> None:
+        """Count the requests an org-less client made (before any org was chosen) in the shared window of
+        each org it listed, so a sync of one of them a few seconds later knows of them (issue 18)."""
+        store = self.budgets.shared
+        if client.budget.organization_id != ORG_LESS_BUDGET or client.request_count == 0:
+            return
+        if isinstance(store, DbBudgetStore):
+            store.charge(organization_ids, client.request_count, self.budget_config.window_s)
 
     def servicenow_client(self, connection_id: int) -> ServiceNowClient:
         """A ServiceNow client for a connection's instance, with the factory's retry policy (the caller

@@ -1,8 +1,9 @@
 """Every profile at a glance: its last run, what is failing or pending, and whether both tokens work.
 
 What the console's Profiles screen and `zbsn status --json` (monitoring) show for a firm with many
-organizations. Two grouped queries for all profiles together (the last run of each, audit rows by status),
-never one query per profile.
+organizations: also whether a run or queued jobs are at work on it and its org's shared Zoho budget. Grouped
+queries for all profiles together (the last run of each, audit rows by status, run locks, queued jobs,
+budget rows), never one query per profile.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from datetime import datetime
 
 from sqlmodel import col, func, select
 
+from zbsn.core.budget_store import DbBudgetStore, OrgUse
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord, SyncRun
 from zbsn.core.domain import AuditStatus, RunStatus
+from zbsn.core.profile_activity import queued_jobs, running_profiles
 from zbsn.core.profiles import ProfileView
 from zbsn.core.token_status import TokenStateName
 from zbsn.core.workspace import Workspace
@@ -46,6 +49,14 @@ class ProfileStatus:
     last_run: LastRun | None
     records: dict[str, int] = field(default_factory=dict)  # audit status -> records of this profile
     tokens: dict[str, TokenStateName] = field(default_factory=dict)  # "zoho" / "servicenow" -> state
+    running: bool = False  # a run holds the profile's lock now
+    queued: int = 0  # jobs of the profile waiting for a worker (PostgreSQL deployments)
+    budget: OrgUse | None = None  # the org's Zoho budget as every process of the deployment uses it
+
+    @property
+    def state(self) -> str:
+        """`running`, `queued` or `idle`."""
+        return "running" if self.running else "queued" if self.queued else "idle"
 
     @property
     def failed_records(self) -> int:
@@ -77,6 +88,10 @@ def profile_statuses(workspace: Workspace) -> list[ProfileStatus]:
         )
         for profile_id, status, count in session.exec(grouped).all():
             counts.setdefault(profile_id, {})[status] = int(count)
+    running = running_profiles(workspace.db_engine)
+    queued = queued_jobs(workspace.db_engine)
+    orgs = sorted({view.organization_id for view in profiles if view.organization_id})
+    budgets = DbBudgetStore(workspace.db_engine).uses(orgs) if orgs else {}
     statuses = []
     tokens_by_connection = {status.connection_id: status.state for status in workspace.token_statuses()}
     for view in profiles:
@@ -90,6 +105,9 @@ def profile_statuses(workspace: Workspace) -> list[ProfileStatus]:
                     "zoho": tokens_by_connection.get(view.zoho_connection_id, "not connected"),
                     "servicenow": tokens_by_connection.get(view.servicenow_connection_id, "not connected"),
                 },
+                running=view.id in running,
+                queued=queued.get(view.id, 0),
+                budget=budgets.get(view.organization_id) if view.organization_id else None,
             )
         )
     return statuses

@@ -7,6 +7,7 @@ one query, not two hundred and one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -18,6 +19,12 @@ from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import Connection, SyncProfile
 from zbsn.core.domain import ConnectionKind, CostCenterSource
+from zbsn.core.engine.bill_lifecycle import (
+    APPROVED_BILL_STATUSES,
+    format_bill_statuses,
+    parse_bill_statuses,
+)
+from zbsn.core.engine.payment_terms import dump_overrides, parse_overrides
 from zbsn.core.workspace_errors import WorkspaceError
 
 _ZOHO = aliased(Connection, name="zoho_connection")
@@ -43,6 +50,9 @@ class ProfileView:
     legal_entity: str | None
     enabled: bool
     post_outbound_as_erp: bool = True  # Zoho Books is the ERP: zbsn posts the outbound invoices it staged
+    # the Zoho bill statuses staged (others wait for approval in Zoho) and the payment-term overrides
+    stage_bill_statuses: tuple[str, ...] = APPROVED_BILL_STATUSES
+    payment_terms_overrides: tuple[tuple[str, str], ...] = ()
 
 
 def _view(
@@ -66,6 +76,8 @@ def _view(
         legal_entity=profile.legal_entity,
         enabled=profile.enabled,
         post_outbound_as_erp=profile.post_outbound_as_erp,
+        stage_bill_statuses=parse_bill_statuses(profile.stage_bill_statuses),
+        payment_terms_overrides=parse_overrides(profile.payment_terms_overrides),
     )
 
 
@@ -168,8 +180,11 @@ class ProfileRepository:
         legal_entity: str | None = None,
         enabled: bool | None = None,
         post_outbound_as_erp: bool | None = None,
+        stage_bill_statuses: Sequence[str] | None = None,
+        payment_terms_overrides: Mapping[str, str] | None = None,
     ) -> ProfileView:
-        """Change a profile's settings (only the ones given; an empty legal entity clears it).
+        """Change a profile's settings (only the ones given; an empty legal entity clears it; no statuses
+        restore the default approved ones; an empty override mapping clears the overrides).
 
         Pointing the profile at another Zoho organization or ServiceNow instance keeps its audit log; the
         next run aligns the mappings against the new pair.
@@ -205,6 +220,13 @@ class ProfileRepository:
                 profile.enabled = enabled
             if post_outbound_as_erp is not None:
                 profile.post_outbound_as_erp = post_outbound_as_erp
+            if stage_bill_statuses is not None:
+                try:
+                    profile.stage_bill_statuses = format_bill_statuses(stage_bill_statuses)
+                except ValueError as exc:
+                    raise WorkspaceError(f"Bill statuses: {exc}.") from exc
+            if payment_terms_overrides is not None:
+                profile.payment_terms_overrides = dump_overrides(payment_terms_overrides)
             session.add(profile)
             session.flush()
             zoho = self.connections.find(profile.zoho_connection_id, session=session)

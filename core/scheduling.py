@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import Schedule, SyncProfile
+from zbsn.core.db.transient import retried
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,7 @@ class ScheduleService:
         """Plain words and the next `count` run times, for the edit form."""
         return describe_cron(cron), next_runs(cron, count, self.clock.now(), self.tz)
 
+    @retried
     def claim_due(self) -> list[ScheduleView]:
         """Due schedules, each moved on to its next run time before being returned (a crash never loops)."""
         now = self.clock.now()
@@ -212,6 +214,8 @@ class ScheduleService:
                 .where(col(Schedule.next_run_at).is_not(None))
                 .where(col(Schedule.next_run_at) <= now)
                 .order_by(col(Schedule.next_run_at))
+                # two claimers at once (workers' ticks on PostgreSQL) never both take a schedule
+                .with_for_update(skip_locked=True)
             ).all()
             due = []
             for row in rows:
@@ -221,6 +225,7 @@ class ScheduleService:
                 session.add(row)
             return due
 
+    @retried
     def next_due_at(self) -> datetime | None:
         """The earliest next run of any enabled schedule."""
         with session_scope(self.db_engine) as session:

@@ -12,8 +12,10 @@ together. A missing or renamed service is then a type error, not a screen that s
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -31,6 +33,9 @@ from zbsn.core.vault import open_vault
 from zbsn.core.webhooks.runtime import ServeRuntime, runtime_for_workspace
 from zbsn.core.workspace import Workspace
 from zbsn.core.zoho.budget import BudgetConfig
+
+if TYPE_CHECKING:
+    from procrastinate import App
 
 
 class DatabaseUnavailable(Exception):
@@ -56,6 +61,20 @@ class Services:
         return self.db.url.render_as_string(hide_password=True)
 
     @property
+    def jobs_enabled(self) -> bool:
+        """Whether runs go through the job queue (`core/jobs`): PostgreSQL with `jobs.enabled`, and
+        procrastinate installed (the `postgres` extra). SQLite keeps the single-process `zbsn serve`."""
+        if self.db.dialect.name != "postgresql" or not self.settings.jobs.enabled:
+            return False
+        return importlib.util.find_spec("procrastinate") is not None
+
+    def job_app(self) -> App:
+        """The job queue's procrastinate App on this database (the caller opens it: `open_async`)."""
+        from zbsn.core.jobs.app import job_app
+
+        return job_app(self.db, self.settings.jobs)
+
+    @property
     def database_key(self) -> str:
         """A stable name for this database that reveals nothing of its URL (a hash of it, password included,
         so two servers never share one)."""
@@ -71,7 +90,8 @@ class Services:
         schedules: bool = True,
         on_scheduled_run: Callable[[RunSummary], None] | None = None,
     ) -> ServeRuntime:
-        """Schedules and the webhook receiver over this workspace (what `zbsn serve` and the console run)."""
+        """Schedules and the webhook receiver over this workspace (what `zbsn serve` and the console run);
+        with the job queue, the receiver only enqueues and the workers run schedules and events."""
         return runtime_for_workspace(
             self.workspace,
             host=host,
@@ -80,6 +100,7 @@ class Services:
             schedules=schedules,
             on_scheduled_run=on_scheduled_run,
             engine=self.engine,
+            job_app=self.job_app() if self.jobs_enabled else None,
         )
 
     def close(self) -> None:
@@ -109,7 +130,9 @@ def open_services(
         if isinstance(database, sa.Engine):
             db, owns_db = database, False
         else:
-            db, owns_db = make_engine(resolve_database_url(database or settings.database_url)), True
+            wait = settings.database.outage_wait_seconds
+            url = resolve_database_url(database or settings.database_url)
+            db, owns_db = make_engine(url, connect_wait_s=wait, outage_wait_s=wait), True
     except (sa.exc.SQLAlchemyError, ValueError) as exc:
         raise DatabaseUnavailable(_describe(exc)) from exc
     try:

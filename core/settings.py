@@ -45,6 +45,9 @@ class ZohoSettings(_Section):
     window_seconds: float = Field(default=60.0, gt=0)
     # The org's daily request cap (plan-dependent), shown on the budget gauge until Zoho's own header says it.
     daily_limit: int | None = Field(default=None, gt=0)
+    # Admit every request through the database's shared budget (`zoho_budget`), so every process of the
+    # deployment (connect, console, CLI, serve, workers) together stays under the org's limits.
+    shared_budget: bool = True
 
 
 class ServiceNowSettings(_Section):
@@ -53,6 +56,29 @@ class ServiceNowSettings(_Section):
     refresh_margin_seconds: int = Field(default=120, ge=0)
     batch_size: int = Field(default=200, gt=0, le=10_000)
     insert_multiple_mode: InsertMultipleMode = "sync"
+
+
+class DatabaseSettings(_Section):
+    """How zbsn rides out database trouble (the URL itself is `database_url`)."""
+
+    # A dropped connection, a server restart, a serialization failure or a busy SQLite file: new connections
+    # wait and each transaction is run again for up to this long before the error reaches the run.
+    outage_wait_seconds: float = Field(default=30.0, ge=0)
+
+
+class JobsSettings(_Section):
+    """The job queue of a PostgreSQL deployment (`zbsn worker`; see `core/jobs`)."""
+
+    # Use the queue at all (PostgreSQL only): `zbsn serve` then only receives webhooks and enqueues, and the
+    # workers run schedules, webhook events, and the syncs and replays queued with `--enqueue`.
+    enabled: bool = True
+    concurrency: int = Field(default=1, ge=1, le=64)  # jobs (profiles) one worker process runs at once
+    tick_seconds: int = Field(default=15, ge=1, le=59)  # how often due schedules become jobs
+    heartbeat_seconds: float = Field(default=10.0, gt=0)  # a worker's heartbeat in the database
+    # a worker silent this long is judged gone and its jobs go back in the queue (keep it above the
+    # database outage window: a run waiting out an outage blocks its worker's loop meanwhile)
+    stalled_after_seconds: float = Field(default=60.0, gt=0)
+    shutdown_wait_seconds: float = Field(default=600.0, ge=0)  # SIGTERM: how long running jobs may finish
 
 
 class AttachmentSettings(_Section):
@@ -84,11 +110,13 @@ class Settings(BaseSettings):
     )
 
     database_url: str | None = Field(default=None, repr=False)
+    database: DatabaseSettings = DatabaseSettings()
     log_level: LogLevel = "INFO"
     keyring_service: str = Field(default="zbsn", min_length=1)
     zoho: ZohoSettings = ZohoSettings()
     servicenow: ServiceNowSettings = ServiceNowSettings()
     webhook: WebhookSettings = WebhookSettings()
+    jobs: JobsSettings = JobsSettings()
     attachments: AttachmentSettings = AttachmentSettings()
 
     @field_validator("log_level", mode="before")

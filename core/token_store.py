@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.connections import ConnectionNotFound, ConnectionRepository
+from zbsn.core.db.transient import retried
 from zbsn.core.domain import ConnectionState
 from zbsn.core.tokens import TokenSet
 
@@ -52,6 +53,7 @@ class DbTokenStore:
         """Persist `tokens`; a new access token also records the refresh time and marks the row connected."""
         await asyncio.to_thread(self.save_sync, tokens)
 
+    @retried
     def load_sync(self) -> TokenSet | None:
         """`load` for callers outside an event loop."""
         row = self._rows.get(self.connection_id)
@@ -66,6 +68,7 @@ class DbTokenStore:
             dc=row.dc,
         )
 
+    @retried
     def save_sync(self, tokens: TokenSet) -> None:
         """`save` for callers outside an event loop."""
         now = self.clock.now()
@@ -84,6 +87,7 @@ class DbTokenStore:
                 row.last_error = None
             row.updated_at = now
 
+    @retried
     def client_secret(self) -> str | None:
         """The decrypted OAuth client secret of this connection."""
         return self._decrypt(self._rows.get(self.connection_id).client_secret_enc)
@@ -95,6 +99,7 @@ class DbTokenStore:
             row.client_secret_enc = self._encrypt(client_secret)
             row.updated_at = self.clock.now()
 
+    @retried
     def set_state(self, state: ConnectionState, error: str | None = None) -> None:
         """Record the connection state (e.g. `reauth` after a refused refresh) and the reason."""
         with self._rows.edit(self.connection_id) as row:
@@ -106,6 +111,7 @@ class DbTokenStore:
         """Forget both tokens (re-authorisation starts from scratch)."""
         self.save_sync(TokenSet())
 
+    @retried
     def expires_at(self) -> datetime | None:
         """When the stored access token expires."""
         return self._rows.get(self.connection_id).access_token_expires_at

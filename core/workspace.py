@@ -11,7 +11,7 @@ log line or an error message. The names screens and commands import live on here
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -155,6 +155,8 @@ class Workspace:
         legal_entity: str | None = None,
         enabled: bool | None = None,
         post_outbound_as_erp: bool | None = None,
+        stage_bill_statuses: Sequence[str] | None = None,
+        payment_terms_overrides: Mapping[str, str] | None = None,
     ) -> ProfileView:
         """Change a profile's settings (only the ones given; an empty legal entity clears it)."""
         return self.profiles.update(
@@ -168,6 +170,8 @@ class Workspace:
             legal_entity=legal_entity,
             enabled=enabled,
             post_outbound_as_erp=post_outbound_as_erp,
+            stage_bill_statuses=stage_bill_statuses,
+            payment_terms_overrides=payment_terms_overrides,
         )
 
     # -- Zoho ---------------------------------------------------------------------------------------------

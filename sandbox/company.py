@@ -68,6 +68,22 @@ class Vendor:
     city: str
     country: str
     exists_in_servicenow: bool = True
+    # the billing address (the remit-to of payments) and the payment terms on the vendor's contact
+    street: str = ""
+    state: str = ""
+    zip: str = ""
+    country_code: str = ""  # ISO 3166-1 alpha-2
+    payment_terms: int = 30
+    payment_terms_label: str = "Net 30"
+
+
+@dataclass(frozen=True, slots=True)
+class TaxComponent:
+    """One tax of a tax group on a line (GST + PST, state + city sales tax): Zoho's `line_item_taxes[]`."""
+
+    tax_id: str
+    tax_name: str
+    percentage: Decimal
 
 
 @dataclass(slots=True)
@@ -82,6 +98,9 @@ class BillLine:
     tax_id: str | None = None
     tax_name: str | None = None
     tax_percentage: Decimal = Decimal("0")
+    # a tax group: its components, each taxed on the line amount (tax_id/tax_name then name the group and
+    # tax_percentage is their sum); empty for a single tax
+    tax_components: tuple[TaxComponent, ...] = ()
 
 
 @dataclass(slots=True)
@@ -103,7 +122,7 @@ class Bill:
     due_date: dt.date
     currency_code: str
     exchange_rate: Decimal
-    status: str  # open | paid | partially_paid | overdue | void | draft
+    status: str  # open | paid | partially_paid | overdue | void | draft | pending_approval
     location_id: str | None
     reference_number: str
     lines: list[BillLine]
@@ -112,6 +131,12 @@ class Bill:
     # Why this bill is deliberately broken (None for a good bill), e.g. "deleted_account",
     # "malformed_amount", "unknown_vendor". The sandbox renders the defect into the payload.
     defect: str | None = None
+    # Zoho's adjustment (total = sub_total + tax_total + adjustment - discount), signed, with its label
+    adjustment: Decimal = Decimal("0")
+    adjustment_description: str = ""
+    discount: Decimal = Decimal("0")  # an entity-level discount amount, applied after tax
+    payment_terms: int | None = 30  # None and an empty label: the bill names no payment terms
+    payment_terms_label: str = "Net 30"
     documents: list[BillDocument] = field(default_factory=list)
 
 

@@ -29,7 +29,9 @@ def add_vendor_credits(
         b
         for b in bills
         if b.defect is None
-        and b.status != "paid"  # Zoho applies a credit only to what is still owed
+        # Zoho applies a credit only to what is still owed on an approved bill: not to a paid or void one,
+        # nor to a draft or one pending approval
+        and b.status in ("open", "overdue", "partially_paid")
         and b.vendor_id in known_vendors
         and not any(line.cost_center_option_id in missing_options for line in b.lines)
     ]
@@ -50,6 +52,7 @@ def add_vendor_credits(
             tax_id=first.tax_id,
             tax_name=first.tax_name,
             tax_percentage=first.tax_percentage,
+            tax_components=first.tax_components,  # a tax group's credit is taxed by the same components
         )
         total = (amount * (1 + first.tax_percentage / 100)).quantize(Decimal("0.01"))
         applied = rng.random() < 2 / 3

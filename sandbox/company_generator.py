@@ -8,7 +8,11 @@ What the demo relies on:
   (`MISSING_COST_CENTER_NUMBERS`), and about `BLOCKED_BILL_SHARE` of the bills carry one of them on a line;
 - one vendor missing in ServiceNow, one vendor whose name carries encoded-query metacharacters;
 - ~10% foreign-currency bills, ~3% void, statuses consistent with the payments;
-- a few deliberately broken bills (`Bill.defect`): "deleted_account", "malformed_amount", "missing_vendor".
+- a few deliberately broken bills (`Bill.defect`): "deleted_account", "malformed_amount", "missing_vendor";
+- the bill lifecycle and complete invoices (`_lifecycle_and_charges`, its own random stream so the rest of
+  the data set is unchanged): bills waiting for approval (draft, pending_approval), adjustments (other
+  charges), discounts, a US sales-tax group (state + city) with Zoho's own per-line taxes, vendors with
+  payment terms and full billing addresses (ISO 3166 country codes).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from zbsn.sandbox.company import (
     Office,
     Organization,
     PaymentAllocation,
+    TaxComponent,
     Vendor,
     VendorPayment,
 )
@@ -103,6 +108,36 @@ _VENDORS = (
     ("Vantage Data Systems Inc", "USD", "Austin", "United States", "US"),
 )
 VENDOR_MISSING_IN_SERVICENOW = "Brightline Couriers"
+# city -> (street, state or province, postcode, ISO 3166-1 alpha-2): the vendors' billing addresses
+_ADDRESSES = {
+    "London": ("14 Cheapside", "Greater London", "EC2V 6DN", "GB"),
+    "Manchester": ("3 Piccadilly Place", "Greater Manchester", "M1 3BN", "GB"),
+    "Edinburgh": ("21 George Street", "City of Edinburgh", "EH2 2PB", "GB"),
+    "Birmingham": ("8 Colmore Row", "West Midlands", "B3 2QD", "GB"),
+    "Leeds": ("40 Park Row", "West Yorkshire", "LS1 5JL", "GB"),
+    "Reading": ("2 Forbury Square", "Berkshire", "RG1 3EU", "GB"),
+    "Glasgow": ("95 Bothwell Street", "Glasgow City", "G2 7JZ", "GB"),
+    "Berlin": ("Friedrichstraße 68", "Berlin", "10117", "DE"),
+    "Paris": ("12 Rue de la Paix", "Île-de-France", "75002", "FR"),
+    "Boston": ("100 Federal Street", "MA", "02110", "US"),
+    "Austin": ("600 Congress Avenue", "TX", "78701", "US"),
+}
+# Zoho payment terms (days, label), assigned to vendors in turn: a bill's due date follows its vendor's
+_PAYMENT_TERMS = ((30, "Net 30"), (15, "Net 15"), (30, "Net 30"), (45, "Net 45"), (0, "Due on Receipt"),
+                  (60, "Net 60"))  # fmt: skip
+# a US sales-tax group on the Austin vendor's open bills: Texas state tax plus the city's (zoho-ref §4.2:
+# `line_item_taxes[]` carries one entry per component)
+SALES_TAX_GROUP_ID = "460237000008888010"
+SALES_TAX_GROUP = (
+    TaxComponent("460237000008888011", "TX State Sales Tax (6.25%)", Decimal("6.25")),
+    TaxComponent("460237000008888012", "Austin City Sales Tax (2%)", Decimal(2)),
+)
+SALES_TAX_GROUP_NAME = "TX + Austin Sales Tax (8.25%)"
+AWAITING_APPROVAL_SHARE = 0.03  # of the bills, each of draft and pending_approval
+ADJUSTMENT_SHARE = 0.15  # of the unpaid bills
+DISCOUNT_SHARE = 0.08
+_ADJUSTMENTS = (("Freight", Decimal("12.50")), ("Rounding", Decimal("-0.37")), ("Late fee", Decimal(25)),
+                ("Rounding", Decimal("0.42")))  # fmt: skip
 _LINE_TEXT = ("Professional services", "Monthly subscription", "Travel to client site", "Hardware",
               "Consulting days", "Facilities charge", "Training course", "Printing", "Support contract",
               "Disbursements")  # fmt: skip
@@ -128,13 +163,27 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def line_taxes(line: BillLine) -> list[tuple[str | None, str | None, Decimal, Decimal]]:
+    """A line's taxes as Zoho computes them: (tax id, name, percentage, amount), one per tax-group
+    component (each rounded to cents on the line amount), or the one tax."""
+    amount = _money(line.quantity * line.rate)
+    if line.tax_components:
+        return [
+            (c.tax_id, c.tax_name, c.percentage, _money(amount * c.percentage / 100))
+            for c in line.tax_components
+        ]
+    if not line.tax_percentage:
+        return []
+    return [(line.tax_id, line.tax_name, line.tax_percentage, _money(amount * line.tax_percentage / 100))]
+
+
 def bill_total(bill: Bill) -> Decimal:
-    """Sub-total plus tax of a bill, rounded per line to 2 decimals (how the sandbox renders it)."""
+    """Sub-total plus tax (rounded per line and tax to 2 decimals, as the sandbox renders it), plus the
+    adjustment, less the discount."""
     total = Decimal(0)
     for line in bill.lines:
-        amount = _money(line.quantity * line.rate)
-        total += amount + _money(amount * line.tax_percentage / 100)
-    return total
+        total += _money(line.quantity * line.rate) + sum((t[3] for t in line_taxes(line)), Decimal(0))
+    return total + bill.adjustment - bill.discount
 
 
 def _timestamp(rng: random.Random, day: dt.date, tz: ZoneInfo) -> dt.datetime:
@@ -161,9 +210,13 @@ def _master_data(ids: _Ids, rng: random.Random) -> tuple[list[Office], list[Cost
         digits = "".join(str(rng.randrange(10)) for _ in range(9))
         tax_id = f"{digits[:2]}-{digits[2:]}" if prefix == "US" else f"{prefix}{digits}"
         slug = "".join(ch for ch in name.lower().split()[0] if ch.isalnum()) or "vendor"
+        street, state, postcode, country_code = _ADDRESSES[city]
+        days, label = _PAYMENT_TERMS[index % len(_PAYMENT_TERMS)]
         vendors.append(
             Vendor(ids.next(), name, f"SUP-{1001 + index:05d}", tax_id, currency, f"ap@{slug}.example",
-                   city, country, exists_in_servicenow=name != VENDOR_MISSING_IN_SERVICENOW)
+                   city, country, exists_in_servicenow=name != VENDOR_MISSING_IN_SERVICENOW,
+                   street=street, state=state, zip=postcode, country_code=country_code,
+                   payment_terms=days, payment_terms_label=label)
         )  # fmt: skip
     return offices, cost_centers, accounts, vendors
 
@@ -230,7 +283,7 @@ def generate_company(seed: int = 7, bills: int = 200) -> Company:
             bill_number=f"BILL-{index + 1:06d}",
             vendor_id=vendor.contact_id,
             date=day,
-            due_date=day + dt.timedelta(days=30),
+            due_date=day + dt.timedelta(days=vendor.payment_terms),
             currency_code=vendor.currency_code,
             exchange_rate=rate,
             status="open",
@@ -239,14 +292,18 @@ def generate_company(seed: int = 7, bills: int = 200) -> Company:
             lines=lines,
             created_time=created,
             last_modified_time=created,
+            payment_terms=vendor.payment_terms,
+            payment_terms_label=vendor.payment_terms_label,
         )
         bill_list.append(bill)
         totals.append(bill_total(bill))
 
     payments = _settle(bill_list, totals, rng, ids, tz, bank_id, {v.contact_id: v for v in vendors})
     _break_some(bill_list, rng, set(missing_all))
+    _lifecycle_and_charges(bill_list, vendors, set(missing_all), seed)
     attach_documents(bill_list, seed)  # its own random stream: the rest of the company is unchanged
-    vendor_credits = add_vendor_credits(bill_list, vendors, set(missing_all), seed)  # so does this one
+    # so does this one; after the lifecycle, so no credit is applied to a bill still waiting for approval
+    vendor_credits = add_vendor_credits(bill_list, vendors, set(missing_all), seed)
     return Company(
         seed=seed,
         organization=Organization(ORGANIZATION_ID, "Northwind Advisory Ltd", TIME_ZONE, "GBP"),
@@ -345,3 +402,36 @@ def _break_some(bills: list[Bill], rng: random.Random, missing_options: set[str]
         elif bill.defect == "missing_vendor":
             bill.vendor_id = MISSING_VENDOR_ID
         # "malformed_amount" is rendered by the sandbox: the first line's rate becomes a non-numeric string.
+
+
+def _lifecycle_and_charges(
+    bills: list[Bill], vendors: list[Vendor], missing_options: set[str], seed: int
+) -> None:
+    """Among unpaid, unbroken, unblocked bills: some wait for approval (draft, pending_approval), some carry
+    an adjustment or a discount, and the Austin vendor's carry a sales-tax group. Its own random stream, so
+    the rest of the company is the same as without it; only unpaid bills change, so payments still agree."""
+    rng = random.Random(seed * 7919 + 16)
+    austin = {v.contact_id for v in vendors if v.city == "Austin"}
+    candidates = [
+        bill
+        for bill in bills
+        if bill.status in ("open", "overdue")
+        and bill.defect is None
+        and not any(line.cost_center_option_id in missing_options for line in bill.lines)
+    ]
+    waiting = max(1, int(len(bills) * AWAITING_APPROVAL_SHARE))
+    chosen = rng.sample(candidates, min(len(candidates), 2 * waiting))
+    for position, bill in enumerate(chosen):
+        bill.status = "draft" if position % 2 == 0 else "pending_approval"
+    for bill in candidates:
+        if bill.vendor_id in austin:
+            for line in bill.lines:
+                line.tax_id, line.tax_name = SALES_TAX_GROUP_ID, SALES_TAX_GROUP_NAME
+                line.tax_percentage = sum((c.percentage for c in SALES_TAX_GROUP), Decimal(0))
+                line.tax_components = SALES_TAX_GROUP
+        roll = rng.random()
+        if roll < ADJUSTMENT_SHARE:
+            bill.adjustment_description, bill.adjustment = _ADJUSTMENTS[_below(rng, len(_ADJUSTMENTS))]
+        elif roll < ADJUSTMENT_SHARE + DISCOUNT_SHARE:
+            sub_total = sum((_money(line.quantity * line.rate) for line in bill.lines), Decimal(0))
+            bill.discount = _money(sub_total * Decimal("0.02"))  # 2% for early payment

@@ -210,6 +210,38 @@ class DemoHandle:
             created.append(missing.account_number)
         return created
 
+    # ---- what the AP team does in ServiceNow, and the payment in Zoho (the story after staging) ----------
+    def run_invoice_processing(self) -> dict[str, Any]:
+        """Run ServiceNow's scheduled invoice job now (the exception engine; every 30 minutes otherwise)."""
+        return self.servicenow.run_job("invoice_processing")
+
+    def map_supplier(self, vendor_name: str) -> str:
+        """The AP team maps a supplier zbsn created to the legal entity (with its payment term), which
+        clears "Invalid or blocked supplier"; returns the supplier's ERP code."""
+        code = next(
+            (
+                str(row["erp_supplier_code"])
+                for row in self.servicenow.table("sn_fin_supplier")
+                if row.get("name") == vendor_name
+            ),
+            None,
+        )
+        if code is None:
+            raise ValueError(f"ServiceNow has no supplier named {vendor_name!r}")
+        self.servicenow.set_supplier_detail(code)
+        return code
+
+    def approve_invoice(self, invoice_sys_id: str) -> str:
+        """The AP team approves an invoice awaiting approval (its outbound record is created, New);
+        returns the invoice's state."""
+        return str(self.servicenow.approve_invoice(invoice_sys_id)["state"])
+
+    def pay_bill(self, bill_id: str) -> str:
+        """Pay a bill's whole balance in Zoho Books (the next run stages the payment); returns its id."""
+        balance = self.zoho.state.balance(bill_id)
+        payment = self.zoho.add_payment({"bills": [{"bill_id": bill_id, "amount_applied": str(balance)}]})
+        return str(payment.payment_id)
+
     def bill_ids(self) -> list[str]:
         """Every bill id of the demo org."""
         return [bill.bill_id for bill in self.company.bills]

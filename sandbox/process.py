@@ -19,7 +19,7 @@ import signal
 import threading
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import httpx
 
@@ -121,7 +121,13 @@ class SandboxPair:
         }
 
 
-def serve_forever(pair: SandboxPair, out: TextIO, *, stop: threading.Event | None = None) -> None:
+class Describable(Protocol):
+    """Anything that says how to connect to it (`SandboxPair`, `fleet.Fleet`)."""
+
+    def connection_info(self) -> dict[str, Any]: ...
+
+
+def serve_forever(pair: Describable, out: TextIO, *, stop: threading.Event | None = None) -> None:
     """Print the connection info as one JSON line on `out`, then block until SIGTERM/SIGINT (or `stop`)."""
     stop = stop or threading.Event()
 

@@ -22,8 +22,12 @@ def _bind(host: str, port: int) -> socket.socket:
     # Accepted sockets inherit this on Linux; without it, small keep-alive responses wait ~40 ms for
     # Nagle + delayed ACK, which would make every simulated API call look slow.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
     sock.set_inheritable(True)
     return sock
 

@@ -4,8 +4,8 @@
 
 The console is the product as an operator runs it: plain `zbsn-tui` (`zbsn.tui.app.make_app`, no --demo)
 on a database connected to `zbsn sandbox` running as a separate process (the seeded company, 80 bills),
-after one real sync run (so the audit log holds the bills the two missing cost centers block). Dark theme
-at 160x48, plus the audit log at 80x24.
+after one real sync run (so the audit log holds the bills the two missing cost centers block) and
+ServiceNow's invoice job. Dark theme at 160x48, plus the audit log at 80x24.
 """
 
 from __future__ import annotations
@@ -64,6 +64,16 @@ async def reconcile(app: Any, pilot: Any) -> None:
     await settle(app, pilot)
 
 
+async def servicenow_statuses(app: Any, pilot: Any) -> None:
+    """R reads where each staged invoice stands in ServiceNow; the filter keeps those awaiting approval."""
+    await go("audit", "R")(app, pilot)
+    app.screen.query_one("#filter-sn").value = "pending_approval"
+    await settle(app, pilot)
+    app.screen.query_one("#audit-table").focus()
+    await pilot.press("down")
+    await settle(app, pilot)
+
+
 async def finished_run(app: Any, pilot: Any) -> None:
     await go("run", "s")(app, pilot)
     for _ in range(600):
@@ -85,6 +95,7 @@ SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("audit", (160, 48), go("audit")),
     ("audit-failed-selected", (160, 48), go("audit", "f", "space", "down", "space")),
     ("audit-reconcile", (160, 48), reconcile),
+    ("audit-servicenow", (160, 48), servicenow_statuses),
     ("help", (160, 48), go("audit", "f1")),
     ("audit-80x24", (80, 24), go("audit")),
 ]
@@ -113,12 +124,14 @@ def to_png(svg: Path) -> Path | None:
 
 
 def first_run(sandbox: ExternalSandbox, url: str, profile_id: int) -> None:
-    """One real sync, so the audit log and the Run screen's history have something to show."""
+    """One real sync, so the audit log and the Run screen's history have something to show; then
+    ServiceNow's invoice job checks what it staged (the next status refresh reads the outcome)."""
     services = open_services(sandbox.settings(), url)
     try:
         run_coroutine(services.engine.run(profile_id, mode="full"))
     finally:
         services.close()
+    sandbox.run_servicenow_job()
 
 
 def main(out: Path) -> None:

@@ -92,11 +92,11 @@ class ExternalSandbox:
         """SIGTERM, then wait; returns the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(30)
+        try:
+            self.process.communicate(timeout=60)  # drains and closes both pipes
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate(timeout=30)
         return self.process.returncode
 
     # ---- the sandbox's admin endpoints ----------------------------------------------------------------
@@ -154,6 +154,11 @@ class ExternalSandbox:
         """What the AP team does to an invoice in ServiceNow: "validate", "approve" or "send_to_erp"."""
         result: dict[str, Any] = self._post(f"{self.servicenow_admin}/invoices/{sys_id}/{action}", {})
         return result
+
+    def set_servicenow_transform_map(self, staging_table: str, present: bool) -> None:
+        """Remove (or restore) the transform map of a staging table, as an instance lacking it would."""
+        action = "restore" if present else "remove"
+        self._post(f"{self.servicenow_admin}/metadata/transform_maps/{staging_table}/{action}", {})
 
     def servicenow_rows(self, table: str) -> list[dict[str, Any]]:
         """Raw rows of a ServiceNow sandbox table."""

@@ -18,22 +18,22 @@ from zbsn.core.engine.reconcile import ReconciliationReport
 from zbsn.core.engine.runner import RunSummary
 from zbsn.core.scheduling import ScheduleView
 from zbsn.core.webhooks.receiver import ReceiverState
-from zbsn.core.workspace import ServiceNowTestResult, ZohoConnectResult
+from zbsn.core.workspace import PreflightCheck, ServiceNowTestResult, ZohoConnectResult
 
 if TYPE_CHECKING:
     from zbsn.tui.widgets.engine_feed import EventBatch
     from zbsn.tui.widgets.preview_model import MappingLine
 
 
-class EngineEventsArrived(Message):
+class EngineEventsArrived(Message, bubble=False):
     """Engine events (progress, budget, tokens, records, log lines) are waiting: call `batch.drain()`.
 
     A timer on each subscriber posts it (ten times a second at most) when events wait, and at most one is
     pending per subscriber (see `widgets.engine_feed`); it does not bubble, since every widget that wants
-    events subscribes to the bus itself.
+    events subscribes to the bus itself (a bubbling one let the Run screen drain its status bar's batch: the
+    bar missed those events and the screen applied them twice, out of order). `bubble=False` goes in the
+    class statement: Textual's `__init_subclass__` overwrites a `bubble` class attribute.
     """
-
-    bubble = False
 
     def __init__(self, batch: EventBatch) -> None:
         super().__init__()
@@ -58,6 +58,14 @@ class AuditPageLoaded(Message):
     counts: dict[str, BoundedCount]
     total: BoundedCount
     page_number: int
+    servicenow_counts: dict[str, BoundedCount] = field(default_factory=dict)  # per ServiceNow status
+
+
+@dataclass
+class StatusesRefreshDone(Message):
+    """A status refresh on demand (Audit screen, R) finished."""
+
+    result: RunSummary
 
 
 @dataclass
@@ -141,3 +149,11 @@ class ZohoAuthorised(Message):
 @dataclass
 class ServiceNowTested(Message):
     result: ServiceNowTestResult
+    connection_id: int | None = None
+
+
+@dataclass
+class PreflightChecked(Message):
+    """The pre-flight of a ServiceNow connection returned (what the instance lacks for staging)."""
+
+    check: PreflightCheck

@@ -3,10 +3,10 @@
     from zbsn.tui.navigation import install
     install(app, context)   # the ConsoleContext make_app built from the composition root
 
-It installs the Connect, Preview, Run, Audit and Profiles screens (named "connect", "preview", "run",
-"audit", "profiles"), binds F1-F6 and Ctrl+T on the app, adds the command-palette provider listing every
-console action, and keeps the context on `app.console_context` for the provider. Screens are pushed on top
-of the app's own home screen, so Esc (or "home") always gets back to it.
+It installs the Connect, Preview, Run, Audit, Profiles and All profiles screens (named "connect", "preview",
+"run", "audit", "profiles", "overview"), binds F1-F7 and Ctrl+T on the app, adds the command-palette
+provider listing every console action, and keeps the context on `app.console_context` for the provider.
+Screens are pushed on top of the app's own home screen, so Esc (or "home") always gets back to it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from zbsn.tui.screens.audit import AuditScreen
 from zbsn.tui.screens.base import ConsoleScreen
 from zbsn.tui.screens.connect import ConnectScreen
 from zbsn.tui.screens.help import GLOBAL_KEYS, HelpScreen
+from zbsn.tui.screens.overview import OverviewScreen
 from zbsn.tui.screens.preview import PreviewScreen
 from zbsn.tui.screens.profiles import ProfilesScreen
 from zbsn.tui.screens.run import RunScreen
@@ -33,6 +34,7 @@ SCREENS: dict[str, type[ConsoleScreen]] = {
     "run": RunScreen,
     "audit": AuditScreen,
     "profiles": ProfilesScreen,
+    "overview": OverviewScreen,
 }
 SCREEN_TITLES = {
     "connect": "Connect",
@@ -40,6 +42,7 @@ SCREEN_TITLES = {
     "run": "Run",
     "audit": "Audit",
     "profiles": "Profiles",
+    "overview": "All profiles",
 }
 
 # (title, help, screen, action on that screen or None)
@@ -103,6 +106,12 @@ COMMANDS: list[tuple[str, str, str, str | None]] = [
         "audit",
         "replay_all_failed",
     ),
+    (
+        "Audit: refresh ServiceNow statuses",
+        "Read where every followed invoice stands in ServiceNow now",
+        "audit",
+        "refresh_statuses",
+    ),
     ("Audit: reconciliation report", "Zoho vs ServiceNow staging for a month", "audit", "reconcile"),
     ("Audit: clear filters", "Show every record", "audit", "clear_filters"),
     (
@@ -124,6 +133,13 @@ COMMANDS: list[tuple[str, str, str, str | None]] = [
         "profiles",
         "use_profile",
     ),
+    (
+        "All profiles: open",
+        "Every org's state, last run, failures and shared Zoho budget; filter and jump (F7)",
+        "overview",
+        None,
+    ),
+    ("All profiles: attention only", "Only profiles needing the operator", "overview", "toggle_attention"),
 ]
 # Only when the console runs the demo (`ConsoleContext.demo` set): the story's "fix it in ServiceNow" step.
 DEMO_COMMANDS: list[tuple[str, str, str, str | None]] = [
@@ -156,6 +172,7 @@ def install(app: App[Any], context: ConsoleContext) -> None:
     app.bind("f4", "console_go('run')", description="Run", key_display="F4", show=False)
     app.bind("f5", "console_go('audit')", description="Audit", key_display="F5", show=False)
     app.bind("f6", "console_go('profiles')", description="Profiles", key_display="F6", show=False)
+    app.bind("f7", "console_go('overview')", description="All profiles", key_display="F7", show=False)
     app.bind("ctrl+t", "console_toggle_theme", description="Theme", show=False)
     app.COMMANDS = {*type(app).COMMANDS, ConsoleCommands}  # type: ignore[misc]
 

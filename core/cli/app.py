@@ -66,7 +66,8 @@ class CliState:
     def engine(self) -> sa.Engine:
         """An engine on `database_url()` (not migrated)."""
         if self._engine is None:
-            self._engine = make_engine(self.database_url())
+            wait = self.settings().database.outage_wait_seconds
+            self._engine = make_engine(self.database_url(), connect_wait_s=wait, outage_wait_s=wait)
         return self._engine
 
 

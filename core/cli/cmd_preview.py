@@ -80,7 +80,8 @@ def print_preview(report: PreviewReport) -> None:
     counts = report.counts
     console.print(
         f"{len(report.items)} bills: {counts['ready']} ready, {counts['blocked']} blocked, "
-        f"{counts['cancel']} to cancel, {counts['unreadable']} unreadable; {report.unchanged} unchanged.",
+        f"{counts['cancel']} to cancel, {counts['unreadable']} unreadable, "
+        f"{counts['waiting']} waiting for approval in Zoho; {report.unchanged} unchanged.",
         markup=False,
     )
     for outcome, totals in report.totals.items():

@@ -16,6 +16,11 @@ POST_HELP = (
     "Zoho Books is the ERP: mark the outbound invoices of the bills zbsn staged Processed (ERP number = the "
     "bill id) so they reach Pending payment. Off when ServiceNow posts to another ERP."
 )
+STATUSES_HELP = (
+    "Zoho bill statuses to stage, comma-separated (default open,overdue,partially_paid,paid); a bill in "
+    "another status waits for approval in Zoho. '' restores the default."
+)
+TERM_HELP = "Zoho payment terms label=ServiceNow payment term, e.g. 'Net 30=Net 030' (repeatable)."
 profile_app = typer.Typer(help="Sync profiles (a Zoho organization paired with a ServiceNow instance).")
 app.add_typer(profile_app, name="profile")
 
@@ -100,12 +105,20 @@ def edit(
         bool | None, typer.Option("--post-outbound/--no-post-outbound", help=POST_HELP)
     ] = None,
     enabled: Annotated[bool | None, typer.Option("--enable/--disable", help="Run it on schedules.")] = None,
+    stage_statuses: Annotated[str | None, typer.Option("--stage-statuses", help=STATUSES_HELP)] = None,
+    payment_terms: Annotated[list[str] | None, typer.Option("--payment-term", help=TERM_HELP)] = None,
+    clear_payment_terms: Annotated[
+        bool, typer.Option("--clear-payment-terms", help="Drop every payment-term override.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Change a profile's settings (only the options given)."""
     workspace = open_workspace(ctx)
+    overrides = _term_overrides(payment_terms or [], clear_payment_terms)
     try:
         chosen = workspace.resolve_profile(profile)
+        if overrides is not None and not clear_payment_terms:
+            overrides = {**dict(chosen.payment_terms_overrides), **overrides}
         view = workspace.update_profile(
             chosen.id,
             name=name,
@@ -113,10 +126,25 @@ def edit(
             allow_supplier_create=allow_supplier_create,
             post_outbound_as_erp=post_outbound,
             enabled=enabled,
+            stage_bill_statuses=stage_statuses.split(",") if stage_statuses is not None else None,
+            payment_terms_overrides=overrides,
         )
     except WorkspaceError as exc:
         die(str(exc), EXIT_USAGE)
     _show(view, json_output)
+
+
+def _term_overrides(given: list[str], clear: bool) -> dict[str, str] | None:
+    """`label=term` options as a mapping (None: none given and nothing cleared)."""
+    if not given and not clear:
+        return None
+    overrides: dict[str, str] = {}
+    for item in given:
+        label, sep, term = item.partition("=")
+        if not sep or not label.strip() or not term.strip():
+            die(f"--payment-term {item!r}: write it as 'Zoho label=ServiceNow term'", EXIT_USAGE)
+        overrides[label.strip()] = term.strip()
+    return overrides
 
 
 @profile_app.command("list")

@@ -49,6 +49,7 @@ def reconciliation_json(report: ReconciliationReport) -> dict[str, Any]:
         "servicenow": side(report.servicenow.count, report.servicenow.totals),
         "explained": side(report.explained.count, report.explained.totals),
         "zoho_void": report.zoho_void,
+        "zoho_waiting": report.zoho_waiting,
         "servicenow_canceled": report.servicenow_canceled,
         "servicenow_by_status": {
             status: side(held.count, held.totals) for status, held in report.servicenow_by_status.items()

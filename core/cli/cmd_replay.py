@@ -18,7 +18,9 @@ from zbsn.core.cli.cmd_shared import (
     run_async,
 )
 from zbsn.core.cli.cmd_sync import StageProgress, exit_code_for_run, run_cancellable, summary_json
+from zbsn.core.cli.enqueue import enqueue_replay
 from zbsn.core.domain import AuditStatus
+from zbsn.core.engine.history import History
 from zbsn.core.engine.replay import ReplayFilter
 
 
@@ -43,6 +45,9 @@ def replay(
     text: Annotated[str | None, typer.Option("--text", help="Number, id, vendor or key prefix.")] = None,
     profile: ProfileOption = None,
     json_output: JsonOption = False,
+    enqueue: Annotated[
+        bool, typer.Option("--enqueue", help="Queue the replay for `zbsn worker` (PostgreSQL) and return.")
+    ] = False,
 ) -> None:
     """Replay records: masters are re-read first, so a cost center created since is picked up."""
     filtering = any(v is not None for v in (kind, run_id, period_from, period_to, text))
@@ -65,6 +70,11 @@ def replay(
     )
     services = open_cli_services(ctx)
     workspace = services.workspace
+    if enqueue:
+        with cli_errors():
+            chosen = workspace.resolve_profile(profile)
+            queued = list(audit_ids) if audit_ids else History(services.db, chosen.id).replay_ids(None, where)
+        enqueue_replay(services, chosen.id, chosen.name, queued, json_output)
     with cli_errors():
         chosen = workspace.resolve_profile(profile)
         bars = StageProgress(enabled=not json_output and err_console.is_terminal)

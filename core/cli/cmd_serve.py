@@ -20,7 +20,10 @@ def serve(
     no_webhooks: Annotated[bool, typer.Option("--no-webhooks", help="Do not receive webhooks.")] = False,
     no_schedules: Annotated[bool, typer.Option("--no-schedules", help="Do not run schedules.")] = False,
 ) -> None:
-    """Run schedules and receive Zoho webhooks until stopped (SIGTERM or Ctrl-C finish the work in hand)."""
+    """Run schedules and receive Zoho webhooks until stopped (SIGTERM or Ctrl-C finish the work in hand).
+
+    On PostgreSQL with the job queue it only receives webhooks and queues them; `zbsn worker` runs them and
+    the schedules."""
     services = open_cli_services(ctx)
     settings = services.settings.webhook
     if not no_webhooks and settings.secret is None:
@@ -40,7 +43,10 @@ def serve(
         serving = asyncio.create_task(runtime.serve())
         await runtime.wait_started()
         where = f"webhooks on {runtime.url}/zoho/webhook/<profile_id>" if runtime.url else "no webhooks"
-        note(f"zbsn serve: {where}; schedules {'off' if no_schedules else 'on'}. SIGTERM stops.")
+        if runtime.job_app is not None:
+            note(f"zbsn serve: {where}, queued for `zbsn worker`, which runs the schedules. SIGTERM stops.")
+        else:
+            note(f"zbsn serve: {where}; schedules {'off' if no_schedules else 'on'}. SIGTERM stops.")
         await serving
         note("zbsn serve: stopped.")
 

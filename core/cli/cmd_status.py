@@ -6,13 +6,31 @@ from typing import Any
 
 import typer
 
-from zbsn.core.cli.app import app, emit_json
+from zbsn.core.budget_store import OrgUse, window_use
+from zbsn.core.cli.app import app, emit_json, state
 from zbsn.core.cli.cmd_shared import EXIT_FAILURES, EXIT_OK, JsonOption, open_workspace
 from zbsn.core.profile_status import ProfileStatus, profile_statuses
 
 
-def status_json(status: ProfileStatus) -> dict[str, Any]:
-    """One profile as JSON (no secret: names, ids, states and counts)."""
+def budget_json(use: OrgUse | None, limit: int) -> dict[str, Any] | None:
+    """The org's shared Zoho budget now (all processes of the deployment); None before its first request."""
+    if use is None:
+        return None
+    return {
+        "used": use.used,
+        "limit": limit,
+        "window_seconds": use.window_s,
+        "in_flight": use.in_flight,
+        "paused_for_seconds": round(use.paused_for, 1),
+        "pause_reason": use.pause_reason,
+        "today": use.day_count,
+        "remaining_today": use.remaining_today,
+        "daily_limit": use.daily_limit,
+    }
+
+
+def status_json(status: ProfileStatus, limit: int = 100) -> dict[str, Any]:
+    """One profile as JSON (no secret: names, ids, states and counts); `limit` is Zoho's per-window limit."""
     run = status.last_run
     return {
         "profile_id": status.profile.id,
@@ -24,6 +42,9 @@ def status_json(status: ProfileStatus) -> dict[str, Any]:
         "records": status.records,
         "failed_records": status.failed_records,
         "needs_attention": status.needs_attention,
+        "state": status.state,
+        "queued_jobs": status.queued,
+        "zoho_budget": budget_json(status.budget, limit),
         "last_run": None
         if run is None
         else {
@@ -42,10 +63,11 @@ def status_json(status: ProfileStatus) -> dict[str, Any]:
 
 @app.command("status")
 def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
-    """Every profile's last run, failed records and token states; exit 1 when one needs attention."""
+    """Each profile's state, last run, failed records, tokens, Zoho budget; exit 1 if one needs attention."""
     statuses = profile_statuses(open_workspace(ctx))
+    limit = state(ctx).settings().zoho.per_minute_limit
     if json_output:
-        emit_json([status_json(s) for s in statuses])
+        emit_json([status_json(s, limit) for s in statuses])
     else:
         for s in statuses:
             run = s.last_run
@@ -57,8 +79,10 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
             )
             tokens = ", ".join(f"{system} {state}" for system, state in s.tokens.items())
             flag = "!" if s.needs_attention else " "
+            budget = f"; Zoho {window_use(s.budget, limit)}" if s.budget is not None else ""
+            queued = f" ({s.queued} queued)" if s.queued else ""
             typer.echo(
-                f"{flag} {s.profile.id}: {s.profile.name} [{s.profile.organization_id}] {last}; "
-                f"{s.failed_records} failed records; {tokens}"
+                f"{flag} {s.profile.id}: {s.profile.name} [{s.profile.organization_id}] {s.state}{queued}; "
+                f"{last}; {s.failed_records} failed records; {tokens}{budget}"
             )
     raise typer.Exit(EXIT_FAILURES if any(s.needs_attention for s in statuses) else EXIT_OK)

@@ -23,6 +23,7 @@ from zbsn.core.cli.cmd_shared import (
     open_cli_services,
     run_async,
 )
+from zbsn.core.cli.enqueue import enqueue_syncs
 from zbsn.core.domain import RunStatus, ServiceNowStatus
 from zbsn.core.engine.events import (
     Event,
@@ -149,12 +150,23 @@ def sync(
     full: Annotated[bool, typer.Option("--full", help="List every bill (finds deletions).")] = False,
     changed: Annotated[bool, typer.Option("--changed", help="Only what changed since the last run.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+    enqueue: Annotated[
+        bool, typer.Option("--enqueue", help="Queue the run for `zbsn worker` (PostgreSQL) and return.")
+    ] = False,
+    every_profile: Annotated[bool, typer.Option("--all", help="With --enqueue: every profile.")] = False,
 ) -> None:
     """Run a sync now: cost centers, GL accounts, suppliers, bills, then payments."""
     if full and changed:
         die("give --full or --changed, not both", EXIT_USAGE)
+    if every_profile and (not enqueue or profile is not None):
+        die("--all queues every profile: give it with --enqueue and without --profile", EXIT_USAGE)
     services = open_cli_services(ctx)
     workspace = services.workspace
+    if enqueue:
+        with cli_errors():
+            chosen_ones = workspace.list_profiles() if every_profile else [workspace.resolve_profile(profile)]
+        targets = [(p.id, p.name) for p in chosen_ones]
+        enqueue_syncs(services, targets, "full" if full else "changed", json_output)
     with cli_errors():
         chosen = workspace.resolve_profile(profile)
         bars = StageProgress(enabled=not json_output and err_console.is_terminal)

@@ -15,6 +15,7 @@ from zbsn.core.cli import (
     cmd_serve,
     cmd_status,
     cmd_sync,
+    cmd_worker,
     config,
     db,
     doctor,
@@ -36,6 +37,7 @@ RUNTIME_COMMAND_MODULES = (
     cmd_serve,
     cmd_status,
     cmd_sync,
+    cmd_worker,
 )
 
 

@@ -127,6 +127,8 @@ class ZohoConnector:
         """The organizations the authorised user belongs to (`GET /books/v3/organizations`)."""
         async with self.clients.zoho_organizations_client(connection_id) as client:
             organizations = await client.get_organizations()
+        listed = [org.organization_id for org in organizations if isinstance(org, ZohoOrganization)]
+        await asyncio.to_thread(self.clients.charge_organizations, client, listed)
         return [
             OrganizationChoice(
                 organization_id=org.organization_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,20 @@ from sqlmodel import Session
 from zbsn.core.paths import default_database_url
 
 DEFAULT_CONNECT_WAIT_S = 30.0  # like SQLite's busy_timeout: ride out a short outage instead of failing
+DEFAULT_OUTAGE_WAIT_S = DEFAULT_CONNECT_WAIT_S  # how long a transaction is run again (`db.transient`)
+
+_outage_windows: weakref.WeakKeyDictionary[sa.Engine, float] = weakref.WeakKeyDictionary()
+
+
+def outage_window(engine: sa.Engine) -> float:
+    """Seconds a transaction on `engine` is run again after transient errors (`make_engine`'s
+    `outage_wait_s`; the default for engines made elsewhere)."""
+    return _outage_windows.get(engine, DEFAULT_OUTAGE_WAIT_S)
+
+
+def set_outage_window(engine: sa.Engine, seconds: float) -> None:
+    """Change how long transactions on `engine` ride out an outage (0: never run again)."""
+    _outage_windows[engine] = max(0.0, seconds)
 
 
 def resolve_database_url(explicit: str | None = None) -> str:
@@ -33,12 +48,24 @@ def _sqlite_file(url: sa.URL) -> Path | None:
 
 
 def make_engine(
-    url: str | None = None, *, connect_wait_s: float = DEFAULT_CONNECT_WAIT_S, **kwargs: Any
+    url: str | None = None,
+    *,
+    connect_wait_s: float = DEFAULT_CONNECT_WAIT_S,
+    outage_wait_s: float | None = None,
+    **kwargs: Any,
 ) -> sa.Engine:
     """Build an engine; SQLite gets WAL, foreign keys, a busy timeout and an owner-only file.
 
     A server database gets pre-ping, and new connections wait up to `connect_wait_s` while it refuses them.
+    A transaction that meets a transient error is run again for up to `outage_wait_s` (default: as long as
+    a connection waits), see `db.transient`.
     """
+    engine = _make_engine(url, connect_wait_s, **kwargs)
+    set_outage_window(engine, connect_wait_s if outage_wait_s is None else outage_wait_s)
+    return engine
+
+
+def _make_engine(url: str | None, connect_wait_s: float, **kwargs: Any) -> sa.Engine:
     resolved = sa.make_url(resolve_database_url(url))
     if resolved.get_backend_name() == "sqlite":
         path = _sqlite_file(resolved)

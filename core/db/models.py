@@ -101,6 +101,9 @@ class Connection(SQLModel, table=True):
     updated_at: datetime = _created()
 
 
+DEFAULT_STAGE_BILL_STATUSES = "open,overdue,partially_paid,paid"
+
+
 class SyncProfile(SQLModel, table=True):
     """Pairs one Zoho organization with one ServiceNow instance, with the org's mapping settings."""
 
@@ -121,6 +124,12 @@ class SyncProfile(SQLModel, table=True):
     # Zoho Books is the ERP: zbsn marks the outbound invoices of the bills it staged Processed (ERP number =
     # the bill id), so they reach Pending payment; off when ServiceNow posts to another ERP.
     post_outbound_as_erp: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # the Zoho bill statuses staged, comma-separated (engine/bill_lifecycle.py); others wait for approval
+    stage_bill_statuses: str = Field(
+        default=DEFAULT_STAGE_BILL_STATUSES, sa_column_kwargs={"server_default": DEFAULT_STAGE_BILL_STATUSES}
+    )
+    # JSON object: Zoho payment_terms_label -> ServiceNow payment term (engine/payment_terms.py); None: none
+    payment_terms_overrides: str | None = None
     created_at: datetime = _created()
 
 
@@ -391,6 +400,31 @@ class RunLock(SQLModel, table=True):
     holder: str  # host:pid
     acquired_at: datetime = _created()
     heartbeat_at: datetime = _created()
+
+
+class ZohoBudgetWindow(SQLModel, table=True):
+    """One Zoho organization's request budget as every process of the deployment shares it (zoho-ref §6).
+
+    Times are epoch seconds of the database server's clock (PostgreSQL) or of the host (SQLite), so every
+    process stamps on one clock. See `zbsn.core.budget_store`.
+    """
+
+    __tablename__ = "zoho_budget"
+
+    organization_id: str = Field(primary_key=True)
+    # completion stamps of the requests in the last window, ascending (a JSON list of floats)
+    done: str = Field(default="[]", sa_column=sa.Column(sa.Text(), nullable=False))
+    # requests in flight: {lease: [admitted_at, holder "host:pid", weight]} (a JSON object)
+    leases: str = Field(default="{}", sa_column=sa.Column(sa.Text(), nullable=False))
+    paused_until: float | None = Field(default=None)
+    pause_reason: str | None = Field(default=None)
+    total: int = Field(default=0)  # requests completed by the deployment, ever
+    day_count: int = Field(default=0)  # ... since Zoho's daily quota was last seen to reset
+    remaining_today: int | None = Field(default=None)  # Zoho's X-Rate-Limit-Remaining, last seen
+    daily_limit: int | None = Field(default=None)  # Zoho's X-Rate-Limit-Limit, last seen
+    reset_at: float | None = Field(default=None)
+    window_s: float = Field(default=60.0)  # the window the last writer counted in
+    updated_at: float = Field(default=0.0)
 
 
 class VaultMeta(SQLModel, table=True):

@@ -11,6 +11,7 @@ Data flows one way: pull -> normalize -> map -> validate -> stage -> audit. Call
     await service.run(profile_id, mode="changed"|"full", trigger="manual", events=sink, cancel=event)
         -> RunSummary            # raises lock.RunLocked when the profile is already running
     await service.process_webhook_bill(profile_id, bill_payload, event_type, events=None) -> RunSummary
+    await service.process_webhook_payment(profile_id, payment_payload, event_type, events=None) -> RunSummary
     await service.replay(profile_id, audit_ids=None, where=ReplayFilter(...), events=None) -> RunSummary
     await service.refresh_statuses(profile_id, events=None) -> RunSummary  # the invoices in ServiceNow
     await service.reconcile(profile_id, date_start=None, date_end=None) -> ReconciliationReport

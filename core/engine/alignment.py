@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from zbsn.core.clock import Clock
-from zbsn.core.db.engine import session_scope
+from zbsn.core.db.transient import transaction
 from zbsn.core.engine.mapping_index import MappingIndex, load_mapping_index
 from zbsn.core.engine.masters import (
     ServiceNowMasters,
@@ -32,9 +33,11 @@ async def refresh_mappings(
     accounts = [a for a in await zoho.list_accounts() if isinstance(a, ZohoAccount)]
     vendors, _errors = await fetch_vendors(zoho)
     now = clock.now()
-    with session_scope(db) as session:
+
+    def align(session: Session) -> None:
         align_cost_centers(session, context.profile_id, dimension, masters.cost_centers, now)
         align_gl_accounts(session, context.profile_id, accounts, masters.gl_accounts, now)
         align_suppliers(session, context.profile_id, vendors, masters.suppliers, now, allow_create=False)
-    with session_scope(db) as session:
-        return masters, load_mapping_index(session, context, masters)
+
+    transaction(db, align)  # each run again after a transient database error (db.transient)
+    return masters, transaction(db, lambda session: load_mapping_index(session, context, masters))

@@ -9,10 +9,11 @@ loop goes on (mapping the next batch, reading other writes' answers) while the d
 
 Beside each record's error_code/error_message the writer keeps its problems, structured (`audit_problems`).
 
-When the server drops the connection under a transaction (a restart, an outage that terminates sessions),
-the transaction is run again on a new connection, which waits for the server (`db.engine.make_engine`): the
-dropped one was rolled back whole. (Dropped during COMMIT itself, it may have committed: `begin` then counts
-one more attempt for those records and `finish` writes the same outcome again.)
+When a transaction meets a transient error (the server dropped the connection in a restart or an outage
+that terminates sessions, a serialization failure, SQLite busy past its timeout), it is run again from its
+start on a new connection, which waits for the server, for as long as the engine's outage window allows
+(`db.transient`): the failed one was rolled back whole. (Dropped during COMMIT itself, it may have committed:
+`begin` then counts one more attempt for those records and `finish` writes the same outcome again.)
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 
 from zbsn.core.clock import Clock
 from zbsn.core.db.models import AuditAttempt, AuditRecord
+from zbsn.core.db.transient import with_retries
 from zbsn.core.domain import AuditStatus
 from zbsn.core.engine.audit_problems import entry_problems, error_problem, replace_problems
 from zbsn.core.engine.problems import ErrorCode, Problem
@@ -39,7 +40,6 @@ from zbsn.core.servicenow.models import StagingOutcome, StagingRow
 _T = TypeVar("_T")
 _IN_CHUNK = 500
 _WRITER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zbsn-audit-writer")
-_RECONNECTS = 2  # a transaction whose connection the server dropped is run again at most this often
 
 
 @dataclass(slots=True)
@@ -157,8 +157,10 @@ class AuditWriter:
 
     async def _on_writer_thread(self, call: Callable[[Any], _T], argument: Any) -> _T:
         if not self._threaded:
-            return _reconnecting(call, argument)
-        return await asyncio.get_running_loop().run_in_executor(_WRITER_THREAD, _reconnecting, call, argument)
+            return with_retries(self.engine, call, argument)
+        return await asyncio.get_running_loop().run_in_executor(
+            _WRITER_THREAD, with_retries, self.engine, call, argument
+        )
 
     def begin(self, entries: Sequence[AuditEntry]) -> list[Ticket]:
         """Commit each entry's audit row and a new attempt; pending ones are then safe to send."""
@@ -315,17 +317,6 @@ class AuditWriter:
                 for audit_id, zoho_id, attempts, has_error in conn.execute(query):
                     found[(kind, zoho_id)] = (audit_id, attempts, bool(has_error))
         return found
-
-
-def _reconnecting(call: Callable[[Any], _T], argument: Any) -> _T:
-    """One writer transaction, run again when the server dropped its connection (see the module docstring)."""
-    for reconnect in range(_RECONNECTS + 1):
-        try:
-            return call(argument)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated or reconnect == _RECONNECTS:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

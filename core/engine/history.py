@@ -14,6 +14,7 @@ from sqlmodel import col, func, or_, select
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditProblem, AuditRecord, ServiceNowStatusRecord
+from zbsn.core.db.transient import retried
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine.unchanged import Known
 
@@ -53,6 +54,22 @@ class StagedInvoice:
     sn_number: str | None  # the invoice's number in ServiceNow (INV...)
 
 
+@dataclass(frozen=True, slots=True)
+class StagedSnapshot:
+    """A bill's invoice as zbsn last staged it: the audit status, the mapped payload (its rows), and
+    ServiceNow's side (sys_id, status at the last refresh, number)."""
+
+    audit_status: str
+    mapped_payload: str | None
+    sys_id: str | None
+    sn_status: str | None
+    sn_number: str | None
+
+
+# the flags of a bill whose invoice stays in ServiceNow as staged (its payments still pay it)
+KEEPS_INVOICE_CODES = ("EDITED_AFTER_APPROVAL", "LINES_REMOVED_IN_ZOHO")
+
+
 class History:
     """The audit log of one profile, as the engine reads it."""
 
@@ -60,6 +77,7 @@ class History:
         self.db = db
         self.profile_id = profile_id
 
+    @retried
     def known(self, kind: str, ids: Iterable[str]) -> dict[str, Known]:
         """Status and change marker of the audit rows of these Zoho ids (those the log holds)."""
         wanted = list(ids)
@@ -75,6 +93,7 @@ class History:
                     found[zoho_id] = Known(status, modified)
         return found
 
+    @retried
     def staged_invoice(self, bill_id: str) -> StagedInvoice | None:
         """The bill's invoice as the audit log knows it (None: the log holds no record of the bill)."""
         query = (
@@ -95,6 +114,7 @@ class History:
             found = session.exec(query).first()
         return None if found is None else StagedInvoice(*found)
 
+    @retried
     def pending(self) -> list[AuditRecord]:
         """The rows an interrupted run left pending: suppliers first, then bills, then payments."""
         with session_scope(self.db) as session:
@@ -104,6 +124,7 @@ class History:
             rows = session.exec(query).all()
         return sorted(rows, key=lambda r: (_KIND_ORDER.get(r.kind, 9), r.id or 0))
 
+    @retried
     def staged(self, kind: str) -> list[tuple[str, str | None]]:
         """(Zoho id, number) of every record of this kind whose last outcome is staged."""
         with session_scope(self.db) as session:
@@ -115,10 +136,60 @@ class History:
             return [(zoho_id, number) for zoho_id, number in session.exec(query)]
 
     def staged_bills(self, bill_ids: Iterable[str]) -> set[str]:
-        """The ones of these bills whose invoice is in staging."""
-        known = self.known(RecordKind.BILL, sorted(set(bill_ids)))
-        return {zoho_id for zoho_id, seen in known.items() if seen.status == AuditStatus.STAGED}
+        """The ones of these bills whose invoice is in staging (staged, or flagged with its invoice in
+        ServiceNow: a bill edited after approval keeps its invoice, which its payments still pay)."""
+        wanted = sorted(set(bill_ids))
+        found: set[str] = set()
+        with session_scope(self.db) as session:
+            for start in range(0, len(wanted), _CHUNK):
+                query = select(AuditRecord.zoho_id).where(
+                    AuditRecord.profile_id == self.profile_id,
+                    AuditRecord.kind == RecordKind.BILL,
+                    col(AuditRecord.zoho_id).in_(wanted[start : start + _CHUNK]),
+                    or_(
+                        AuditRecord.status == AuditStatus.STAGED,
+                        sa.and_(
+                            col(AuditRecord.status) == AuditStatus.FLAGGED,
+                            col(AuditRecord.sn_sys_id).is_not(None),
+                            col(AuditRecord.error_code).in_(KEEPS_INVOICE_CODES),
+                        ),
+                    ),
+                )
+                found.update(session.exec(query))
+        return found
 
+    def staged_snapshots(self, bill_ids: Iterable[str]) -> dict[str, StagedSnapshot]:
+        """bill id -> the rows its invoice was last staged with and where ServiceNow holds it (bills whose
+        invoice reached ServiceNow only)."""
+        wanted = sorted(set(bill_ids))
+        found: dict[str, StagedSnapshot] = {}
+        with session_scope(self.db) as session:
+            for start in range(0, len(wanted), _CHUNK):
+                query = (
+                    sa.select(
+                        col(AuditRecord.zoho_id),
+                        col(AuditRecord.status),
+                        col(AuditRecord.mapped_payload),
+                        col(AuditRecord.sn_sys_id),
+                        col(AuditRecord.sn_status),
+                        col(ServiceNowStatusRecord.number),
+                    )
+                    .outerjoin(
+                        ServiceNowStatusRecord, col(ServiceNowStatusRecord.audit_id) == col(AuditRecord.id)
+                    )
+                    .where(
+                        col(AuditRecord.profile_id) == self.profile_id,
+                        col(AuditRecord.kind) == RecordKind.BILL,
+                        col(AuditRecord.zoho_id).in_(wanted[start : start + _CHUNK]),
+                        col(AuditRecord.status).in_([AuditStatus.STAGED, AuditStatus.FLAGGED]),
+                    )
+                )
+                for zoho_id, status, payload, sys_id, sn_status, number in session.execute(query).all():
+                    if status == AuditStatus.STAGED or sys_id:
+                        found[zoho_id] = StagedSnapshot(status, payload, sys_id, sn_status, number)
+        return found
+
+    @retried
     def replay_ids(self, audit_ids: list[int] | None, where: ReplayFilter) -> list[int]:
         """The audit ids to replay: the given ones (of this profile), or those matching the filter."""
         query = select(AuditRecord.id).where(AuditRecord.profile_id == self.profile_id)
@@ -160,12 +231,14 @@ class History:
         with session_scope(self.db) as session:
             return [i for i in session.exec(query.order_by(col(AuditRecord.id))) if i is not None]
 
+    @retried
     def records(self, audit_ids: list[int], kind: str) -> list[AuditRecord]:
         """The audit rows of these ids that are of this kind."""
         with session_scope(self.db) as session:
             query = select(AuditRecord).where(col(AuditRecord.id).in_(audit_ids), AuditRecord.kind == kind)
             return list(session.exec(query))
 
+    @retried
     def blocked_bills(self) -> dict[tuple[str, str | None], int]:
         """(problem code, subject) -> how many failed bills that problem holds back (from the stored problems,
         never from message text; the preview's `blocked_by` counts the same pairs)."""

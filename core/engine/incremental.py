@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import partial
 from typing import Generic, TypeVar
 
-from zbsn.core.db.engine import session_scope
+from zbsn.core.db.transient import transaction
 from zbsn.core.engine import cursors
 from zbsn.core.engine.audit_writer import AuditEntry
 from zbsn.core.engine.details import fetch_details
@@ -92,8 +92,7 @@ async def stage_incremental(
     `after_full_walk` (the bills' deletion sweep) runs after a full walk; it says whether the sweep is
     complete, which the cursor row records.
     """
-    with session_scope(run.db) as session:
-        row = cursors.read_cursor(session, run.profile_id, entity.cursor)
+    row = transaction(run.db, lambda session: cursors.read_cursor(session, run.profile_id, entity.cursor))
     since = (
         None if full else cursors.window_start(row.cursor_value if row else None, run.context.overlap_seconds)
     )
@@ -127,10 +126,13 @@ async def stage_incremental(
         raise
     run.progress(entity.stage, walk.done)
     swept = full and after_full_walk is not None and await after_full_walk(run, walk)
-    with session_scope(run.db) as session:
-        cursors.save_cursor(
-            session, run.profile_id, entity.cursor, tracker.value(), run.clock.now(), full_sweep=swept
-        )
+    value, now = tracker.value(), run.clock.now()
+    transaction(
+        run.db,
+        lambda session: cursors.save_cursor(
+            session, run.profile_id, entity.cursor, value, now, full_sweep=swept
+        ),
+    )
     run.stage_finished_since(entity.stage, before)
 
 

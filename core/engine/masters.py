@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import CostCenterMap, GLAccountMap, SupplierMap
+from zbsn.core.db.transient import retried
 from zbsn.core.domain import AuditStatus, MappingOrigin, MappingStatus, RecordKind
 from zbsn.core.engine.audit_writer import Completion
 from zbsn.core.engine.matching import CostCenterMatcher, GLAccountMatcher, SupplierMatcher
@@ -323,6 +324,7 @@ def _one(session: Session, model: type[_M], profile_id: int, zoho_key: str) -> _
     return row
 
 
+@retried
 def record_created_suppliers(
     db: sa.Engine, profile_id: int, completions: Sequence[Completion], now: datetime
 ) -> None:

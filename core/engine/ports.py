@@ -118,3 +118,7 @@ class RunContext:
     overlap_seconds: int = 300
     full_sweep_hours: int = 24
     post_outbound_as_erp: bool = True  # Zoho Books is the ERP: zbsn posts the outbound invoices it staged
+    # the Zoho bill statuses staged (bill_lifecycle.APPROVED_BILL_STATUSES); any other waits for approval
+    stage_bill_statuses: tuple[str, ...] = ("open", "overdue", "partially_paid", "paid")
+    # Zoho payment_terms_label -> ServiceNow payment term name (payment_terms.py); overrides, as pairs
+    payment_terms_overrides: tuple[tuple[str, str], ...] = ()

@@ -27,6 +27,7 @@ from zbsn.core.domain import RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.attachment_preview import AttachmentPreview, attachment_previews
+from zbsn.core.engine.bill_lifecycle import skip_code, waiting_reason
 from zbsn.core.engine.credit_preview import CreditPreview, preview_credits
 from zbsn.core.engine.details import SourceUnavailable, fetch_details
 from zbsn.core.engine.history import History
@@ -65,6 +66,7 @@ CSV_COLUMNS = (
 # and a caller sharing that budget that previews in one loop and runs in another (one `asyncio.run` each,
 # as tests/security/test_query_injection.py does) would find them bound to the wrong loop (zoho/budget.py).
 _BATCH = 100
+PREVIEW_OUTCOMES = ("ready", "blocked", "cancel", "unreadable", "waiting")
 _DETAIL_CONCURRENCY = 1
 
 
@@ -74,10 +76,11 @@ class PreviewItem:
 
     bill_id: str
     bill_number: str | None
-    outcome: str  # "ready" | "blocked" | "cancel" | "unreadable"
+    outcome: str  # "ready" | "blocked" | "cancel" | "unreadable" | "waiting" (for approval in Zoho)
     document: InvoiceDocument | None = None
     problems: list[Problem] = field(default_factory=list)
     attachments: list[AttachmentPreview] = field(default_factory=list)  # the vendor's invoice document
+    listed: ZohoBillSummary | None = None  # the list row of a bill shown without its detail (waiting)
 
 
 @dataclass(slots=True)
@@ -94,7 +97,7 @@ class PreviewReport:
     def counts(self) -> dict[str, int]:
         """Bills per outcome."""
         counter = Counter(item.outcome for item in self.items)
-        return {name: counter.get(name, 0) for name in ("ready", "blocked", "cancel", "unreadable")}
+        return {name: counter.get(name, 0) for name in PREVIEW_OUTCOMES}
 
     @property
     def totals(self) -> dict[str, dict[str, Decimal]]:
@@ -113,6 +116,8 @@ class PreviewReport:
         """(error code, what is missing) -> number of bills it blocks."""
         counter: Counter[tuple[str, str]] = Counter()
         for item in self.items:
+            if item.outcome == "waiting":  # not blocked: Zoho has yet to approve it
+                continue
             for key in {(p.code.value, p.subject or p.message) for p in item.problems}:
                 counter[key] += 1
         return dict(counter.most_common())
@@ -121,17 +126,18 @@ class PreviewReport:
         """One row per invoice line (one per bill without lines)."""
         for item in self.items:
             doc = item.document
+            listed = item.listed
             missing = "; ".join(p.message for p in item.problems)
             base = {
                 "bill_number": item.bill_number or "",
                 "bill_id": item.bill_id,
                 "outcome": item.outcome,
                 "external_key": doc.external_key if doc else "",
-                "vendor": (doc.vendor_name or "") if doc else "",
+                "vendor": (doc.vendor_name or "") if doc else ((listed.vendor_name or "") if listed else ""),
                 "supplier_code": (doc.supplier_code or "") if doc else "",
                 "date": (doc.date or "") if doc else "",
-                "currency": doc.currency if doc else "",
-                "bill_total": money(doc.total) if doc else "",
+                "currency": doc.currency if doc else (listed.currency_code if listed else ""),
+                "bill_total": money(doc.total) if doc else (money(listed.total) if listed else ""),
                 "exchange_rate": str(doc.exchange_rate or "") if doc else "",
                 "missing": missing,
             }
@@ -227,9 +233,12 @@ async def _items(
     summaries: list[ZohoBillSummary],
     attachments: tuple[sa.Engine, int],
 ) -> list[PreviewItem]:
-    """The preview items of a batch of listed bills, in list order (details fetched for all but voids);
-    `attachments` (the database and the size limit) decides what each bill's document would do."""
-    to_fetch = [s.bill_id for s in summaries if s.status != "void"]
+    """The preview items of a batch of listed bills, in list order (details fetched for all but voids and
+    bills waiting for approval in Zoho); `attachments` (the database and the size limit) decides what each
+    bill's document would do."""
+    to_fetch = [
+        s.bill_id for s in summaries if s.status != "void" and waiting_reason(s.status, context) is None
+    ]
     fetched = await fetch_details(
         to_fetch, zoho.get_bill, entity="bill", concurrency=_DETAIL_CONCURRENCY, per_record_failures=True
     )
@@ -252,6 +261,12 @@ def _item(
 ) -> PreviewItem:
     if summary.status == "void":
         return PreviewItem(summary.bill_id, summary.bill_number, "cancel")
+    waiting = waiting_reason(summary.status, context)
+    if waiting is not None:
+        problem = Problem(skip_code(summary.status), waiting)
+        return PreviewItem(
+            summary.bill_id, summary.bill_number, "waiting", problems=[problem], listed=summary
+        )
     if detail is None:
         problem = Problem(ErrorCode.NOT_FOUND, "deleted in Zoho Books since it was listed")
         return PreviewItem(summary.bill_id, summary.bill_number, "unreadable", problems=[problem])

@@ -24,6 +24,15 @@ class ErrorCode(StrEnum):
     DELETED_IN_ZOHO = "DELETED_IN_ZOHO"
     ATTACHMENT_TOO_LARGE = "ATTACHMENT_TOO_LARGE"  # the bill's document is over the size setting
     ATTACHMENT_FAILED = "ATTACHMENT_FAILED"  # Zoho could not serve it or ServiceNow refused it
+    # A draft or pending-approval bill: skipped (never failed), staged by a later run once approved in Zoho.
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    STATUS_NOT_STAGED = "STATUS_NOT_STAGED"  # a bill status the profile leaves out (stage_bill_statuses)
+    # A bill changed in Zoho after its invoice was approved, posted or paid in ServiceNow: flagged, its
+    # invoice is not overwritten. Lines removed in Zoho: flagged, import sets cannot delete invoice lines.
+    EDITED_AFTER_APPROVAL = "EDITED_AFTER_APPROVAL"
+    LINES_REMOVED_IN_ZOHO = "LINES_REMOVED_IN_ZOHO"
+    # A vendor payment deleted in Zoho whose payment details are in ServiceNow: flagged (not deletable there)
+    PAYMENT_DELETED_IN_ZOHO = "PAYMENT_DELETED_IN_ZOHO"
 
 
 @dataclass(frozen=True, slots=True)

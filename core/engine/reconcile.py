@@ -24,6 +24,7 @@ from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
+from zbsn.core.engine.bill_lifecycle import waiting_reason
 from zbsn.core.engine.credit_reconcile import CreditReconciliation, reconcile_credits
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.engine.sn_status import status_of_state
@@ -80,6 +81,7 @@ class ReconciliationReport:
     servicenow: Side = field(default_factory=Side)
     explained: Side = field(default_factory=Side)  # bills not staged for a reason in the audit log
     zoho_void: int = 0
+    zoho_waiting: int = 0  # bills waiting for approval in Zoho (not staged yet: nothing to compare)
     servicenow_canceled: int = 0
     differences: list[Difference] = field(default_factory=list)
     # ServiceNowStatus value -> the period's invoices ServiceNow holds in it (canceled ones included)
@@ -179,6 +181,9 @@ async def reconcile(
                         why is not None,
                     )
                 )
+            continue
+        if waiting_reason(status, context) is not None and invoice is None:
+            report.zoho_waiting += 1
             continue
         report.zoho.add(currency, total)
         if invoice is None or invoice.get("state") == colnames.CANCELED_STATE:

@@ -6,6 +6,9 @@ import sqlalchemy as sa
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import Connection, SyncProfile
+from zbsn.core.db.transient import retried
+from zbsn.core.engine.bill_lifecycle import parse_bill_statuses
+from zbsn.core.engine.payment_terms import parse_overrides
 from zbsn.core.engine.ports import RunContext, ZohoSource
 from zbsn.core.zoho.models import RecordError
 
@@ -14,6 +17,7 @@ class ProfileNotFound(LookupError):
     """No sync profile with this id."""
 
 
+@retried
 def load_profile(db: sa.Engine, profile_id: int) -> tuple[SyncProfile, Connection | None]:
     """The profile and its Zoho connection row."""
     with session_scope(db) as session:
@@ -50,4 +54,6 @@ async def resolve_context(db: sa.Engine, profile_id: int, zoho: ZohoSource | Non
         overlap_seconds=profile.overlap_seconds,
         full_sweep_hours=profile.full_sweep_hours,
         post_outbound_as_erp=profile.post_outbound_as_erp,
+        stage_bill_statuses=parse_bill_statuses(profile.stage_bill_statuses),
+        payment_terms_overrides=parse_overrides(profile.payment_terms_overrides),
     )

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import SyncRun
+from zbsn.core.db.transient import retried
 from zbsn.core.domain import RunStatus
 
 _COUNTED = ("staged", "failed", "skipped", "unchanged", "zoho_requests", "servicenow_requests")
@@ -34,6 +35,7 @@ class RunSummary(BaseModel):
     servicenow_statuses: dict[str, int] = {}  # ServiceNowStatus -> invoices, after the run's status refresh
 
 
+@retried
 def record_outcome(db: sa.Engine, summary: RunSummary, now: datetime) -> None:
     """Store the summary on the run's row, unless another run already closed it (took its lock)."""
     with session_scope(db) as session:

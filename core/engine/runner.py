@@ -39,6 +39,7 @@ from zbsn.core.engine.stages.statuses import refresh_statuses
 from zbsn.core.engine.stages.suppliers import stage_suppliers
 from zbsn.core.engine.stages.vendor_credits import stage_vendor_credits
 from zbsn.core.engine.stages.webhook import webhook_bill
+from zbsn.core.engine.stages.webhook_payment import webhook_payment
 from zbsn.core.engine.telemetry import Telemetry
 
 __all__ = ["RunSummary", "ServiceNowFactory", "SyncRunner", "ZohoFactory", "close_client", "open_client"]
@@ -154,6 +155,21 @@ class SyncRunner:
             await check_instance(run)
             await webhook_bill(run, bill_payload, event_type)
             await attach_documents(run)
+
+        return await self.session(profile_id, "webhook", "webhook", events, None, body)
+
+    async def process_webhook_payment(
+        self,
+        profile_id: int,
+        payment_payload: dict[str, Any],
+        event_type: str,
+        events: EventSink | None = None,
+    ) -> RunSummary:
+        """Stage the vendor payment a Zoho webhook carried (a deleted one is flagged)."""
+
+        async def body(run: RunSession) -> None:
+            await check_instance(run)
+            await webhook_payment(run, payment_payload, event_type)
 
         return await self.session(profile_id, "webhook", "webhook", events, None, body)
 

@@ -134,6 +134,16 @@ class EngineService:
         """Stage a webhook's bill (no Zoho request when the payload is complete); void/delete cancels."""
         return await self.runner.process_webhook_bill(profile_id, bill_payload, event_type, events)
 
+    async def process_webhook_payment(
+        self,
+        profile_id: int,
+        payment_payload: dict[str, Any],
+        event_type: str,
+        events: EventSink | None = None,
+    ) -> RunSummary:
+        """Stage a webhook's vendor payment (no Zoho request when it holds its bills); a delete is flagged."""
+        return await self.runner.process_webhook_payment(profile_id, payment_payload, event_type, events)
+
     async def replay(
         self,
         profile_id: int,

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from zbsn.core.clock import Clock
-from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import SyncProfile, SyncRun
+from zbsn.core.db.transient import transaction
 from zbsn.core.domain import AuditStatus, RunStatus
 from zbsn.core.engine import lock
 from zbsn.core.engine.alignment import refresh_mappings
@@ -40,6 +40,7 @@ from zbsn.core.engine.mapping_index import MappingIndex, load_mapping_index
 from zbsn.core.engine.masters import ServiceNowMasters, record_created_suppliers
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.engine.run_context import resolve_context
+from zbsn.core.engine.run_message import failure_message, log_failure
 from zbsn.core.engine.run_outcome import RunSummary, record_outcome, unrecorded_message
 from zbsn.core.engine.staging_batch import write_batch
 from zbsn.core.engine.telemetry import Counters, Telemetry
@@ -144,7 +145,8 @@ class RunSession:
         except LockLost:
             status, message = RunStatus.INTERRUPTED, "another run took over this profile's lock"
         except Exception as exc:  # the run is recorded as failed with the reason; nothing sent is lost
-            status, message = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            status, message = RunStatus.FAILED, failure_message(exc)
+            log_failure(exc, f"run {self.run_id} of profile {self.profile_id} failed")
         finally:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -174,6 +176,7 @@ class RunSession:
         try:
             record_outcome(self.db, summary, self.clock.now())
         except DBAPIError as exc:  # the database is still unreachable: end cleanly, say so
+            log_failure(exc, f"run {self.run_id}: its outcome could not be recorded")
             message = summary.message = unrecorded_message(type(exc.orig or exc).__name__, status, message)
             status = summary.status = RunStatus.FAILED
             self.log("error", message)
@@ -219,8 +222,7 @@ class RunSession:
     # -- mappings and writes --------------------------------------------------------------------------------
     def load_mappings(self, masters: ServiceNowMasters | None) -> None:
         """Read the mapping tables as they stand (legal entity and currencies from `masters` if given)."""
-        with session_scope(self.db) as session:
-            self.index = load_mapping_index(session, self.context, masters)
+        self.index = transaction(self.db, lambda session: load_mapping_index(session, self.context, masters))
 
     async def refresh_mappings(self) -> None:
         """Re-read both systems' masters, re-match the auto mappings and use the result (as replay does)."""

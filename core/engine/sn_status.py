@@ -98,11 +98,14 @@ class StatusReading:
     replay_fixes: bool = False
     summary: str = ""
     to_post: bool = field(default=False, compare=False)  # an outbound record waits for the ERP (New)
+    # What ServiceNow said of an invoice zbsn then posted in the same refresh (its approval, kept for history)
+    read_as: StatusReading | None = field(default=None, compare=False)
 
     def posted(self, erp_number: str, posting_date: date) -> StatusReading:
         """This reading once zbsn marked the outbound record Processed as the ERP."""
         return replace(
             self,
+            read_as=self,
             status=ServiceNowStatus.POSTED,
             state="pending_payment",
             erp_number=erp_number,

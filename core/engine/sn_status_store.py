@@ -231,6 +231,20 @@ class Saved:
     cancelled: int  # flagged records whose invoice ServiceNow now holds as canceled
 
 
+def _change(
+    audit_id: int, run_id: int | None, now: datetime, before: StatusReading | None, after: StatusReading
+) -> dict[str, Any]:
+    """One history row: from the status before to the one after, and why."""
+    return {
+        "audit_id": audit_id,
+        "run_id": run_id,
+        "at": now,
+        "from_status": before.status.value if before else None,
+        "to_status": after.status.value,
+        "why": change_reason(before, after) or after.summary,
+    }
+
+
 def save_readings(
     conn: sa.Connection,
     profile_id: int,
@@ -244,21 +258,20 @@ def save_readings(
     history: list[dict[str, Any]] = []
     moved: list[dict[str, Any]] = []
     cancelled: list[int] = []
+    changed = 0
     for tracked, reading in readings:
         values = _row(profile_id, reading, now)
-        why = change_reason(tracked.previous, reading)
+        steps = len(history)
+        before = tracked.previous
+        if reading.read_as is not None and change_reason(before, reading.read_as) is not None:
+            # approved in ServiceNow, then posted by zbsn in the same refresh: both steps are history
+            history.append(_change(tracked.audit_id, run_id, now, before, reading.read_as))
+            before = reading.read_as
+        why = change_reason(before, reading)
         if why is not None:
             values["changed_at"] = now
-            history.append(
-                {
-                    "audit_id": tracked.audit_id,
-                    "run_id": run_id,
-                    "at": now,
-                    "from_status": tracked.previous.status.value if tracked.previous else None,
-                    "to_status": reading.status.value,
-                    "why": why,
-                }
-            )
+            history.append(_change(tracked.audit_id, run_id, now, before, reading))
+        changed += len(history) > steps
         if tracked.previous is None:
             inserts.append({"audit_id": tracked.audit_id, "changed_at": now, **values})
         else:
@@ -281,7 +294,7 @@ def save_readings(
             .where(_AR.c.id.in_(chunk), _AR.c.status == AuditStatus.FLAGGED.value)
             .values(status=AuditStatus.CANCELLED.value)
         )
-    return Saved(changed=len(history), cancelled=len(cancelled))
+    return Saved(changed=changed, cancelled=len(cancelled))
 
 
 def _by_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -2,22 +2,26 @@
 in `transform_payments`, vendors in `transform_suppliers`, the values they share in `staging_values`).
 
 A bill becomes one invoice header, one row per line (with its cost center account number and GL number) and
-one tax row per taxed line. Amounts stay in the document currency (the rate to the org's base currency is
-carried in the header's `u_exchange_rate` and in the audit payload); dates are the org's local dates. A
-record with a problem is never sent: `problems` says what is missing.
+one tax row per tax on a line (one per component of a tax group). Amounts are Zoho's own (`bill_amounts`):
+its sub_total and tax_total, its adjustment as other charges (always sent), its discount as discounts; the
+payment terms are Zoho's label or the profile's override (`payment_terms`). Amounts stay in the document
+currency (the rate to the org's base currency is carried in the header's `u_exchange_rate` and in the audit
+payload); dates are the org's local dates. A record with a problem is never sent: `problems` says what is
+missing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from zbsn.core.engine import columns as col
+from zbsn.core.engine.bill_amounts import LineAmounts, TaxPart, header_amounts, line_amounts
 from zbsn.core.engine.mapping_index import MappedRef, MappingIndex
+from zbsn.core.engine.payment_terms import servicenow_payment_term
 from zbsn.core.engine.ports import RunContext
 from zbsn.core.engine.problems import ErrorCode, Problem
 from zbsn.core.engine.staging_values import (
-    CENT,
     check_currency,
     dedupe,
     local_date,
@@ -63,6 +67,10 @@ class InvoiceDocument:
     lines: list[LinePreview] = field(default_factory=list)
     rows: list[StagingRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    adjustment: Decimal = Decimal(0)  # sent as other charges
+    adjustment_description: str | None = None
+    discount: Decimal = Decimal(0)
+    payment_terms: str | None = None  # the ServiceNow payment term the header names
 
     @property
     def ok(self) -> bool:
@@ -79,18 +87,6 @@ def line_cost_center_key(line: ZohoBillLine, bill: ZohoBill, context: RunContext
         if (tag.tag_name or "").casefold().strip() == wanted and tag.tag_option_id:
             return tag.tag_option_id
     return None
-
-
-def _line_amounts(line: ZohoBillLine, inclusive: bool) -> tuple[Decimal, Decimal]:
-    gross = line.item_total if line.item_total is not None else line.quantity * line.rate
-    gross = gross.quantize(CENT, rounding=ROUND_HALF_UP)
-    rate = line.tax_percentage or Decimal(0)
-    if rate <= 0:
-        return gross, Decimal(0)
-    if inclusive:
-        tax = (gross * rate / (100 + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
-        return gross - tax, tax
-    return gross, (gross * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) -> InvoiceDocument:
@@ -126,10 +122,11 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
     subtotal = tax_total = Decimal(0)
     for position, line in enumerate(bill.line_items, start=1):
         try:
-            net, tax = _line_amounts(line, bill.is_inclusive_tax)
+            amounts = line_amounts(line, bill.is_inclusive_tax)
         except ArithmeticError:  # e.g. a huge tax percentage: the product no longer fits 28 digits
             problems.append(Problem(ErrorCode.MALFORMED_RECORD, f"line {position}: amounts out of range"))
-            net = tax = Decimal(0)
+            amounts = LineAmounts(Decimal(0), Decimal(0))
+        net, tax = amounts.net, amounts.tax
         if line.quantity < 0 or line.rate < 0:
             problems.append(
                 Problem(ErrorCode.MALFORMED_RECORD, f"line {position} has a negative quantity or rate")
@@ -165,16 +162,15 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
             )
         )
         line_rows.append(_line_row(key, line, net, tax, cc, gl, bill.currency_code, context))
-        if tax > 0:
-            tax_rows.append(_tax_row(key, line, net, tax, bill.currency_code, context))
-    tolerance = CENT * max(1, len(bill.line_items))
-    if bill.line_items and abs(subtotal + tax_total - bill.total) > tolerance:
-        problems.append(
-            Problem(
-                ErrorCode.MALFORMED_RECORD,
-                f"total {money(bill.total)} does not equal lines {money(subtotal)} + tax {money(tax_total)}",
-            )
-        )
+        taxed = [part for part in amounts.parts if part.amount]
+        for part in taxed:
+            suffix = "" if len(taxed) == 1 else f".{part.tax_id or taxed.index(part) + 1}"
+            tax_rows.append(_tax_row(key, line, net, part, suffix, bill.currency_code, context))
+    header = header_amounts(bill, subtotal, tax_total)
+    problems.extend(header.problems)
+    terms = servicenow_payment_term(
+        bill.payment_terms_label, bill.payment_terms, context.payment_terms_overrides
+    )
     document = InvoiceDocument(
         external_key=key,
         bill_id=bill.bill_id,
@@ -185,15 +181,19 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
         date=doc_date,
         currency=bill.currency_code,
         exchange_rate=bill.exchange_rate,
-        subtotal=subtotal,
-        tax=tax_total,
+        subtotal=header.subtotal,
+        tax=header.tax,
         total=bill.total,
         status=bill.status,
         lines=lines,
         problems=dedupe(problems),
+        adjustment=header.adjustment,
+        adjustment_description=bill.adjustment_description,
+        discount=header.discount,
+        payment_terms=terms,
     )
     if document.ok:
-        header = StagingRow(
+        header_row = StagingRow(
             table=col.INVOICE_TABLE,
             source_ref=key,
             values={
@@ -209,17 +209,22 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_due_date": local_date(bill.due_date, None, context.time_zone) or "",
                 "u_currency": bill.currency_code,
                 col.EXCHANGE_RATE: plain(bill.exchange_rate) if bill.exchange_rate is not None else "",
-                "u_subtotal": money(subtotal),
-                "u_tax_amount": money(tax_total),
+                "u_subtotal": money(header.subtotal),
+                "u_tax_amount": money(header.tax),
                 "u_shipping_amount": "0.00",
+                # Zoho's adjustment, signed [I]: a negative one (a rounding off) lowers the amount as it does
+                # in Zoho; always sent, so the documented mandatory column is never empty (sn-ref §7.4)
+                "u_other_charges": money(header.adjustment),
+                "u_discounts": money(header.discount),
                 "u_amount_invoiced": money(bill.total),
+                "u_payment_terms": terms or "",
                 "u_legal_entity": index.legal_entity or "",
                 "u_invoice_type": col.INVOICE_TYPE,
                 "u_invoice_line_count": str(len(bill.line_items)),
                 "u_short_description": f"Zoho Books bill {bill.bill_number}"[:160],
             },
         )
-        document.rows = [header, *line_rows, *tax_rows]
+        document.rows = [header_row, *line_rows, *tax_rows]
     return document
 
 
@@ -255,20 +260,28 @@ def _line_row(
 
 
 def _tax_row(
-    key: str, line: ZohoBillLine, net: Decimal, tax: Decimal, currency: str, context: RunContext
+    key: str,
+    line: ZohoBillLine,
+    net: Decimal,
+    part: TaxPart,
+    suffix: str,
+    currency: str,
+    context: RunContext,
 ) -> StagingRow:
+    """One tax of a line: the line's one tax, or one component of its tax group (`suffix` tells them apart:
+    the sandbox coalesces tax lines on invoice, line and tax type, [I] as an instance likely does)."""
     values = {
         "u_external_invoice_number": key,
         "u_erp_source": context.erp_source,
         "u_erp_line_number": line.line_item_id,
-        "u_tax_type": line.tax_name or "Tax",
-        "u_tax_amount": money(tax),
+        "u_tax_type": part.name,
+        "u_tax_amount": money(part.amount),
         "u_taxable_amount": money(net),
-        "u_supplier_tax_rate": plain(line.tax_percentage or Decimal(0)),
+        "u_supplier_tax_rate": plain(part.rate) if part.rate is not None else "",
         "u_currency": currency,
     }
     return StagingRow(
-        table=col.INVOICE_TAX_LINE_TABLE, source_ref=f"{key}#T{line.line_item_id}", values=values
+        table=col.INVOICE_TAX_LINE_TABLE, source_ref=f"{key}#T{line.line_item_id}{suffix}", values=values
     )
 
 

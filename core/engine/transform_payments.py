@@ -9,6 +9,7 @@ from zbsn.core.engine import columns as col
 from zbsn.core.engine.mapping_index import MappingIndex
 from zbsn.core.engine.ports import RunContext
 from zbsn.core.engine.problems import ErrorCode, Problem
+from zbsn.core.engine.remit_to import remit_to_values
 from zbsn.core.engine.staging_values import check_currency, dedupe, local_date, money, supplier_ref
 from zbsn.core.servicenow.models import StagingRow
 from zbsn.core.zoho.models import ZohoVendorPayment
@@ -62,6 +63,7 @@ def payment_to_details(
         (payment.payment_mode or "").casefold().strip(), col.DEFAULT_PAYMENT_METHOD
     )
     rows: list[StagingRow] = []
+    remit_to = remit_to_values(payment.billing_address)  # the vendor's address, country as ISO 3166
     for allocation in payment.bills:
         if allocation.bill_id not in staged_bills:
             label = allocation.bill_number or allocation.bill_id
@@ -83,6 +85,7 @@ def payment_to_details(
                     "u_payment_method": method,
                     "u_payment_reference_id": reference,
                     "u_third_party_import_id": reference,
+                    **remit_to,
                 },
             )
         )

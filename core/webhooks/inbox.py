@@ -12,6 +12,7 @@ from sqlmodel import col, func, select
 from zbsn.core.clock import Clock, SystemClock
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import WebhookEvent
+from zbsn.core.db.transient import retried
 from zbsn.core.domain import InboxStatus
 
 
@@ -75,23 +76,31 @@ class WebhookInbox:
                 raise
             return StoreOutcome(event_id=existing, stored=False)
 
-    def pending(self, limit: int = 100) -> list[InboxEntry]:
-        """The oldest unprocessed events."""
+    @retried
+    def pending(self, limit: int = 100, profile_id: int | None = None) -> list[InboxEntry]:
+        """The oldest unprocessed events (of one profile, when given)."""
+        query = select(WebhookEvent).where(WebhookEvent.status == InboxStatus.NEW)
+        if profile_id is not None:
+            query = query.where(WebhookEvent.profile_id == profile_id)
         with session_scope(self.db_engine) as session:
-            rows = session.exec(
-                select(WebhookEvent)
-                .where(WebhookEvent.status == InboxStatus.NEW)
-                .order_by(col(WebhookEvent.id))
-                .limit(limit)
-            ).all()
+            rows = session.exec(query.order_by(col(WebhookEvent.id)).limit(limit)).all()
             return [_entry(row) for row in rows]
 
+    @retried
+    def profiles_waiting(self) -> list[int]:
+        """The profiles with unprocessed events."""
+        with session_scope(self.db_engine) as session:
+            query = select(WebhookEvent.profile_id).where(WebhookEvent.status == InboxStatus.NEW).distinct()
+            return sorted(p for p in session.exec(query) if p is not None)
+
+    @retried
     def get(self, event_id: int) -> InboxEntry | None:
         """One event by id."""
         with session_scope(self.db_engine) as session:
             row = session.get(WebhookEvent, event_id)
             return None if row is None else _entry(row)
 
+    @retried
     def settle(self, event_id: int, status: InboxStatus, error: str | None = None) -> None:
         """Mark an event processed, failed or ignored."""
         with session_scope(self.db_engine) as session:
@@ -103,6 +112,7 @@ class WebhookInbox:
             row.processed_at = self.clock.now()
             session.add(row)
 
+    @retried
     def counts(self) -> dict[str, int]:
         """Events per status, for the receiver's state line."""
         with session_scope(self.db_engine) as session:

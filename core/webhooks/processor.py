@@ -1,4 +1,5 @@
-"""Drain the webhook inbox into the engine: each stored bill event becomes one `process_webhook_bill` call."""
+"""Drain the webhook inbox into the engine: each stored bill event becomes one `process_webhook_bill` call,
+each vendor-payment event one `process_webhook_payment` call (when a payment handler is given)."""
 
 from __future__ import annotations
 
@@ -39,9 +40,11 @@ class InboxProcessor:
         *,
         is_retryable: RetryCheck | None = None,
         poll_seconds: float = 5.0,
+        handle_payment: WebhookBillHandler | None = None,
     ) -> None:
         self.inbox = inbox
         self.handle_bill = handle_bill
+        self.handle_payment = handle_payment  # `(profile_id, payment_payload, event_type)`
         self.is_retryable = is_retryable or _never_retry
         self.poll_seconds = poll_seconds
         self.processed = 0
@@ -52,10 +55,10 @@ class InboxProcessor:
         """Ask the loop to drain now (the receiver calls this after storing an event)."""
         self._wake.set()
 
-    async def drain_once(self, limit: int = 100) -> int:
-        """Process the pending events once; returns how many were settled."""
+    async def drain_once(self, limit: int = 100, profile_id: int | None = None) -> int:
+        """Process the pending events (of one profile, when given) once; returns how many were settled."""
         settled = 0
-        for entry in await asyncio.to_thread(self.inbox.pending, limit):
+        for entry in await asyncio.to_thread(self.inbox.pending, limit, profile_id):
             if await self._process(entry):
                 settled += 1
             else:
@@ -80,13 +83,15 @@ class InboxProcessor:
     async def _process(self, entry: InboxEntry) -> bool:
         document = parse_json_object(entry.body)
         entity, obj = entity_of(document) if document is not None else (None, None)
-        if entry.profile_id is None or entity != "bill" or obj is None:
+        handler = {"bill": self.handle_bill, "vendorpayment": self.handle_payment}.get(entity or "")
+        if entry.profile_id is None or handler is None or obj is None:
+            what = "bill or vendor-payment" if self.handle_payment is not None else "bill"
             await asyncio.to_thread(
-                self.inbox.settle, entry.id, InboxStatus.IGNORED, f"not a bill event ({entry.event_type})"
+                self.inbox.settle, entry.id, InboxStatus.IGNORED, f"not a {what} event ({entry.event_type})"
             )
             return True
         try:
-            result = await self.handle_bill(entry.profile_id, obj, entry.event_type)
+            result = await handler(entry.profile_id, obj, entry.event_type)
         except Exception as exc:
             if self.is_retryable(exc):
                 log.info("webhook event %s deferred: %s", entry.id, exc)

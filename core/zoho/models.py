@@ -96,6 +96,7 @@ OptionalMoney = Annotated[Decimal | None, BeforeValidator(_to_decimal)]
 OptionalText = Annotated[str | None, BeforeValidator(_empty_to_none)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_to_timestamp)]
 OptionalDate = Annotated[date | None, BeforeValidator(_to_date)]
+OptionalInt = Annotated[int | None, BeforeValidator(_empty_to_none)]
 
 
 class ZohoModel(BaseModel):
@@ -122,6 +123,17 @@ class ZohoLineTag(ZohoModel):
     tag_option_name: OptionalText = None
 
 
+class ZohoLineTax(ZohoModel):
+    """One tax Zoho computed on a line (`line_items[].line_item_taxes[]`): a tax group (GST + PST, state +
+    city sales tax) has one per component. [INF] `tax_percentage` per entry is not in the recorded payload
+    (zoho-ref §4.2 records `line_item_taxes: []` only); when absent, the line's percentage stands."""
+
+    tax_id: OptionalId = None
+    tax_name: OptionalText = None
+    tax_amount: Money
+    tax_percentage: OptionalMoney = None
+
+
 class ZohoBillLine(ZohoModel):
     line_item_id: ZohoId
     account_id: ZohoId
@@ -139,12 +151,32 @@ class ZohoBillLine(ZohoModel):
     location_name: OptionalText = None
     item_order: int | None = None
     tags: list[ZohoLineTag] = Field(default_factory=list)
+    line_item_taxes: list[ZohoLineTax] = Field(default_factory=list)
 
 
 class ZohoBillTax(ZohoModel):
     tax_id: OptionalId = None
     tax_name: OptionalText = None
     tax_amount: Money
+
+
+class ZohoAddress(ZohoModel):
+    address: OptionalText = None
+    street2: OptionalText = None
+    city: OptionalText = None
+    state: OptionalText = None
+    state_code: OptionalText = None
+    zip: OptionalText = None
+    country: OptionalText = None
+    country_code: OptionalText = None
+
+
+def _object_or_none(value: Any) -> Any:
+    """An address is an object; Zoho's `""` or `{}` for none becomes None."""
+    return value if isinstance(value, dict) and value else None
+
+
+OptionalAddress = Annotated[ZohoAddress | None, BeforeValidator(_object_or_none)]
 
 
 class ZohoBillSummary(ZohoModel):
@@ -191,16 +223,15 @@ class ZohoBill(ZohoBillSummary):
     line_items: list[ZohoBillLine] = Field(default_factory=list)
     taxes: list[ZohoBillTax] = Field(default_factory=list)
     notes: OptionalText = None
+    # total = sub_total + tax_total + adjustment - discount_total (zoho-ref §4.2; the discount's part [INF])
+    adjustment: OptionalMoney = None
+    adjustment_description: OptionalText = None
+    discount_total: OptionalMoney = None
+    is_discount_before_tax: bool | None = None
+    payment_terms: OptionalInt = None
+    payment_terms_label: OptionalText = None
+    billing_address: OptionalAddress = None  # the vendor's billing address on the bill
     documents: list[ZohoDocument] = Field(default_factory=list)
-
-
-class ZohoAddress(ZohoModel):
-    address: OptionalText = None
-    street2: OptionalText = None
-    city: OptionalText = None
-    state: OptionalText = None
-    zip: OptionalText = None
-    country: OptionalText = None
 
 
 class ZohoVendor(ZohoModel):
@@ -250,6 +281,7 @@ class ZohoVendorPayment(ZohoModel):
     last_modified_time: Timestamp = None  # some payments lack it: fall back to created_time
     last_modified_time_raw: str | None = None
     bills: list[ZohoPaymentAllocation] = Field(default_factory=list)
+    billing_address: OptionalAddress = None  # the vendor's address: the remit-to of its payment details
 
 
 class ZohoAccount(ZohoModel):

@@ -9,6 +9,8 @@ Every endpoint mirrors a `ZohoSandbox` method; errors answer 400 `{"error": "...
     POST /_admin/bills                       Zoho-shaped bill body → {"bill"}      (webhook bill.created)
     PUT  /_admin/bills/{id}                  changes → {"bill"}                     (bill.edited)
     POST /_admin/bills/{id}/void             → {"bill"}                             (bill.voided)
+    POST /_admin/bills/{id}/submit           → {"bill"}: draft -> pending_approval  (bill.edited)
+    POST /_admin/bills/{id}/approve          → {"bill"}: becomes open               (bill.edited)
     DELETE /_admin/bills/{id}                → {"deleted"}                          (bill.deleted)
     POST /_admin/vendorpayments              {"bills": [{"bill_id", "amount_applied"}]}
                                              (vendorpayment.created)
@@ -105,6 +107,12 @@ def admin_routes(sandbox: ZohoSandbox) -> list[Route]:
     def void_bill(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return bill_json(sandbox.void_bill(request.path_params["bill_id"]).bill_id)
 
+    def submit_bill(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        return bill_json(sandbox.submit_bill(request.path_params["bill_id"]).bill_id)
+
+    def approve_bill(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        return bill_json(sandbox.approve_bill(request.path_params["bill_id"]).bill_id)
+
     def delete_bill(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         sandbox.delete_bill(request.path_params["bill_id"])
         return {"deleted": request.path_params["bill_id"]}
@@ -169,6 +177,8 @@ def admin_routes(sandbox: ZohoSandbox) -> list[Route]:
         Route("/_admin/bills/{bill_id}", wrap(edit_bill), methods=["PUT"]),
         Route("/_admin/bills/{bill_id}", wrap(delete_bill), methods=["DELETE"]),
         Route("/_admin/bills/{bill_id}/void", wrap(void_bill), methods=["POST"]),
+        Route("/_admin/bills/{bill_id}/submit", wrap(submit_bill), methods=["POST"]),
+        Route("/_admin/bills/{bill_id}/approve", wrap(approve_bill), methods=["POST"]),
         Route("/_admin/vendorpayments", wrap(add_payment), methods=["POST"]),
         Route("/_admin/faults", wrap(faults), methods=["GET", "PUT"]),
         Route("/_admin/limits", wrap(limits), methods=["GET", "PUT"]),

@@ -50,6 +50,7 @@ STATUS_FILTERS = {
     "Status.Void": "void",
     "Status.PartiallyPaid": "partially_paid",
     "Status.Draft": "draft",
+    "Status.PendingApproval": "pending_approval",  # [INF] filter name
 }
 
 
@@ -238,6 +239,9 @@ class BooksApi:
             r("/bills/{bill_id}/attachment", self.get_bill_attachment, read_bills),
             r("/bills/{bill_id}", self.update_bill, "ZohoBooks.bills.UPDATE", methods=("PUT",)),
             r("/bills/{bill_id}", self.delete_bill, "ZohoBooks.bills.DELETE", methods=("DELETE",)),
+            # [INF] the scope of submit/approve is not in the reference; CREATE is the likeliest
+            r("/bills/{bill_id}/submit", self.submit_bill, "ZohoBooks.bills.CREATE", methods=("POST",)),
+            r("/bills/{bill_id}/approve", self.approve_bill, "ZohoBooks.bills.CREATE", methods=("POST",)),
             r("/contacts", self.list_contacts, "ZohoBooks.contacts.READ"),
             r("/contacts/{contact_id}", self.get_contact, "ZohoBooks.contacts.READ"),
             r("/vendorpayments", self.list_payments, "ZohoBooks.vendorpayments.READ"),
@@ -399,6 +403,14 @@ class BooksApi:
         with self.state.lock:
             body = render.bill_detail(self.state, bill)
         return zoho_json({"code": 0, "message": "Bill information has been updated.", "bill": body})
+
+    def submit_bill(self, call: Call) -> Response:
+        self.sandbox.submit_bill(call.request.path_params["bill_id"])
+        return zoho_json({"code": 0, "message": "The bill has been submitted for approval."})
+
+    def approve_bill(self, call: Call) -> Response:
+        self.sandbox.approve_bill(call.request.path_params["bill_id"])
+        return zoho_json({"code": 0, "message": "The bill has been approved."})
 
     def delete_bill(self, call: Call) -> Response:
         self.sandbox.delete_bill(call.request.path_params["bill_id"])

@@ -234,6 +234,18 @@ class ZohoSandbox:
         self._emit_bill("bill.edited", bill)
         return bill
 
+    def submit_bill(self, bill_id: str) -> Bill:
+        """Submit a draft for approval; fires `bill.edited` ([INF] a status change is an edit to rules)."""
+        bill = self.state.submit_bill(bill_id)
+        self._emit_bill("bill.edited", bill)
+        return bill
+
+    def approve_bill(self, bill_id: str) -> Bill:
+        """Approve a draft or pending bill (it becomes open); fires `bill.edited`."""
+        bill = self.state.approve_bill(bill_id)
+        self._emit_bill("bill.edited", bill)
+        return bill
+
     def void_bill(self, bill_id: str) -> Bill:
         """Void a bill; fires `bill.voided`."""
         bill = self.state.void_bill(bill_id)

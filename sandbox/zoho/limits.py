@@ -7,6 +7,10 @@
 
 [INF] Rejected requests (any 429) do not consume the minute or daily budget; they are counted separately
 in `rejections`. Fixed windows aligned to the epoch (minute) and to local midnight in the org time zone (day).
+
+`max_in_window`: the most API requests (admitted or refused) that arrived within any sliding window of
+`window_seconds`, a stricter figure than the fixed windows the limit is enforced on: what the clients of the
+org sent, whatever the alignment (the scale benchmark reports it per org).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from collections import Counter
+from collections import Counter, deque
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,6 +58,8 @@ class RateLimiter:
             self.by_endpoint: Counter[str] = Counter()
             self.rejections: Counter[int] = Counter()
             self.statuses: Counter[int] = Counter()
+            self._recent: deque[float] = deque()  # arrival stamps within the last window
+            self.max_in_window = 0
 
     @property
     def daily_limit(self) -> int:
@@ -75,9 +81,18 @@ class RateLimiter:
             self.day_index, self.day_count = day, 0
         return local
 
+    def _arrived(self) -> None:
+        now = self.clock.epoch()
+        recent = self._recent
+        while recent and recent[0] <= now - self.limits.window_seconds:
+            recent.popleft()
+        recent.append(now)
+        self.max_in_window = max(self.max_in_window, len(recent))
+
     def acquire(self) -> tuple[int | None, str]:
         """Admit a request ((None, "")) or refuse it ((code, message)); `release` an admitted one."""
         with self.lock:
+            self._arrived()
             self._roll()
             refusal: tuple[int, str] | None = None
             if self.limits.enabled:
@@ -134,6 +149,7 @@ class RateLimiter:
                 "in_flight": self.in_flight,
                 "max_in_flight": self.max_in_flight,
                 "window_used": self.window_count,
+                "max_in_window": self.max_in_window,
                 "day_used": self.day_count,
                 "daily_limit": self.daily_limit,
             }

@@ -13,6 +13,7 @@ from zbsn.sandbox.company_generator import (
     DELETED_ACCOUNT_CODE,
     DELETED_ACCOUNT_NAME,
     MISSING_VENDOR_NAME,
+    line_taxes,
 )
 from zbsn.sandbox.documents import pdf_bytes
 from zbsn.sandbox.zoho.state import BooksState
@@ -202,7 +203,8 @@ def line_tags(state: BooksState, option_id: str | None) -> list[dict[str, Any]]:
 def _line(state: BooksState, bill: Bill, line: BillLine, order: int, malformed: bool) -> dict[str, Any]:
     amount = (line.quantity * line.rate).quantize(Decimal("0.01"))
     account_name, account_code = _account_fields(state, line.account_id)
-    tax = (amount * line.tax_percentage / 100).quantize(Decimal("0.01"))
+    taxes = line_taxes(line)
+    tax = sum((t[3] for t in taxes), Decimal(0))
     rate: Any = f"#ERR{line.rate}" if malformed else num(line.rate)
     return {
         "purchaseorder_id": "",
@@ -231,11 +233,11 @@ def _line(state: BooksState, bill: Bill, line: BillLine, order: int, malformed: 
         "tax_name": line.tax_name or "",
         "tax_type": "tax",
         "tax_percentage": num(line.tax_percentage),
-        "line_item_taxes": (
-            [{"tax_id": line.tax_id, "tax_name": line.tax_name, "tax_amount": num(tax)}]
-            if line.tax_id
-            else []
-        ),
+        # [INF] one entry per component of a tax group (zoho-ref §4.2 records the key, not a group's shape)
+        "line_item_taxes": [
+            {"tax_id": tax_id, "tax_name": name, "tax_percentage": num(pct), "tax_amount": num(amount)}
+            for tax_id, name, pct, amount in taxes
+        ],
         "item_total": num(amount),
         "item_total_inclusive_of_tax": num(amount + tax),
         "item_order": order,
@@ -279,11 +281,10 @@ def bill_detail(
     for line in bill.lines:
         amount = (line.quantity * line.rate).quantize(Decimal("0.01"))
         sub_total += amount
-        if line.tax_id:
-            tax = (amount * line.tax_percentage / 100).quantize(Decimal("0.01"))
+        for tax_id, name, _pct, tax in line_taxes(line):
             tax_total += tax
             entry = taxes.setdefault(
-                line.tax_id, {"tax_id": line.tax_id, "tax_name": line.tax_name, "tax_amount": Decimal(0)}
+                tax_id or "", {"tax_id": tax_id or "", "tax_name": name or "", "tax_amount": Decimal(0)}
             )
             entry["tax_amount"] += tax
     payments = []
@@ -320,8 +321,8 @@ def bill_detail(
         {
             "source": "Api",
             "unused_credits_payable_amount": 0,
-            "payment_terms": 30,
-            "payment_terms_label": "Net 30",
+            "payment_terms": bill.payment_terms if bill.payment_terms is not None else "",
+            "payment_terms_label": bill.payment_terms_label,
             "recurring_bill_id": "",
             "due_in_days": "",
             "currency_symbol": CURRENCY_SYMBOLS.get(bill.currency_code, ""),
@@ -331,17 +332,20 @@ def bill_detail(
             "is_inclusive_tax": False,
             "tax_rounding": "entity_level",
             "line_items": lines,
-            "adjustment": 0,
-            "adjustment_description": "",
-            "discount": 0,
-            "discount_amount": 0,
-            "discount_applied_on_amount": 0,
-            "is_discount_before_tax": True,
+            "adjustment": num(bill.adjustment),
+            "adjustment_description": bill.adjustment_description,
+            # [INF] an entity-level discount amount taken after tax: total = sub_total + tax_total
+            # + adjustment - discount_total (zoho-ref §4.2 lists the `discount*` fields, not their algebra)
+            "discount": num(bill.discount),
+            "discount_type": "entity_level",
+            "discount_amount": num(bill.discount),
+            "discount_applied_on_amount": num(sub_total + tax_total) if bill.discount else 0,
+            "is_discount_before_tax": False,
             "discount_account_id": "",
             "discount_setting": "",
             "sub_total": num(sub_total),
             "tax_total": num(tax_total),
-            "discount_total": 0,
+            "discount_total": num(bill.discount),
             "payment_made": num(paid),
             "vendor_credits_applied": 0,
             "purchaseorders": [],
@@ -349,7 +353,7 @@ def bill_detail(
             "documents": documents(bill),
             "taxes": [{**t, "tax_amount": num(t["tax_amount"])} for t in taxes.values()],
             "billing_address_id": "",
-            "billing_address": {},
+            "billing_address": vendor_address(state, bill.vendor_id),
             "payments": payments,
             "vendor_credits": [],
             "created_by_id": USER_ID,
@@ -404,9 +408,9 @@ def contact_summary(state: BooksState, vendor: Vendor) -> dict[str, Any]:
         "customer_sub_type": "business",
         "source": "api",
         "is_linked_with_zohocrm": False,
-        "payment_terms": 30,
+        "payment_terms": vendor.payment_terms,
         "payment_terms_id": "460237000008888401",
-        "payment_terms_label": "Net 30",
+        "payment_terms_label": vendor.payment_terms_label,
         "currency_id": currency_id(vendor.currency_code),
         "currency_code": vendor.currency_code,
         "outstanding_receivable_amount": 0,
@@ -442,23 +446,31 @@ def contact_summary(state: BooksState, vendor: Vendor) -> dict[str, Any]:
     }
 
 
-def contact_detail(state: BooksState, vendor: Vendor) -> dict[str, Any]:
-    """A `GET /contacts/{id}` body's `contact`: adds persons, addresses and tax ids."""
-    detail = contact_summary(state, vendor)
-    address = {
+def vendor_address(state: BooksState, vendor_id: str) -> dict[str, Any]:
+    """The vendor's billing address (zoho-ref §4.3 fields); `{}` for a vendor that is not a contact."""
+    vendor = state.vendors.get(vendor_id)
+    if vendor is None:
+        return {}
+    return {
         "address_id": vendor.contact_id[:-3] + "777",
         "attention": "Accounts",
-        "address": "1 High Street",
+        "address": vendor.street or "1 High Street",
         "street2": "",
         "city": vendor.city,
-        "state": "",
-        "state_code": "",
-        "zip": "",
+        "state": vendor.state,
+        "state_code": vendor.state if vendor.country_code == "US" else "",
+        "zip": vendor.zip,
         "country": vendor.country,
-        "country_code": "",
+        "country_code": vendor.country_code,
         "phone": "",
         "fax": "",
     }
+
+
+def contact_detail(state: BooksState, vendor: Vendor) -> dict[str, Any]:
+    """A `GET /contacts/{id}` body's `contact`: adds persons, addresses and tax ids."""
+    detail = contact_summary(state, vendor)
+    address = vendor_address(state, vendor.contact_id)
     detail.update(
         {
             "contact_persons": [
@@ -574,7 +586,7 @@ def payment_detail(state: BooksState, payment: VendorPayment, *, malformed: bool
             "paid_through_account_type": "bank",
             "offset_account_id": ap.account_id if ap else "",
             "offset_account_name": ap.name if ap else "",
-            "billing_address": {},
+            "billing_address": vendor_address(state, payment.vendor_id),
             "vendorpayment_refunds": [],
             "comments": [],
             "custom_fields": [],

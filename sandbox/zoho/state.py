@@ -17,6 +17,7 @@ from zbsn.sandbox.company import Bill, BillLine, Company, PaymentAllocation, Ven
 from zbsn.sandbox.company_generator import bill_total
 from zbsn.sandbox.zoho.clock import SandboxClock
 
+AWAITING_APPROVAL = ("draft", "pending_approval")  # a bill's states before approval (zoho-ref §4.2)
 NEW_ID_PREFIX = "460237001"  # ids minted by the sandbox at run time (the generator uses 46023700000...)
 ALLOCATION_ID_PREFIX = "460237002"
 
@@ -128,7 +129,11 @@ class BooksState:
         return result
 
     # ---------------------------------------------------------------------------------------------- mutating
-    def _lines(self, items: list[dict[str, Any]], default_location: str | None) -> list[BillLine]:
+    def _lines(
+        self, items: list[dict[str, Any]], default_location: str | None, keep: set[str] | None = None
+    ) -> list[BillLine]:
+        """Lines from request items; an item naming one of the bill's line ids (`keep`) keeps it, as Zoho
+        does on an edit (an item without one is a new line)."""
         if not items:
             raise InvalidRequest("A bill needs at least one line item", 4)
         lines = []
@@ -139,7 +144,11 @@ class BooksState:
                     option = str(tag.get("tag_option_id"))
             lines.append(
                 BillLine(
-                    line_item_id=self._mint(),
+                    line_item_id=(
+                        str(item["line_item_id"])
+                        if keep and str(item.get("line_item_id") or "") in keep
+                        else self._mint()
+                    ),
                     account_id=str(item.get("account_id", "")),
                     description=str(item.get("description", "")),
                     quantity=_decimal(item.get("quantity", 1), "quantity"),
@@ -163,6 +172,10 @@ class BooksState:
             now = self._touch()
             day = _date(data.get("date", now.date().isoformat()), "date")
             location = data.get("location_id") or next(iter(self.offices))
+            # [INF] a sandbox convenience: `status` "draft" (Zoho's "Save as Draft") or "pending_approval"
+            # (saved and submitted) creates the bill before approval; anything else creates it open
+            status = str(data.get("status") or "open")
+            status = status if status in AWAITING_APPROVAL else "open"
             bill = Bill(
                 bill_id=self._mint(),
                 bill_number=str(data.get("bill_number") or f"BILL-S{self._counter:06d}"),
@@ -171,12 +184,17 @@ class BooksState:
                 due_date=_date(data.get("due_date", (day + dt.timedelta(days=30)).isoformat()), "due_date"),
                 currency_code=str(data.get("currency_code", vendor.currency_code)),
                 exchange_rate=_decimal(data.get("exchange_rate", 1), "exchange_rate"),
-                status="open",
+                status=status,
                 location_id=location,
                 reference_number=str(data.get("reference_number", "")),
                 lines=self._lines(list(data.get("line_items") or []), location),
                 created_time=now,
                 last_modified_time=now,
+                adjustment=_decimal(data.get("adjustment", 0), "adjustment"),
+                adjustment_description=str(data.get("adjustment_description", "")),
+                discount=_decimal(data.get("discount", 0), "discount"),
+                payment_terms=int(data.get("payment_terms", vendor.payment_terms)),
+                payment_terms_label=str(data.get("payment_terms_label", vendor.payment_terms_label)),
             )
             self.bills[bill.bill_id] = bill
             self.company.bills.append(bill)  # keep the Company in step with what the API serves
@@ -207,8 +225,19 @@ class BooksState:
                 bill.due_date = _date(changes["due_date"], "due_date")
             if "exchange_rate" in changes:
                 bill.exchange_rate = _decimal(changes["exchange_rate"], "exchange_rate")
+            if "adjustment" in changes:
+                bill.adjustment = _decimal(changes["adjustment"], "adjustment")
+                bill.adjustment_description = str(changes.get("adjustment_description", ""))
+            if "discount" in changes:
+                bill.discount = _decimal(changes["discount"], "discount")
+            if "payment_terms_label" in changes:
+                bill.payment_terms_label = str(changes["payment_terms_label"])
+                days = changes.get("payment_terms", bill.payment_terms)
+                bill.payment_terms = None if days in (None, "") else int(days)
             if "line_items" in changes:
-                bill.lines = self._lines(list(changes["line_items"]), bill.location_id)
+                kept = {line.line_item_id for line in bill.lines}
+                bill.lines = self._lines(list(changes["line_items"]), bill.location_id, kept)
+            if {"line_items", "adjustment", "discount"} & set(changes):
                 self.totals[bill_id] = bill_total(bill)
                 self._restatus(bill)
             bill.last_modified_time = now
@@ -235,8 +264,30 @@ class BooksState:
             self.totals.pop(bill_id, None)
             self.deleted_bill_ids.append(bill_id)
 
+    def submit_bill(self, bill_id: str) -> Bill:
+        """`POST /bills/{id}/submit`: a draft goes for approval (pending_approval)."""
+        with self.lock:
+            bill = self.get_bill(bill_id)
+            if bill.status != "draft":
+                raise InvalidRequest("Only a draft bill can be submitted for approval", 4)
+            bill.status = "pending_approval"
+            bill.last_modified_time = self._touch()
+            return bill
+
+    def approve_bill(self, bill_id: str) -> Bill:
+        """`POST /bills/{id}/approve`: a draft or pending bill becomes open (or overdue); [INF] the approval
+        moves `last_modified_time`, as every status change does."""
+        with self.lock:
+            bill = self.get_bill(bill_id)
+            if bill.status not in AWAITING_APPROVAL:
+                raise InvalidRequest("The bill is not waiting for approval", 4)
+            bill.status = "open"
+            self._restatus(bill)
+            bill.last_modified_time = self._touch()
+            return bill
+
     def _restatus(self, bill: Bill) -> None:
-        if bill.status == "void":
+        if bill.status == "void" or bill.status in AWAITING_APPROVAL:
             return
         paid = self.paid.get(bill.bill_id, Decimal(0))
         if paid >= self.totals[bill.bill_id] and paid > 0:
@@ -261,6 +312,8 @@ class BooksState:
                 bill = self.get_bill(allocation.bill_id)
                 if bill.vendor_id != vendor_id or bill.status == "void":
                     raise InvalidRequest("Invalid value passed for bill_id", 2)
+                if bill.status in AWAITING_APPROVAL:
+                    raise InvalidRequest("A bill awaiting approval cannot be paid", 4)
                 if allocation.amount_applied <= 0 or allocation.amount_applied > self.balance(bill.bill_id):
                     raise InvalidRequest("Amount applied exceeds the bill balance", 4)
             now = self._touch()

@@ -15,6 +15,8 @@ from zbsn.core.db.models import (
     Connection,
     CostCenterMap,
     GLAccountMap,
+    ServiceNowStatusChange,
+    ServiceNowStatusRecord,
     SupplierMap,
     SyncProfile,
     SyncRun,
@@ -225,3 +227,89 @@ def seed_mappings(engine: sa.Engine, profile_id: int) -> None:
                 }
             ],
         )
+
+
+SN_ROTATION = ("pending_approval", "exceptions_found", "posted", "paid", "approved", "draft")
+SN_SUMMARIES = {
+    "pending_approval": "No open exceptions: waiting for approval in ServiceNow.",
+    "exceptions_found": "Waiting for the AP team in ServiceNow: Invalid or blocked supplier.",
+    "posted": "Posted to the ERP as {bill} on 2025-03-20; waiting for payment.",
+    "paid": "Paid.",
+    "approved": "Approved; waiting to be posted to the ERP.",
+    "draft": "Imported into ServiceNow; its invoice processing has not checked it yet.",
+}
+
+
+def seed_servicenow_statuses(engine: sa.Engine, profile_id: int) -> int:
+    """Give every staged bill a ServiceNow status (rotating through the lifecycle) with its history, as
+    status refreshes would have; returns how many. Exceptions carry their definition and description."""
+    records = _table(AuditRecord)
+    statuses = sa.inspect(ServiceNowStatusRecord).local_table
+    changes = sa.inspect(ServiceNowStatusChange).local_table
+    with engine.begin() as conn:
+        bills = conn.execute(
+            sa.select(records.c.id, records.c.zoho_id, records.c.sn_sys_id)
+            .where(records.c.kind == "bill", records.c.status == "staged", records.c.profile_id == profile_id)
+            .order_by(records.c.id)
+        ).all()
+        rows, history = [], []
+        for n, (audit_id, zoho_id, sys_id) in enumerate(bills):
+            status = SN_ROTATION[n % len(SN_ROTATION)]
+            checked = T0 + timedelta(minutes=5)
+            exceptions = (
+                [
+                    {
+                        "level": "header",
+                        "definition": "Invalid or blocked supplier",
+                        "description": "No supplier legal entity mapping for Acme Office Supply and "
+                        "Northwind Advisory Ltd.",
+                        "line": None,
+                        "number": f"APEX{n:07d}",
+                    }
+                ]
+                if status == "exceptions_found"
+                else []
+            )
+            rows.append(
+                {
+                    "audit_id": audit_id,
+                    "profile_id": profile_id,
+                    "invoice_sys_id": sys_id or f"{audit_id:032x}",
+                    "status": status,
+                    "state": {"posted": "pending_payment"}.get(status, status),
+                    "number": f"INV{1000 + n:07d}",
+                    "erp_number": zoho_id if status in ("posted", "paid") else None,
+                    "erp_posting_date": "2025-03-20" if status in ("posted", "paid") else None,
+                    "currency": "GBP",
+                    "exceptions": json.dumps(exceptions) if exceptions else None,
+                    "outbound_status": "processed" if status in ("posted", "paid") else None,
+                    "replay_fixes": False,
+                    "summary": SN_SUMMARIES[status].format(bill=zoho_id),
+                    "checked_at": checked,
+                    "changed_at": checked,
+                }
+            )
+            history.append(
+                {
+                    "audit_id": audit_id,
+                    "at": T0 + timedelta(minutes=1),
+                    "from_status": None,
+                    "to_status": "draft",
+                    "why": SN_SUMMARIES["draft"],
+                }
+            )
+            if status != "draft":
+                history.append(
+                    {
+                        "audit_id": audit_id,
+                        "at": checked,
+                        "from_status": "draft",
+                        "to_status": status,
+                        "why": SN_SUMMARIES[status].format(bill=zoho_id),
+                    }
+                )
+            conn.execute(records.update().where(records.c.id == audit_id).values(sn_status=status))
+        if rows:
+            conn.execute(sa.insert(statuses), rows)
+            conn.execute(sa.insert(changes), history)
+    return len(bills)

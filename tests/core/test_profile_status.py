@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from tests.core.audit_seed import seed_audit
+from tests.core.audit_seed import T0, _table, seed_audit
+from zbsn.core.budget_store import DbBudgetStore
 from zbsn.core.cli.main import app
+from zbsn.core.db.models import RunLock
+from zbsn.core.profile_activity import PROFILE_LOCK_PREFIX, QUEUE, queued_jobs
 from zbsn.core.profile_status import profile_statuses
 from zbsn.core.services import open_services
 from zbsn.core.settings import Settings
@@ -51,3 +55,73 @@ def test_zbsn_status_json_and_exit_code(sqlite_engine: sa.Engine) -> None:
     assert profile["last_run"]["status"] == "completed_with_failures"
     assert profile["needs_attention"] is True
     assert "secret" not in result.stdout.lower()
+
+
+def test_a_profile_at_work_shows_its_state_queued_jobs_and_the_orgs_shared_budget(engine: sa.Engine) -> None:
+    """The all-profiles view's live columns: a run holding the lock, jobs waiting (PostgreSQL), and the Zoho
+    requests every process of the deployment sent in the org's window."""
+    seeded = seed_audit(engine, records=5, runs=1)
+    services = open_services(Settings(), engine)
+    [idle] = profile_statuses(services.workspace)
+    assert (idle.state, idle.queued, idle.budget) == ("idle", 0, None)
+    org = idle.profile.organization_id
+    assert org is not None
+
+    store = DbBudgetStore(engine)
+    for _ in range(7):  # seven requests of some process of the deployment, two of them still in flight
+        admission = store.admit_sync(org, limit=100, concurrency=10, window_s=60.0)
+        assert admission.lease is not None
+        if _ < 5:
+            store.complete_sync(org, admission.lease, 1, 60.0, None)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(_table(RunLock)).values(
+                profile_id=seeded.profile_id,
+                run_id=max(seeded.run_ids),
+                holder="elsewhere:1",
+                acquired_at=T0,
+                heartbeat_at=T0,
+            )
+        )
+    queued = 0
+    if engine.dialect.name == "postgresql":
+        from zbsn.core.jobs.queue import JobQueue, with_queue
+
+        async def body(queue: JobQueue) -> None:
+            assert await queue.sync(seeded.profile_id) is not None
+            assert await queue.replay(seeded.profile_id) is not None
+
+        asyncio.run(with_queue(services.job_app(), body))
+        queued = 2
+
+    [busy] = profile_statuses(services.workspace)
+    assert busy.state == "running"
+    assert busy.queued == queued
+    assert busy.budget is not None
+    assert (busy.budget.used, busy.budget.in_flight) == (7, 2)  # in flight counts against the window
+    assert busy.budget.day_count == 5
+
+    url = engine.url.render_as_string(hide_password=False)
+    result = runner.invoke(app, ["--db", url, "status", "--json"])
+    [profile] = json.loads(result.stdout)
+    assert profile["state"] == "running"
+    assert profile["queued_jobs"] == queued
+    assert profile["zoho_budget"]["used"] == 7
+    assert profile["zoho_budget"]["limit"] == 100
+    assert profile["zoho_budget"]["in_flight"] == 2
+    text = runner.invoke(app, ["--db", url, "status"])
+    assert "running" in text.stdout
+    assert "Zoho 7/100 per min" in text.stdout
+
+
+def test_queued_jobs_count_only_where_there_is_a_job_queue(sqlite_engine: sa.Engine) -> None:
+    seed_audit(sqlite_engine, records=1, runs=1)
+    assert queued_jobs(sqlite_engine) == {}
+
+
+def test_the_activity_module_names_what_the_job_queue_uses() -> None:
+    """`profile_activity` repeats `jobs.queue`'s names (it must not import procrastinate): they agree."""
+    from zbsn.core.jobs import queue
+
+    assert queue.QUEUE == QUEUE
+    assert queue.profile_lock(42) == f"{PROFILE_LOCK_PREFIX}42"

@@ -16,16 +16,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 
+from tests.conftest import POSTGRES_URL, _fresh_postgres_database
 from tests.core.engine.crash_child import endpoints_to_json
 from tests.core.engine.harness import create_profile
-from zbsn.core.db.engine import session_scope
+from zbsn.core.db import migrate
+from zbsn.core.db.engine import make_engine, session_scope
 from zbsn.core.db.models import AuditAttempt, AuditRecord, SyncRun
 from zbsn.core.domain import RunStatus
 
@@ -103,6 +105,28 @@ def test_sigkill_20_times_in_1000_bills(
 ) -> None:
     """The full figure (about a minute on 2 cores, so it runs in CI)."""
     url, db = sqlite_db
+    run_case(world(1000), url, db, bills=1000, kills=20, seed=int(os.environ.get("ZBSN_CRASH_SEED", "21")))
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[tuple[str, sa.Engine]]:
+    """A migrated PostgreSQL database of its own (URL and engine)."""
+    if not POSTGRES_URL:
+        pytest.skip("no PostgreSQL server: set ZBSN_TEST_POSTGRES_URL")
+    for url in _fresh_postgres_database():
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        yield url, engine
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_sigkill_20_times_in_1000_bills_on_postgres(
+    world: Callable[[int], World], postgres_db: tuple[str, sa.Engine]
+) -> None:
+    """The same figure on PostgreSQL: the killed process's connections die with it mid-transaction (the
+    server rolls them back), its run lock and leases stay behind for the next run to take over."""
+    url, db = postgres_db
     run_case(world(1000), url, db, bills=1000, kills=20, seed=int(os.environ.get("ZBSN_CRASH_SEED", "21")))
 
 

@@ -1,11 +1,13 @@
 """Webhooks end to end: the Zoho sandbox signs and posts, the receiver stores, the engine stages with no Zoho
-request, and a voided bill cancels its invoice."""
+request, and a voided bill is flagged with its invoice's ServiceNow state (zbsn cancels no invoice: the AP
+team does, and the next status refresh reads it)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -46,7 +48,7 @@ def _zoho_requests(handle: DemoHandle) -> int:
     return int(handle.zoho.counters()["api"]["requests"])
 
 
-async def test_webhook_bill_is_staged_without_zoho_requests_and_void_cancels(demo: DemoHandle) -> None:
+async def test_webhook_bill_is_staged_without_zoho_requests_and_void_is_flagged(demo: DemoHandle) -> None:
     first = await demo.workspace.engine_service().run(demo.profile_id, mode="full")
     assert first.staged > 0
     paid = {alloc.bill_id for payment in demo.company.payments for alloc in payment.allocations}
@@ -75,10 +77,27 @@ async def test_webhook_bill_is_staged_without_zoho_requests_and_void_cancels(dem
     assert _zoho_requests(demo) == requests_before  # the payload was complete: no Zoho request
     assert len(demo.servicenow.table("sn_shop_invoice")) == invoices_before  # coalesced, no duplicate
 
+    invoice = _invoice(demo, edited.sn_sys_id)
     demo.fire_webhook(staged.zoho_id, "bill.voided")
     _wait_settled(demo, 2)
-    assert _bill_audit(demo, staged.zoho_id).status == AuditStatus.CANCELLED
+    voided = _bill_audit(demo, staged.zoho_id)
+    assert (voided.status, voided.error_code) == (AuditStatus.FLAGGED, "VOIDED_IN_ZOHO")
+    assert f"invoice {invoice['number']} stays in ServiceNow" in (voided.error_message or "")
+    after = _invoice(demo, edited.sn_sys_id)  # cancelling it is the AP team's action: zbsn wrote nothing
+    assert (after["state"], after["sys_mod_count"]) == (invoice["state"], invoice["sys_mod_count"])
+    assert after["state"] != "canceled"
     assert _zoho_requests(demo) == requests_before
+
+    # the AP team cancels it in ServiceNow; the next status refresh reads that and the flag is done
+    demo.servicenow.db.update("sn_shop_invoice", after["sys_id"], {"state": "canceled"})
+    await demo.workspace.engine_service().refresh_statuses(demo.profile_id)
+    assert _bill_audit(demo, staged.zoho_id).status == AuditStatus.CANCELLED
+
+
+def _invoice(demo: DemoHandle, sys_id: str | None) -> dict[str, Any]:
+    """The ServiceNow invoice a staged bill's header became."""
+    (found,) = [dict(row) for row in demo.servicenow.table("sn_shop_invoice") if row["sys_id"] == sys_id]
+    return found
 
 
 def test_unsigned_delivery_is_refused_and_not_stored(demo: DemoHandle) -> None:

@@ -1,4 +1,9 @@
-"""Audit: every record the engine touched, paged from the database, with detail, replay and reconciliation."""
+"""Audit: every record the engine touched, paged from the database, with its ServiceNow status, detail,
+replay (of failures, and of what ServiceNow says re-staging fixes), a status refresh and reconciliation.
+
+Over 400 lines because it is one screen's whole interaction (filters, paging, selection, replay, refresh);
+its table rows live in widgets/audit_rows.py and its detail pane in widgets/audit_detail.py.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from textual.validation import Regex
 from textual.widgets import DataTable, Input, Select, Static
 
 from zbsn.core.audit_query import AuditFilter, AuditPage, AuditRow, BoundedCount, Cursor
-from zbsn.core.domain import AuditStatus, RecordKind
+from zbsn.core.domain import AuditStatus, RecordKind, ServiceNowStatus
 from zbsn.core.engine.events import RecordFailed, RecordStaged
 from zbsn.tui.messages import (
     AuditDetailLoaded,
@@ -26,53 +31,20 @@ from zbsn.tui.messages import (
     ReplayFinished,
     ReplayRequested,
     ReplayStarted,
+    StatusesRefreshDone,
 )
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.confirm import ConfirmModal
 from zbsn.tui.screens.reconcile import ReconcileModal
 from zbsn.tui.screens.services import ConsoleContext, call_core, describe_error
 from zbsn.tui.widgets.audit_detail import AuditDetailPane
+from zbsn.tui.widgets.audit_rows import COLUMNS, row_cells, status_cell
 from zbsn.tui.widgets.engine_feed import subscribe
-from zbsn.tui.widgets.formatting import STATUS_STYLE, money, plural, timestamp
+from zbsn.tui.widgets.formatting import STATUS_STYLE, plural, servicenow_words, timestamp
 
 PAGE_SIZE = 100
 DATE = Regex(r"^$|^\d{4}-\d{2}-\d{2}$", failure_description="Use yyyy-mm-dd")
-# Fixed widths: the table never measures cells, so loading a page stays cheap on the event loop.
-COLUMNS = (
-    ("sel", " ", 1),
-    ("status", "Status", 10),
-    ("kind", "Kind", 11),
-    ("number", "Number", 14),
-    ("vendor", "Vendor", 22),
-    ("amount", "Amount", 12),
-    ("problem", "Problem", 34),
-    ("date", "Doc date", 10),
-    ("tries", "Tries", 5),
-    ("updated", "Updated (UTC)", 16),
-)
-
-
-def status_cell(status: str) -> Text:
-    style = {"error": "bold red", "success": "green", "warning": "yellow"}.get(
-        STATUS_STYLE.get(status, ""), "dim"
-    )
-    return Text(status, style=style)
-
-
-def row_cells(row: AuditRow, selected: bool) -> list[Any]:
-    problem = (row.error_message or row.error_code or "") if row.status == "failed" else ""
-    return [
-        Text("✓", style="bold") if selected else "",
-        status_cell(row.status),
-        row.kind.replace("_", " "),
-        row.zoho_number or row.zoho_id,
-        (row.vendor_name or "")[:22],
-        Text(money(row.amount), justify="right"),
-        problem[:34],
-        row.doc_date or "",
-        str(row.attempts),
-        timestamp(row.updated_at),
-    ]
+REPLAYABLE_SN = ("exceptions_found", "not_found")  # ServiceNow statuses a replay may move on
 
 
 class AuditScreen(ConsoleScreen):
@@ -83,9 +55,13 @@ class AuditScreen(ConsoleScreen):
         ("] / [", "Older page / newer page"),
         ("g", "Back to the first (newest) page"),
         ("space", "Select or unselect the highlighted record"),
-        ("x", "Replay the selected failed records (or the highlighted one)"),
-        ("X", "Replay every failed record in this filter"),
+        ("x", "Replay the selected records (failed, or with ServiceNow exceptions), or the highlighted one"),
+        (
+            "X",
+            "Replay every record in this filter a replay can move on (failed, or fixable per ServiceNow)",
+        ),
         ("f", "Show failed records only / all records"),
+        ("R", "Refresh the ServiceNow status of every followed invoice now"),
         ("/", "Search by number, vendor, Zoho id or key (prefix)"),
         ("c", "Clear all filters"),
         ("e", "Reconciliation report for a period"),
@@ -101,6 +77,7 @@ class AuditScreen(ConsoleScreen):
         Binding("x", "replay_selected", "Replay"),
         Binding("X", "replay_all_failed", "Replay all failed"),
         Binding("f", "toggle_failed", "Failed only"),
+        Binding("R", "refresh_statuses", "Refresh SN"),
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("c", "clear_filters", "Clear filters", show=False),
         Binding("e", "reconcile", "Reconcile"),
@@ -136,7 +113,9 @@ class AuditScreen(ConsoleScreen):
         color: $text;
     }
     AuditScreen.-error #audit-error { display: block; }
-    AuditScreen.-narrow #audit-filters { layout: grid; grid-size: 3; height: 6; }
+    AuditScreen #audit-filters #filter-sn { width: 26; }
+    AuditScreen.-narrow #audit-filters { layout: grid; grid-size: 4; height: 6; }
+    AuditScreen.-narrow #audit-filters #filter-sn { width: 1fr; }
     AuditScreen.-narrow #audit-filters Select, AuditScreen.-narrow #audit-filters Input { width: 1fr; }
     AuditScreen.-narrow #audit-filters #filter-run { width: 1fr; }
     AuditScreen.-narrow #audit-table, AuditScreen.-narrow #audit-empty { width: 1fr; }
@@ -165,6 +144,11 @@ class AuditScreen(ConsoleScreen):
                 [(k.value.replace("_", " ").capitalize(), k.value) for k in RecordKind],
                 prompt="Any kind",
                 id="filter-kind",
+            )
+            yield Select(
+                [(s.label, s.value) for s in ServiceNowStatus],
+                prompt="SN: any",
+                id="filter-sn",
             )
             yield Select([], prompt="Any run", id="filter-run")
             yield Input(placeholder="from yyyy-mm-dd", validators=[DATE], id="filter-from")
@@ -214,12 +198,17 @@ class AuditScreen(ConsoleScreen):
     async def load_counts(self, flt: AuditFilter) -> None:
         try:
             counts = await call_core(self.context.audit.status_counts, replace(flt, status=None))
+            followed = await call_core(self.context.audit.servicenow_counts, replace(flt, sn_status=None))
         except Exception as error:
             self.post_message(CoreCallFailed("count the audit log", describe_error(error)))
             return
         self.post_message(
             AuditPageLoaded(
-                page=AuditPage((), None, None, flt), counts=counts, total=_total(counts, flt), page_number=0
+                page=AuditPage((), None, None, flt),
+                counts=counts,
+                total=_total(counts, flt),
+                page_number=0,
+                servicenow_counts=followed,
             )
         )
 
@@ -250,7 +239,7 @@ class AuditScreen(ConsoleScreen):
             return  # a stale answer for a filter the operator already changed
         self.remove_class("-error")
         if message.page_number == 0:
-            self._show_counts(message.counts, message.total)
+            self._show_counts(message.counts, message.total, message.servicenow_counts)
             return
         self.page_data = message.page
         self.page_number = message.page_number
@@ -289,9 +278,12 @@ class AuditScreen(ConsoleScreen):
     @on(Select.Changed)
     def select_changed(self, event: Select.Changed) -> None:
         value: Any = None if event.value is Select.NULL else event.value
-        field = {"filter-status": "status", "filter-kind": "kind", "filter-run": "run_id"}.get(
-            event.select.id or ""
-        )
+        field = {
+            "filter-status": "status",
+            "filter-kind": "kind",
+            "filter-run": "run_id",
+            "filter-sn": "sn_status",
+        }.get(event.select.id or "")
         if field:
             self.apply_filter(replace(self.filter, **{field: value}))
 
@@ -359,6 +351,7 @@ class AuditScreen(ConsoleScreen):
     def action_clear_filters(self) -> None:
         self.query_one("#filter-status", Select).clear()
         self.query_one("#filter-kind", Select).clear()
+        self.query_one("#filter-sn", Select).clear()
         self.query_one("#filter-run", Select).clear()
         for input_id in ("#filter-from", "#filter-to", "#filter-text"):
             self.query_one(input_id, Input).value = ""
@@ -367,19 +360,55 @@ class AuditScreen(ConsoleScreen):
 
     def action_replay_selected(self) -> None:
         ids = (
-            self._failed_among(self.selected)
+            self._replayable_among(self.selected)
             if self.selected
-            else self._failed_among({self._highlighted_id()})
+            else self._replayable_among({self._highlighted_id()})
         )
         if not ids:
             self.notify(
-                "Select failed records with space (or highlight one) to replay them.", severity="warning"
+                "Select failed records (or ones with ServiceNow exceptions) with space, or highlight one, to "
+                "replay them.",
+                severity="warning",
             )
             return
-        self._confirm_replay(ids, None, f"Replay {plural(len(ids), 'failed record')}?")
+        self._confirm_replay(ids, None, f"Replay {plural(len(ids), 'record')}?")
 
     def action_replay_all_failed(self) -> None:
-        self._confirm_replay([], self.filter, f"Replay every failed record in: {self.filter.describe()}?")
+        self._confirm_replay(
+            [],
+            self.filter,
+            f"Replay every record a replay can move on in: {self.filter.describe()}? (failed ones, and those "
+            "whose ServiceNow exceptions re-staging clears)",
+        )
+
+    def action_refresh_statuses(self) -> None:
+        if self.context.profile_id is None:
+            self.notify("No sync profile yet: create one on Profiles (F6) first.", severity="warning")
+            return
+        self.set_hint("Reading the followed invoices in ServiceNow…")
+        self.refresh_statuses(self.context.profile_id)
+
+    @work(exclusive=True, group="audit-refresh", exit_on_error=False)
+    async def refresh_statuses(self, profile_id: int) -> None:
+        try:
+            result = await call_core(self.context.engine_service.refresh_statuses, profile_id)
+        except Exception as error:
+            self.post_message(CoreCallFailed("refresh the ServiceNow statuses", describe_error(error)))
+            return
+        self.post_message(StatusesRefreshDone(result))
+
+    @on(StatusesRefreshDone)
+    def statuses_refreshed(self, message: StatusesRefreshDone) -> None:
+        result = message.result
+        if result.status not in ("succeeded", "completed_with_failures"):
+            self.notify(f"The refresh {result.status.replace('_', ' ')}: {result.message}", severity="error")
+        else:
+            counts = ", ".join(
+                f"{n} {ServiceNowStatus(s).label.lower()}"
+                for s, n in sorted(result.servicenow_statuses.items(), key=lambda item: -item[1])
+            )
+            self.notify(f"ServiceNow: {counts or 'no staged invoice to follow'}.")
+        self.action_reload()
 
     def action_reconcile(self) -> None:
         self.app.push_screen(ReconcileModal(self.context))
@@ -407,7 +436,7 @@ class AuditScreen(ConsoleScreen):
     async def start_replay(self, ids: list[int], flt: AuditFilter | None) -> None:
         try:
             if flt is not None:
-                ids = await call_core(self.context.audit.failed_ids, flt)
+                ids = await call_core(self.context.audit.replayable_ids, flt)
             self.post_message(ReplayStarted(ids))
             result = await call_core(
                 self.context.engine_service.replay,
@@ -462,20 +491,36 @@ class AuditScreen(ConsoleScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         return int(key.value) if key.value is not None else None
 
-    def _failed_among(self, ids: Iterable[int | None]) -> list[int]:
+    def _replayable_among(self, ids: Iterable[int | None]) -> list[int]:
+        """The ids a replay can move on: failed ones, and those ServiceNow holds with exceptions (or lost)."""
         rows = {r.id: r for r in (self.page_data.rows if self.page_data else ())}
-        found = [i for i in ids if i is not None and (i not in rows or rows[i].status == "failed")]
+
+        def replayable(row: AuditRow) -> bool:
+            return row.status == "failed" or row.sn_status in REPLAYABLE_SN
+
+        found = [i for i in ids if i is not None and (i not in rows or replayable(rows[i]))]
         return sorted(found)
 
-    def _show_counts(self, counts: dict[str, BoundedCount], total: BoundedCount) -> None:
+    def _show_counts(
+        self, counts: dict[str, BoundedCount], total: BoundedCount, followed: dict[str, BoundedCount]
+    ) -> None:
         parts = []
         order = sorted(counts, key=lambda status: status != "failed")
-        for status, bounded in ((s, counts[s]) for s in order):
+        for status, bounded in (
+            (s, counts[s]) for s in order if counts[s].value or s in ("failed", "staged")
+        ):
             style = {"error": "red", "success": "green", "warning": "yellow"}.get(
                 STATUS_STYLE.get(status, ""), "dim"
             )
             parts.append(f"[{style}]{status.capitalize()}[/] {bounded}")
-        self.query_one("#audit-counts", Static).update(" · ".join(parts))
+        line = " · ".join(parts)
+        if followed:
+            shown = []
+            for status, bounded in followed.items():
+                words, style = servicenow_words(status)
+                shown.append(f"[{style}]{words}[/] {bounded}")
+            line += "   ServiceNow: " + " · ".join(shown)
+        self.query_one("#audit-counts", Static).update(line)
         self._total = total
         self._show_hint()
 
@@ -505,6 +550,11 @@ class AuditScreen(ConsoleScreen):
             self.set_hint(
                 f"{total} {described}. Highlight one to see why; fix the cause, then replay "
                 "(x, or X for all)."
+            )
+        elif self.filter.sn_status and total.value:
+            self.set_hint(
+                f"{total} {described}. The detail pane says who acts; X replays those a re-stage fixes; "
+                "R reads ServiceNow again."
             )
         elif total.value == 0:
             self.set_hint(f"No {described}.")

@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select,
 
 from zbsn.core.workspace import ConnectionView, OrganizationChoice, TokenStatus, ZohoConnectResult
 from zbsn.core.zoho.regions import DEFAULT_CONSENT_SERVER, REGIONS, region_for_accounts_server
-from zbsn.tui.messages import CoreCallFailed, ServiceNowTested, ZohoAuthorised
+from zbsn.tui.messages import CoreCallFailed, PreflightChecked, ServiceNowTested, ZohoAuthorised
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.services import ConsoleContext, call_core, describe_error
 from zbsn.tui.widgets.formatting import (
@@ -23,6 +23,7 @@ from zbsn.tui.widgets.formatting import (
     token_words,
     zoho_connection_label,
 )
+from zbsn.tui.widgets.preflight_view import render_preflight
 
 DEFAULT_ACCOUNTS_SERVER = DEFAULT_CONSENT_SERVER
 SECRET_STORED = "stored encrypted · type to replace"  # noqa: S105 - a placeholder, not a secret
@@ -190,6 +191,7 @@ class ConnectScreen(ConsoleScreen):
                     yield Button("Save and test", variant="primary", id="sn-connect")
                     yield Button("Test again", id="sn-test")
                 yield Static("", classes="outcome", id="sn-outcome")
+                yield Static("", classes="outcome", id="sn-preflight")
 
     def on_mount(self) -> None:
         self.query_one("#zoho-panel").border_title = "Zoho Books"
@@ -323,6 +325,7 @@ class ConnectScreen(ConsoleScreen):
         self.servicenow_selected = event.value if isinstance(event.value, int) else None
         self.servicenow = self._choose("servicenow", self.servicenow_selected)
         self.query_one("#sn-outcome", Static).update("")
+        self.query_one("#sn-preflight", Static).update("")
         self._show_servicenow()
 
     @on(Select.Changed, "#zoho-dc")
@@ -508,7 +511,7 @@ class ConnectScreen(ConsoleScreen):
             self.post_message(CoreCallFailed("connect ServiceNow", describe_error(error)))
             return
         self.servicenow_selected = connection_id
-        self.post_message(ServiceNowTested(result))
+        self.post_message(ServiceNowTested(result, connection_id))
 
     @work(exclusive=True, group="sn-connect", exit_on_error=False)
     async def servicenow_test(self, connection_id: int) -> None:
@@ -517,7 +520,7 @@ class ConnectScreen(ConsoleScreen):
         except Exception as error:
             self.post_message(CoreCallFailed("test ServiceNow", describe_error(error)))
             return
-        self.post_message(ServiceNowTested(result))
+        self.post_message(ServiceNowTested(result, connection_id))
 
     @on(ServiceNowTested)
     def servicenow_tested(self, message: ServiceNowTested) -> None:
@@ -525,7 +528,27 @@ class ConnectScreen(ConsoleScreen):
         self.query_one("#sn-client-secret", Input).value = ""
         colour = "success" if result.ok else "error"
         self.query_one("#sn-outcome", Static).update(f"[${colour}]{result.message}[/]")
+        preflight = self.query_one("#sn-preflight", Static)
+        if result.ok and message.connection_id is not None:
+            preflight.update("Pre-flight: reading the instance's tables, transform maps and roles…")
+            self.servicenow_preflight(message.connection_id)
+        else:
+            preflight.update("")
         self.action_reload()
+
+    @work(exclusive=True, group="sn-preflight", exit_on_error=False)
+    async def servicenow_preflight(self, connection_id: int) -> None:
+        """What the instance lacks for staging (tables, columns, transform maps, coalesce, roles)."""
+        try:
+            check = await call_core(self.context.workspace.preflight, connection_id)
+        except Exception as error:
+            self.post_message(CoreCallFailed("check ServiceNow (pre-flight)", describe_error(error)))
+            return
+        self.post_message(PreflightChecked(check))
+
+    @on(PreflightChecked)
+    def preflight_checked(self, message: PreflightChecked) -> None:
+        self.query_one("#sn-preflight", Static).update(render_preflight(message.check))
 
     @on(CoreCallFailed)
     def core_call_failed(self, message: CoreCallFailed) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import Static
 GLOBAL_KEYS = [
     ("F1", "This help"),
     ("F2 / F3 / F4 / F5", "Connect / Preview / Run / Audit"),
+    ("F6 / F7", "Profiles / All profiles (every organization at a glance)"),
     ("Esc", "Back to the home screen (closes dialogs first)"),
     ("Ctrl+P", "Command palette: every action by name"),
     ("Ctrl+T", "Switch between the dark and light theme"),
@@ -31,6 +32,8 @@ PURPOSE = {
     "Run": "Send to ServiceNow now, watch progress and the Zoho request budget, manage schedules.",
     "Audit": "Every record ever sent, with why it failed and its attempts. Select failed ones and "
     "replay them.",
+    "All profiles": "Every organization at a glance (F7): what runs or waits, failures, the shared Zoho "
+    "budget. Filter, then Enter works on one.",
 }
 
 

@@ -69,6 +69,7 @@ class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("c", "go('connect')", "Connect"),
         Binding("p", "go('profiles')", "Profiles"),
+        Binding("o", "go('overview')", "All profiles", show=False),
         Binding("r", "refresh", "Refresh"),
         *NAVIGATION_BINDINGS[1:6],
     ]

@@ -76,8 +76,9 @@ def with_preview_counts(
 
 
 def is_blocked(bill: BillPreview) -> bool:
-    """Held back by a problem (a voided bill is a cancellation, not a blocked bill)."""
-    return not bill.ready and bill.outcome != "cancel"
+    """Held back by a problem (a voided bill is a cancellation, a draft waits for approval in Zoho: neither
+    is a blocked bill)."""
+    return not bill.ready and bill.outcome not in ("cancel", "waiting")
 
 
 def target_label(target: SNCostCenter | SNGLAccount | SNSupplier | None) -> str | None:
@@ -125,6 +126,8 @@ def bill_cells(bill: BillPreview) -> list[Any]:
         state = Text("voided", style="yellow")
     elif bill.outcome == "unreadable":
         state = Text("unreadable", style="bold red")
+    elif bill.outcome == "waiting":
+        state = Text("waiting", style="yellow")
     else:
         state = Text("blocked", style="bold red")
     return [
@@ -147,9 +150,11 @@ def render_bill(bill: BillPreview) -> Group:
     header.add_row("Supplier", bill.vendor)
     header.add_row("Date", bill.date)
     header.add_row("Total", money(bill.total, bill.currency))
-    header.add_row(
-        "Will be", Text("staged", style="green") if bill.ready else Text("held back", style="bold red")
-    )
+    if bill.outcome == "waiting":
+        will_be = Text("staged once approved in Zoho Books", style="yellow")
+    else:
+        will_be = Text("staged", style="green") if bill.ready else Text("held back", style="bold red")
+    header.add_row("Will be", will_be)
     lines = Table(header_style="bold", show_edge=False, pad_edge=False)
     for column in ("Line", "Amount", "Cost center", "GL account"):
         lines.add_column(column)
@@ -161,7 +166,9 @@ def render_bill(bill: BillPreview) -> Group:
             Text(item.gl_account or "missing", style="" if item.gl_account else "red"),
         )
     parts: list[Any] = [header, Text("\nLines", style="bold underline"), lines]
-    if bill.missing:
+    if bill.outcome == "waiting":
+        parts += [Text(f"\n{m}", style="yellow") for m in bill.missing]
+    elif bill.missing:
         parts += [Text("\nWhat is missing", style="bold underline")]
         parts += [Text(f"• {m}", style="red") for m in bill.missing]
         parts += [

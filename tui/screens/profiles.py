@@ -3,7 +3,8 @@
 A firm with three regional Zoho orgs feeding one ServiceNow instance has three profiles; the one marked ▶ is
 the one Preview, Run and Audit work on. Everything `zbsn profile create` asks is here: the organization
 (a Zoho connection with its organization chosen), the instance, where the cost center lives (a reporting tag
-or the location), the legal entity, and whether unknown vendors may be staged as new suppliers.
+or the location), the legal entity, whether unknown vendors may be staged as new suppliers, and whether zbsn
+posts the approved invoices back to ServiceNow as the ERP (Zoho Books).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class ProfileForm:
     tag_name: str
     legal_entity: str
     allow_supplier_create: bool
+    post_outbound_as_erp: bool = True
 
 
 # A run's end state in the few characters the profiles table has for it.
@@ -166,6 +168,10 @@ class ProfilesScreen(ConsoleScreen):
                 yield Label("Legal entity (ERP company code, optional)")
                 yield Input(placeholder="e.g. NW-UK", id="profile-legal-entity")
                 yield Checkbox("Stage unknown vendors as new suppliers", id="profile-supplier-create")
+                yield Label("ERP posting (off if another ERP posts)")
+                yield Checkbox(
+                    "Zoho is the ERP: post approved invoices", value=True, id="profile-post-outbound"
+                )
                 with Horizontal(classes="buttons"):
                     yield Button("Create profile", variant="primary", id="profile-save")
                     yield Button("New", id="profile-new")
@@ -289,6 +295,9 @@ class ProfilesScreen(ConsoleScreen):
         self.query_one("#profile-supplier-create", Checkbox).value = (
             profile.allow_supplier_create if profile else False
         )
+        self.query_one("#profile-post-outbound", Checkbox).value = (
+            profile.post_outbound_as_erp if profile else True
+        )
 
     def _read_form(self) -> ProfileForm:
         zoho = self.query_one("#profile-zoho", Select).value
@@ -301,6 +310,7 @@ class ProfilesScreen(ConsoleScreen):
             tag_name=self.query_one("#profile-tag", Input).value.strip() or "Cost Center",
             legal_entity=self.query_one("#profile-legal-entity", Input).value.strip(),
             allow_supplier_create=self.query_one("#profile-supplier-create", Checkbox).value,
+            post_outbound_as_erp=self.query_one("#profile-post-outbound", Checkbox).value,
         )
 
     def _highlighted(self) -> ProfileView | None:
@@ -366,6 +376,7 @@ class ProfilesScreen(ConsoleScreen):
                     cost_center_tag_name=form.tag_name,
                     allow_supplier_create=form.allow_supplier_create,
                     legal_entity=form.legal_entity or None,
+                    post_outbound_as_erp=form.post_outbound_as_erp,
                 )
             else:
                 view = await call_core(
@@ -378,6 +389,7 @@ class ProfilesScreen(ConsoleScreen):
                     cost_center_tag_name=form.tag_name,
                     allow_supplier_create=form.allow_supplier_create,
                     legal_entity=form.legal_entity,
+                    post_outbound_as_erp=form.post_outbound_as_erp,
                 )
         except Exception as error:
             self.post_message(CoreCallFailed("save the profile", describe_error(error)))

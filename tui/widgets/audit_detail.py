@@ -1,4 +1,5 @@
-"""The audit detail pane: what this record is, what went wrong, what to do, and every attempt."""
+"""The audit detail pane: what this record is, what went wrong, what to do, where its invoice stands in
+ServiceNow (state, exceptions with their text, posting, and the history of its status), every attempt."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from zbsn.core.audit_query import AuditDetail
-from zbsn.tui.widgets.formatting import money, timestamp
+from zbsn.core.audit_servicenow import ServiceNowDetail
+from zbsn.core.domain import ServiceNowStatus
+from zbsn.tui.widgets.formatting import money, servicenow_words, timestamp
 
 NEXT_STEPS = {
     "UNMAPPED_COST_CENTER": "Map the cost center on the Preview screen (F3), or create it in ServiceNow; "
@@ -30,12 +33,20 @@ NEXT_STEPS = {
     "then replay (x).",
     "MALFORMED_RECORD": "The Zoho record is incomplete; correct it in Zoho Books, then replay (x).",
     "NOT_FOUND": "The record no longer exists in Zoho Books; nothing to do.",
+    "VOIDED_IN_ZOHO": "Cancel its invoice in ServiceNow (an AP specialist's action); the next refresh (R) "
+    "marks this record cancelled.",
+    "DELETED_IN_ZOHO": "Cancel its invoice in ServiceNow (an AP specialist's action); the next refresh (R) "
+    "marks this record cancelled.",
 }
 MAX_PAYLOAD_CHARS = 4000
 
 
-def next_step(error_code: str | None, status: str) -> str:
-    """The operator's next move for a record in this state."""
+def next_step(error_code: str | None, status: str, servicenow: ServiceNowDetail | None = None) -> str:
+    """The operator's next move for a record in this state (and, once followed, its invoice's)."""
+    if servicenow is not None and status in ("staged", "failed"):
+        advice = servicenow_step(servicenow)
+        if advice is not None and status == "staged":
+            return advice
     if status == "staged":
         return "Nothing to do: this record is in ServiceNow staging."
     if status == "pending":
@@ -46,6 +57,64 @@ def next_step(error_code: str | None, status: str) -> str:
         if code.lower() in error_code.lower():
             return advice
     return "Fix the cause shown above, then replay (x)."
+
+
+def servicenow_step(detail: ServiceNowDetail) -> str | None:
+    """What the invoice's ServiceNow status asks of the operator (None: nothing)."""
+    status = detail.status
+    if status == ServiceNowStatus.EXCEPTIONS_FOUND:
+        if detail.replay_fixes:
+            return (
+                "Re-staging clears what holds it: fix the cause if it is yours (a mapping), then replay (x)."
+            )
+        return "The AP team resolves it in ServiceNow; the next refresh (R) shows where it went."
+    if status == ServiceNowStatus.POSTING_FAILED:
+        return "The ERP refused the posting: the AP team sends it to the ERP again from ServiceNow."
+    if status == ServiceNowStatus.NOT_FOUND:
+        return "ServiceNow no longer has the invoice: replay (x) stages it again, if it should exist."
+    if status in (ServiceNowStatus.DRAFT, ServiceNowStatus.PENDING_APPROVAL, ServiceNowStatus.APPROVED):
+        return "Nothing to do here: ServiceNow moves it on (refresh with R)."
+    return None
+
+
+def _servicenow(detail: ServiceNowDetail) -> list[RenderableType]:
+    """The invoice in ServiceNow: status, exceptions, import errors, posting, history."""
+    words, style = servicenow_words(detail.status)
+    facts = Table.grid(padding=(0, 1))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column()
+    facts.add_row("Status", Text(words.upper(), style=f"bold {style}"))
+    facts.add_row("Invoice", f"{detail.number or '—'} (state {detail.state or '—'})")
+    if detail.erp_number or detail.erp_posting_date:
+        posted = f", posted {detail.erp_posting_date}" if detail.erp_posting_date else " (not posted yet)"
+        facts.add_row("ERP number", f"{detail.erp_number or '—'}{posted}")
+    if detail.outbound_status:
+        posting = detail.outbound_status + (
+            f": {detail.processing_message}" if detail.processing_message else ""
+        )
+        facts.add_row("Posting", posting)
+    if detail.amount_paid:
+        facts.add_row("Paid", money(detail.amount_paid, detail.currency))
+    facts.add_row("Checked", timestamp(detail.checked_at))
+    parts: list[RenderableType] = [_section("In ServiceNow"), facts, Text(detail.summary)]
+    for exception in detail.exceptions:
+        where = f" (line {exception.get('line')})" if exception.get("line") else ""
+        parts.append(
+            Text(f"• {exception.get('definition')}{where}: {exception.get('description')}", style="red")
+        )
+    for error in detail.import_errors:
+        parts.append(Text(f"• import error: {error.get('message')}", style="red"))
+    history = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=True)
+    history.add_column("When", no_wrap=True)
+    history.add_column("Status", ratio=1)
+    history.add_column("Why", ratio=2)
+    for change in detail.history:
+        before = servicenow_words(change.from_status)[0] or "—"
+        history.add_row(
+            timestamp(change.at), f"{before} → {servicenow_words(change.to_status)[0]}", change.why or ""
+        )
+    parts += [_section(f"ServiceNow history ({len(detail.history)})"), history]
+    return parts
 
 
 def _payload(value: Any) -> RenderableType:
@@ -67,7 +136,9 @@ def render_detail(detail: AuditDetail) -> RenderableType:
     header = Table.grid(padding=(0, 1))
     header.add_column(style="bold", no_wrap=True)
     header.add_column()
-    status_style = {"failed": "red", "staged": "green", "pending": "yellow"}.get(row.status, "")
+    status_style = {"failed": "red", "staged": "green", "pending": "yellow", "flagged": "yellow"}.get(
+        row.status, ""
+    )
     header.add_row("Status", Text(row.status.upper(), style=f"bold {status_style}"))
     header.add_row("Record", f"{row.kind.replace('_', ' ')} {row.zoho_number or ''}".strip())
     header.add_row("Vendor", row.vendor_name or "—")
@@ -78,12 +149,14 @@ def render_detail(detail: AuditDetail) -> RenderableType:
     header.add_row("Run", str(row.run_id) if row.run_id is not None else "—")
     header.add_row("Updated", timestamp(row.updated_at))
     parts: list[RenderableType] = [header]
-    if row.status == "failed":
+    if row.status in ("failed", "flagged"):
         parts += [
-            _section("What went wrong"),
+            _section("What went wrong" if row.status == "failed" else "Flagged for you"),
             Text(f"{row.error_code or 'error'}: {row.error_message or 'no message'}", style="red"),
         ]
-    parts += [_section("What to do next"), Text(next_step(row.error_code, row.status))]
+    parts += [_section("What to do next"), Text(next_step(row.error_code, row.status, detail.servicenow))]
+    if detail.servicenow is not None:
+        parts += _servicenow(detail.servicenow)
     staging = Table.grid(padding=(0, 1))
     staging.add_column(style="bold")
     staging.add_column()

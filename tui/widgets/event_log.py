@@ -29,6 +29,11 @@ def describe_event(event: Event) -> str | None:
         case StageStarted():
             total = "size unknown" if event.total is None else f"{event.total:,} to check"
             return f"{STAGE_TITLES[event.stage]}: started, {total}"
+        case StageFinished() if event.stage == "statuses":
+            return (
+                f"{STAGE_TITLES[event.stage]}: done — {event.staged:,} invoices followed, "
+                f"{event.failed:,} need someone"
+            )
         case StageFinished():
             return (
                 f"{STAGE_TITLES[event.stage]}: done — {event.staged:,} staged, "

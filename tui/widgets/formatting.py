@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from zbsn.core.domain import ServiceNowStatus
 from zbsn.core.workspace import ConnectionView
 
 TOKEN_WORDS = {
@@ -26,7 +27,33 @@ STATUS_STYLE = {
     "pending": "warning",
     "skipped": "secondary",
     "cancelled": "secondary",
+    "flagged": "warning",
 }
+
+# How each ServiceNow status reads on screen: (words, severity). "error": someone must act; "warning": the
+# invoice waits on the AP team or the ERP; "success": it went through.
+SERVICENOW_STYLE: dict[str, tuple[str, str]] = {
+    ServiceNowStatus.DRAFT: ("draft", "secondary"),
+    ServiceNowStatus.EXCEPTIONS_FOUND: ("exceptions", "error"),
+    ServiceNowStatus.PENDING_APPROVAL: ("pending approval", "warning"),
+    ServiceNowStatus.APPROVED: ("approved", "warning"),
+    ServiceNowStatus.POSTING_FAILED: ("posting failed", "error"),
+    ServiceNowStatus.POSTED: ("posted", "success"),
+    ServiceNowStatus.PAID: ("paid", "success"),
+    ServiceNowStatus.CANCELED: ("canceled", "secondary"),
+    ServiceNowStatus.OTHER: ("other state", "secondary"),
+    ServiceNowStatus.NOT_FOUND: ("not found", "error"),
+}
+SEVERITY_COLOUR = {"error": "red", "success": "green", "warning": "yellow"}
+
+
+def servicenow_words(status: str | None) -> tuple[str, str]:
+    """(words, Rich style) of a ServiceNow status; ("", "dim") when the record is not followed."""
+    if not status:
+        return "", "dim"
+    words, severity = SERVICENOW_STYLE.get(status, (status.replace("_", " "), "secondary"))
+    return words, SEVERITY_COLOUR.get(severity, "dim")
+
 
 STAGE_TITLES = {
     "cost_centers": "Cost centers",
@@ -34,6 +61,7 @@ STAGE_TITLES = {
     "suppliers": "Suppliers",
     "bills": "Bills",
     "payments": "Payments",
+    "statuses": "ServiceNow",
 }
 
 

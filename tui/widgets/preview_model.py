@@ -49,7 +49,8 @@ class BillPreview:
     currency: str | None
     missing: list[str]
     lines: list[BillLineItem] = field(default_factory=list)
-    outcome: str | None = None  # ready | blocked | cancel | unreadable (engine's PreviewItem.outcome)
+    # ready | blocked | cancel | unreadable | waiting (engine's PreviewItem.outcome)
+    outcome: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -103,13 +104,14 @@ def _line(line: LinePreview) -> BillLineItem:
 def bill_from(item: PreviewItem) -> BillPreview:
     """One preview item as a bill row with its lines."""
     doc = item.document
+    listed = item.listed  # a bill waiting for approval in Zoho: its list row, no detail
     return BillPreview(
         key=item.bill_id,
         number=item.bill_number or (doc.bill_number if doc else "") or "",
-        vendor=(doc.vendor_name or "") if doc else "",
-        date=(doc.date or "") if doc else "",
-        total=doc.total if doc else None,
-        currency=doc.currency if doc else None,
+        vendor=(doc.vendor_name or "") if doc else ((listed.vendor_name or "") if listed else ""),
+        date=(doc.date or "") if doc else (listed.date.isoformat() if listed and listed.date else ""),
+        total=doc.total if doc else (listed.total if listed else None),
+        currency=doc.currency if doc else (listed.currency_code if listed else None),
         missing=[problem.message for problem in item.problems],
         lines=[_line(line) for line in doc.lines] if doc else [],
         outcome=item.outcome,

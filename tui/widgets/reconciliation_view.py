@@ -1,4 +1,5 @@
-"""The reconciliation report (`ReconciliationReport`) as the operator reads it: both sides, then the gaps."""
+"""The reconciliation report (`ReconciliationReport`) as the operator reads it: both sides, what ServiceNow
+holds per status, then the gaps (of presence and amount, then of state)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from rich.table import Table
 from rich.text import Text
 
 from zbsn.core.engine.reconcile import Difference, ReconciliationReport, Side
-from zbsn.tui.widgets.formatting import money
+from zbsn.tui.widgets.formatting import money, servicenow_words
 
 KIND_WORDS = {
     "missing_in_servicenow": "not in ServiceNow",
     "missing_in_zoho": "not in Zoho",
     "amount_mismatch": "amounts differ",
     "status_mismatch": "status differs",
+    "payment_mismatch": "paid only in Zoho",
 }
 
 
@@ -53,15 +55,30 @@ def render_reconciliation(report: ReconciliationReport) -> RenderableType:
     sides.add_row("Zoho Books", f"{report.zoho.count:,}", _totals(report.zoho))
     sides.add_row("ServiceNow", f"{report.servicenow.count:,}", _totals(report.servicenow))
     sides.add_row("Failed, with a reason", f"{report.explained.count:,}", _totals(report.explained))
+    waiting = f" · waiting for approval in Zoho: {report.zoho_waiting:,}" if report.zoho_waiting else ""
     extra = Text(
         f"Voided in Zoho: {report.zoho_void:,} · cancelled in ServiceNow: {report.servicenow_canceled:,}"
+        + waiting
     )
     parts: list[RenderableType] = [Text(f"Period {period}", style="bold"), verdict, Text(""), sides, extra]
-    if report.differences:
+    if report.servicenow_by_status:
+        held = Table(header_style="bold", show_edge=False, pad_edge=False)
+        for column in ("ServiceNow holds", "Invoices", "Totals"):
+            held.add_column(column)
+        for status, side in sorted(report.servicenow_by_status.items(), key=lambda item: -item[1].count):
+            words, style = servicenow_words(status)
+            held.add_row(Text(words, style=style), f"{side.count:,}", _totals(side))
+        parts += [Text(""), held]
+    for title, found in (
+        ("Differences", report.differences),
+        ("State differences", report.state_differences),
+    ):
+        if not found:
+            continue
         table = Table(header_style="bold", show_edge=False, pad_edge=False)
         for column in ("What", "Bill", "Zoho", "ServiceNow", "", "Detail"):
             table.add_column(column)
-        for difference in sorted(report.differences, key=lambda d: (d.explained, d.bill_number or "")):
+        for difference in sorted(found, key=lambda d: (d.explained, d.bill_number or "")):
             table.add_row(*_difference_row(difference))
-        parts += [Text(f"\nDifferences ({len(report.differences)})", style="bold underline"), table]
+        parts += [Text(f"\n{title} ({len(found)})", style="bold underline"), table]
     return Group(*parts)

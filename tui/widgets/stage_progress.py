@@ -1,4 +1,5 @@
-"""One progress row per sync stage: cost centers, GL accounts, suppliers, bills, payments."""
+"""One progress row per sync stage: cost centers, GL accounts, suppliers, bills, payments, and the invoices
+followed in ServiceNow at the end."""
 
 from __future__ import annotations
 
@@ -54,7 +55,10 @@ class StageRow(Horizontal):
         self._bar(max(bar.total or 1, 1), max(bar.total or 1, 1))
         self.add_class("-done")
         self.set_class(failed > 0, "-failures")
-        self._counts(f"{staged:,} staged · {failed:,} failed · {skipped:,} skipped")
+        if self.stage == "statuses":  # the invoices read in ServiceNow, and those waiting on someone
+            self._counts(f"{staged:,} followed · {failed:,} need someone")
+        else:
+            self._counts(f"{staged:,} staged · {failed:,} failed · {skipped:,} skipped")
 
     def reset(self) -> None:
         self.remove_class("-done", "-failures")
@@ -63,10 +67,10 @@ class StageRow(Horizontal):
 
 
 class StageProgress(Vertical):
-    """The five stage rows, in the order the engine runs them."""
+    """The six stage rows, in the order the engine runs them."""
 
     DEFAULT_CSS = """
-    StageProgress { height: 7; border: round $primary-darken-2; padding: 0 1; }
+    StageProgress { height: 8; border: round $primary-darken-2; padding: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002

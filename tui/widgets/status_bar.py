@@ -142,6 +142,10 @@ class StatusBar(Horizontal):
         self.refresh_text()
 
     def refresh_text(self) -> None:
+        if not self.is_attached or len(self.children) < 3:
+            # its screen is being removed (the operator switched screens), or a resize or event came while
+            # the three are still being mounted (on_mount and the 1 s timer draw them once they are)
+            return
         compact = bool(self.size.width and self.size.width < 110)
         self._show(
             self.query_one("#status-zoho", Static), token_markup("Zoho", self.tokens["zoho"], compact=compact)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from zbsn.core.db.engine import session_scope
+from zbsn.core.db.transient import transaction
 from zbsn.core.domain import RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.audit_writer import AuditEntry
+from zbsn.core.engine.bill_changes import check_changes
+from zbsn.core.engine.bill_lifecycle import skip_code, waiting_entry, waiting_reason
 from zbsn.core.engine.entries import BillRef
 from zbsn.core.engine.incremental import Fetched, IncrementalEntity, Walk, stage_incremental
 from zbsn.core.engine.session import RunSession
@@ -29,6 +31,19 @@ def _modified(summary: ZohoBillSummary) -> tuple[str | None, datetime | None]:
 def _voided(
     run: RunSession, summary: ZohoBillSummary, marker: str | None, previous: Known | None
 ) -> AuditEntry | None:
+    """A voided bill (a cancellation) or one waiting for approval in Zoho: no detail request for either."""
+    waiting = waiting_reason(summary.status, run.context)
+    if waiting is not None:
+        return waiting_entry(
+            run.context,
+            summary.bill_id,
+            summary.bill_number,
+            summary.vendor_name,
+            marker,
+            summary.model_dump_json(),
+            waiting,
+            skip_code(summary.status),
+        )
     if summary.status != "void":
         return None
     source = summary.model_dump_json()
@@ -43,7 +58,7 @@ def _entries(run: RunSession, fetched: list[Fetched[ZohoBillSummary, ZohoBill]])
         summary = one.summary
         ref = BillRef(summary.bill_id, summary.bill_number, summary.vendor_name, summary.model_dump_json())
         entries.append(bill_entry(run, ref, one.detail, one.marker, one.previous))
-    return entries
+    return check_changes(run.history, entries)  # edited after approval, lines removed: flagged
 
 
 BILLS: IncrementalEntity[ZohoBillSummary, ZohoBill] = IncrementalEntity(
@@ -64,8 +79,7 @@ def sweep_due(run: RunSession) -> bool:
     """A full sweep this run: asked for, never done, or the last one older than `full_sweep_hours`."""
     if run.mode == "full":
         return True
-    with session_scope(run.db) as session:
-        row = cursors.read_cursor(session, run.profile_id, cursors.BILLS)
+    row = transaction(run.db, lambda session: cursors.read_cursor(session, run.profile_id, cursors.BILLS))
     if row is None or row.cursor_value is None:
         return True
     last = row.last_full_sweep_at

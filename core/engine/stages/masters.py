@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zbsn.core.db.engine import session_scope
+from zbsn.core.db.transient import transaction
 from zbsn.core.engine.masters import (
     ServiceNowMasters,
     align_cost_centers,
@@ -19,14 +19,22 @@ async def align_masters(run: RunSession) -> ServiceNowMasters:
     run.stage_started("cost_centers")
     masters = await fetch_servicenow_masters(run.servicenow)
     dimension = await fetch_cost_center_dimension(run.zoho, run.context)
-    with session_scope(run.db) as session:
-        counts = align_cost_centers(session, run.profile_id, dimension, masters.cost_centers, run.clock.now())
+    counts = transaction(  # run again after a transient database error (db.transient)
+        run.db,
+        lambda session: align_cost_centers(
+            session, run.profile_id, dimension, masters.cost_centers, run.clock.now()
+        ),
+    )
     run.stage_finished("cost_centers", counts.matched + counts.manual, counts.missing, 0)
     run.checkpoint()
     run.stage_started("gl_accounts")
     accounts = [a for a in await run.zoho.list_accounts() if isinstance(a, ZohoAccount)]
-    with session_scope(run.db) as session:
-        counts = align_gl_accounts(session, run.profile_id, accounts, masters.gl_accounts, run.clock.now())
+    counts = transaction(
+        run.db,
+        lambda session: align_gl_accounts(
+            session, run.profile_id, accounts, masters.gl_accounts, run.clock.now()
+        ),
+    )
     run.stage_finished("gl_accounts", counts.matched + counts.manual, counts.missing, 0)
     run.checkpoint()
     return masters

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from zbsn.core.db.engine import session_scope
+from zbsn.core.db.transient import transaction
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.audit_writer import AuditEntry
@@ -23,15 +23,17 @@ async def stage_suppliers(run: RunSession, masters: ServiceNowMasters) -> None:
     """Align the supplier mapping table; stage the vendors to create and fail the unreadable ones."""
     run.stage_started("suppliers")
     vendors, errors = await fetch_vendors(run.zoho)
-    with session_scope(run.db) as session:
-        counts = align_suppliers(
+    counts = transaction(  # run again after a transient database error (db.transient)
+        run.db,
+        lambda session: align_suppliers(
             session,
             run.profile_id,
             vendors,
             masters.suppliers,
             run.clock.now(),
             allow_create=run.context.allow_supplier_create,
-        )
+        ),
+    )
     for error in errors:
         run.log("warning", f"unreadable vendor {error.record_id}: {error.reason}")
     before = run.snapshot()

@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from zbsn.core.domain import RecordKind
+from zbsn.core.engine.bill_changes import check_changes
+from zbsn.core.engine.bill_lifecycle import skip_code, waiting_entry, waiting_reason
 from zbsn.core.engine.entries import BillRef
 from zbsn.core.engine.session import RunSession
 from zbsn.core.engine.stages.bill_entries import bill_entry, cancellation
@@ -36,6 +38,14 @@ async def webhook_bill(run: RunSession, payload: dict[str, Any], event_type: str
     if is_unchanged(previous, marker):
         run.counters.unchanged += 1
         return
+    waiting = waiting_reason(str(raw.get("status") or ""), run.context) if raw.get("status") else None
+    if waiting is not None:
+        source = json.dumps(raw, default=str)
+        vendor = raw.get("vendor_name")
+        code = skip_code(str(raw.get("status")))
+        entry = waiting_entry(run.context, bill_id, number, vendor, marker, source, waiting, code)
+        await run.write([entry])
+        return
     detail: ZohoBill | RecordError | None
     if isinstance(raw.get("line_items"), list) and raw["line_items"]:
         try:
@@ -48,4 +58,4 @@ async def webhook_bill(run: RunSession, payload: dict[str, Any], event_type: str
         except ZohoNotFound:
             detail = None
     ref = BillRef(bill_id, number, raw.get("vendor_name"), json.dumps(raw, default=str))
-    await run.write([bill_entry(run, ref, detail, marker, previous)])
+    await run.write(check_changes(run.history, [bill_entry(run, ref, detail, marker, previous)]))

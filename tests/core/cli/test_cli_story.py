@@ -165,3 +165,9 @@ def test_the_operator_story_through_the_cli(sandbox: ExternalSandbox, tmp_path: 
     assert "Posted" in table
     edited = zbsn("profile", "edit", "Northwind EU", "--no-post-outbound", "--json")
     assert edited["post_outbound_as_erp"] is False
+    # the bill statuses it stages and a payment-term override (issue 16)
+    assert edited["stage_bill_statuses"] == ["open", "overdue", "partially_paid", "paid"]
+    terms = ("--payment-term", "Net 30=Net 030", "--payment-term", "Due on Receipt=Immediate")
+    lifecycle = zbsn("profile", "edit", "Northwind EU", "--stage-statuses", "overdue,open", *terms, "--json")
+    assert lifecycle["stage_bill_statuses"] == ["open", "overdue"]
+    assert lifecycle["payment_terms_overrides"] == [["Due on Receipt", "Immediate"], ["Net 30", "Net 030"]]

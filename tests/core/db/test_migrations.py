@@ -27,7 +27,11 @@ def test_upgrade_from_empty_creates_every_table(db_url: str) -> None:
 def _only_model_objects(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """Leave out the search index migration 0002 builds outside the models (FTS5 table, trigram index)."""
+    """Leave out the search index migration 0002 builds outside the models (FTS5 table, trigram index) and
+    the job queue's own schema 0006 applies on PostgreSQL (procrastinate's tables and their indexes)."""
+    table = getattr(getattr(obj, "table", None), "name", "") or ""
+    if "procrastinate" in (name or "") or table.startswith("procrastinate_"):
+        return False
     return not (name or "").startswith(("audit_text", "ix_audit_text"))
 
 
@@ -174,4 +178,22 @@ def test_0005_adds_the_servicenow_status_and_the_posting_option_keeping_search(d
     assert "sn_status" not in {c["name"] for c in sa.inspect(engine).get_columns("audit_record")}
     migrate.upgrade(engine)
     assert migrate.is_current(engine)
+
+
+def test_0006_applies_the_job_queue_schema_on_postgresql_once(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    tables = set(sa.inspect(engine).get_table_names())
+    assert "zoho_budget" in tables
+    queue = {"procrastinate_jobs", "procrastinate_workers", "procrastinate_periodic_defers"}
+    if engine.dialect.name == "postgresql":
+        assert queue <= tables
+        with engine.begin() as conn:  # a database that already has it (applied by hand) is left alone
+            command.downgrade(migrate.alembic_config(conn), "0005")
+        assert "zoho_budget" not in sa.inspect(engine).get_table_names()
+        assert queue <= set(sa.inspect(engine).get_table_names())
+        migrate.upgrade(engine)
+        assert migrate.is_current(engine)
+    else:
+        assert not queue & tables  # SQLite deployments do not queue jobs
     engine.dispose()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from zbsn.sandbox.company import Bill, Company
+from zbsn.sandbox.company_generator import line_taxes
 
 from .harness import ORG_ID
 
 CENT = Decimal("0.01")
+AWAITING_APPROVAL = ("draft", "pending_approval")
+NOT_STAGED = ("void", *AWAITING_APPROVAL)
 
 
 def key(bill_id: str) -> str:
@@ -30,16 +33,16 @@ class Expected:
 
     def blocked_only_by_cost_center(self, bill: Bill) -> bool:
         return (
-            bill.status != "void"
+            bill.status not in NOT_STAGED
             and bill.defect is None
             and bill.vendor_id in self.vendors_in_servicenow
             and any(line.cost_center_option_id in self.missing_cost_centers for line in bill.lines)
         )
 
     def good(self, bill: Bill) -> bool:
-        """Stageable on the first run."""
+        """Stageable on the first run (approved in Zoho, nothing missing)."""
         return (
-            bill.status != "void"
+            bill.status not in NOT_STAGED
             and bill.defect is None
             and bill.vendor_id in self.vendors_in_servicenow
             and not any(line.cost_center_option_id in self.missing_cost_centers for line in bill.lines)
@@ -60,7 +63,12 @@ class Expected:
 
     @property
     def broken_bills(self) -> list[Bill]:
-        return [b for b in self.company.bills if b.status != "void" and not self.good(b)]
+        return [b for b in self.company.bills if b.status not in NOT_STAGED and not self.good(b)]
+
+    @property
+    def waiting_bills(self) -> list[Bill]:
+        """Bills waiting for approval in Zoho (skipped, staged once approved)."""
+        return [b for b in self.company.bills if b.status in AWAITING_APPROVAL]
 
     def cost_center_number(self, option_id: str | None) -> str:
         return next(c.account_number for c in self.company.cost_centers if c.tag_option_id == option_id)
@@ -70,11 +78,10 @@ class Expected:
 
     @staticmethod
     def line_tax(bill: Bill) -> dict[str, Decimal]:
+        """Per taxed line, its tax (the sum of a tax group's components, each rounded to cents)."""
         taxes = {}
         for line in bill.lines:
-            if line.tax_percentage > 0:
-                net = (line.quantity * line.rate).quantize(CENT, rounding=ROUND_HALF_UP)
-                taxes[line.line_item_id] = (net * line.tax_percentage / 100).quantize(
-                    CENT, rounding=ROUND_HALF_UP
-                )
+            parts = line_taxes(line)
+            if parts:
+                taxes[line.line_item_id] = sum((part[3] for part in parts), Decimal(0))
         return taxes

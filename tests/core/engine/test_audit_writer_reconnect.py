@@ -37,7 +37,7 @@ def pg_engine() -> Iterator[sa.Engine]:
 def _kill_once_at(engine: sa.Engine, statement_start: str) -> list[str]:
     """Terminate the connection's backend (as an outage does) the first time it runs such a statement."""
     killed: list[str] = []
-    admin = sa.create_engine(str(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(str(POSTGRES_URL), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
     def kill(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not killed and statement.startswith(statement_start):

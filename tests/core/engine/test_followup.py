@@ -241,6 +241,13 @@ async def test_the_loop_is_closed_and_payments_match_by_the_erp_number(
         if r["source_table"].endswith("payment_detail")
     ]
     assert payments == []  # every payment matched its invoice strictly, by ERP number
+    # approved by ServiceNow and posted by zbsn in one refresh: both steps are in the history
+    assert history(sqlite_engine, bills(sqlite_engine)[open_bill.bill_id].id) == [
+        (None, S.DRAFT),
+        (S.DRAFT, S.APPROVED),
+        (S.APPROVED, S.POSTED),
+        (S.POSTED, S.PAID),
+    ]
     assert "payment_match_fallback" not in live.servicenow.config_snapshot()
 
 
@@ -248,11 +255,16 @@ async def test_a_replay_driven_by_a_servicenow_exception(
     sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories
 ) -> None:
     """A supplier zbsn created has no legal-entity mapping: its invoice gets 'Invalid or blocked supplier'
-    (the AP team's) and 'Missing required information' (its payment term, which the mapping supplies)."""
+    (the AP team's) and 'Missing required information' (its payment term, which the mapping supplies: the
+    vendor's bills name none in Zoho)."""
     profile_id = create_profile(sqlite_engine, live.endpoints, allow_supplier_create=True)
     engine_service = service(sqlite_engine, factories)
     expected = Expected(company())
     new_vendor = next(v for v in expected.company.vendors if not v.exists_in_servicenow)
+    with live.zoho.state.lock:
+        for zoho_bill in live.zoho.state.bills.values():
+            if zoho_bill.vendor_id == new_vendor.contact_id:
+                zoho_bill.payment_terms, zoho_bill.payment_terms_label = None, ""
     await engine_service.run(profile_id)
     await engine_service.run(profile_id)  # the new supplier is in ServiceNow now: its bills stage
     live.servicenow.run_job("invoice_processing")
@@ -370,7 +382,10 @@ async def test_the_audit_log_filters_by_servicenow_status(
     counts = audit_query.servicenow_counts(sqlite_engine, AuditFilter(profile_id=profile_id))
     assert {s: c.value for s, c in counts.items()} == dict(by_status)
     assert AuditFilter(sn_status=S.EXCEPTIONS_FOUND, kind="bill").describe() == (
-        "bills exceptions found in ServiceNow"
+        "bills with exceptions in ServiceNow"
+    )
+    assert (
+        AuditFilter(sn_status=S.POSTED, status="staged").describe() == "staged records posted in ServiceNow"
     )
 
 

@@ -190,3 +190,29 @@ def test_signed_timestamp_outside_the_replay_window_is_refused(engine: sa.Engine
         forged = {SIGNATURE_HEADER: unsigned_stamp, TIMESTAMP_HEADER: str(int(time.time()))}
         assert httpx.post(url, content=body, headers=forged).status_code == 401  # the stamp is signed
     assert len(_rows(engine)) == 1
+
+
+async def test_processor_hands_vendor_payments_to_their_handler(engine: sa.Engine, profile_id: int) -> None:
+    inbox = WebhookInbox(engine)
+    payment = {"payment_id": "77", "bills": [{"bill_id": "1", "amount_applied": 10}]}
+    payment_event = inbox.store(
+        profile_id, "vendorpayment.created", "77", json.dumps({"vendorpayment": payment}).encode()
+    )
+    bill_event = inbox.store(profile_id, "bill.edited", "1", _bill_body("1"))
+    bills: list[str] = []
+    payments: list[tuple[int, dict[str, Any], str]] = []
+
+    async def handle_bill(pid: int, bill: dict[str, Any], event_type: str) -> None:
+        bills.append(bill["bill_id"])
+
+    async def handle_payment(pid: int, obj: dict[str, Any], event_type: str) -> None:
+        payments.append((pid, obj, event_type))
+
+    processor = InboxProcessor(inbox, handle_bill, handle_payment=handle_payment)
+    assert await processor.drain_once() == 2
+    assert payments == [(profile_id, payment, "vendorpayment.created")]
+    assert bills == ["1"]
+    for event in (payment_event, bill_event):
+        stored = inbox.get(event.event_id)
+        assert stored is not None
+        assert stored.status == InboxStatus.PROCESSED

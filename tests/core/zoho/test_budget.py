@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import threading
 import time
 from collections.abc import Callable
 
@@ -228,3 +229,42 @@ def test_registry_shares_one_budget_per_org() -> None:
     assert registry.get("1") is not registry.get("2")
     with pytest.raises(ValueError, match="another config"):
         registry.get("1", BudgetConfig(per_window_limit=5))
+
+
+def test_a_budget_first_used_in_one_event_loop_works_in_another() -> None:
+    """A preview in a helper thread's loop, then a run on the core loop: the same budget serves both, in
+    turn and at once, and its in-flight cap holds across them (the asyncio lock and event of one loop used
+    to fail the other with 'bound to a different event loop')."""
+    budget = OrgBudget("org", BudgetConfig(per_window_limit=10_000, window_s=1.0, max_concurrency=2, **FAST))
+    flying = [0]
+    most = [0]
+    guard = threading.Lock()
+
+    async def handler(_request: httpx.Request) -> httpx.Response:
+        with guard:
+            flying[0] += 1
+            most[0] = max(most[0], flying[0])
+        await asyncio.sleep(0.005)
+        with guard:
+            flying[0] -= 1
+        return ok({})
+
+    async def burst(count: int) -> list[int]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+
+            async def one() -> int:
+                return (await budget.send(lambda: http.get("https://www.zohoapis.eu/books/v3/x"))).status_code
+
+            return await asyncio.gather(*(one() for _ in range(count)))
+
+    assert asyncio.run(burst(12)) == [200] * 12  # contended: the first loop's lock and event are in use
+    results: list[list[int]] = []
+    threads = [threading.Thread(target=lambda: results.append(asyncio.run(burst(12)))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [[200] * 12, [200] * 12]
+    assert most[0] <= 2  # never more in flight than the cap, though two loops sent at once
+    snap = budget.snapshot()
+    assert (snap.total_requests, snap.in_flight, snap.queue_depth) == (36, 0, 0)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import url_of
-from tests.core.audit_seed import seed_audit
+from tests.core.audit_seed import seed_audit, seed_servicenow_statuses
 from zbsn.core.db.models import Schedule
 from zbsn.core.settings import Settings
 from zbsn.tui.app import ZbsnApp, make_app
@@ -56,8 +56,10 @@ def add_schedules(engine: sa.Engine, profile_id: int) -> None:
 
 @pytest.fixture
 def seeded_db(sqlite_engine: sa.Engine) -> sa.Engine:
-    """120 audit records (every 5th failed) over 2 runs, plus two schedules."""
+    """120 audit records (every 5th failed) over 2 runs, the staged bills' ServiceNow statuses (one of each
+    through the lifecycle), plus two schedules."""
     seeded = seed_audit(sqlite_engine, records=120, runs=2)
+    seed_servicenow_statuses(sqlite_engine, seeded.profile_id)
     add_schedules(sqlite_engine, seeded.profile_id)
     return sqlite_engine
 

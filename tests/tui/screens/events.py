@@ -34,17 +34,24 @@ def run_events(run_id: int = 7) -> list[Any]:
         TokenStatusChanged(at=AT, system="zoho", state="ok", expires_in_s=2460),
         TokenStatusChanged(at=AT, system="servicenow", state="ok", expires_in_s=1320),
     ]
-    totals = {"cost_centers": 3, "gl_accounts": 2, "suppliers": 5, "bills": 40, "payments": 12}
+    totals = {
+        "cost_centers": 3,
+        "gl_accounts": 2,
+        "suppliers": 5,
+        "bills": 40,
+        "payments": 12,
+        "statuses": 38,
+    }
     for stage in STAGES:
         events.append(StageStarted(at=AT, run_id=run_id, stage=stage, total=totals[stage]))
         events.append(
             StageProgressed(at=AT, run_id=run_id, stage=stage, done=totals[stage], total=totals[stage])
         )
-        failed = 2 if stage == "bills" else 0
+        # the statuses stage counts the invoices it followed, and those that wait on someone
+        failed = {"bills": 2, "statuses": 3}.get(stage, 0)
+        staged = totals[stage] if stage == "statuses" else totals[stage] - failed
         events.append(
-            StageFinished(
-                at=AT, run_id=run_id, stage=stage, staged=totals[stage] - failed, failed=failed, skipped=0
-            )
+            StageFinished(at=AT, run_id=run_id, stage=stage, staged=staged, failed=failed, skipped=0)
         )
     events += [
         RecordStaged(
@@ -80,6 +87,12 @@ def run_events(run_id: int = 7) -> list[Any]:
             pause_reason=None,
         ),
         LogLine(at=AT, level="warning", text="Zoho answered 429 once; waited 2s as asked"),
+        LogLine(
+            at=AT,
+            level="info",
+            text="ServiceNow: 38 invoice(s) followed: 30 pending approval, 3 exceptions found, 5 posted; "
+            "5 posted by zbsn as the ERP",
+        ),
         RunFinished(
             at=AT,
             run_id=run_id,

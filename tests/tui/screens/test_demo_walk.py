@@ -3,6 +3,10 @@
 connect → preview (two unmapped cost centers, each with its blocked bills) → run (the rest staged, the blocked
 bills failed) → audit (failed: the blocked bills, UNMAPPED_COST_CENTER) → the demo action creates the cost
 centers in the ServiceNow sandbox → replay all failed in the filter → they are staged (DB and ServiceNow).
+Then one invoice's life in ServiceNow, each step read by a status refresh (R): draft → exceptions found
+(the supplier zbsn created has no legal-entity mapping) → the AP team maps it → replay (X) → pending
+approval → the AP team approves → posted by zbsn as the ERP → paid in Zoho, the payment matched by the ERP
+number → paid.
 
 Both sandboxes run in-process (`start_demo`), the app comes from `tui.main.demo_app` (what `--demo` runs),
 and every wait is on workers and messages, never on the clock.
@@ -10,18 +14,21 @@ and every wait is on workers and messages, never on the clock.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from rich.console import Console
 from sqlmodel import Session, select
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Select, Static
 
 from tests.tui.screens.conftest import WIDE
+from zbsn.core.audit_servicenow import ServiceNowDetail
 from zbsn.core.db.models import AuditRecord, SyncRun
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine.events import TokenStatusChanged
@@ -33,6 +40,7 @@ from zbsn.tui.navigation import ConsoleCommands
 from zbsn.tui.screens.connect import ConnectionsRead
 from zbsn.tui.screens.preview import DemoCostCenterCreated
 from zbsn.tui.screens.services import ConsoleContext
+from zbsn.tui.widgets.audit_detail import AuditDetailPane
 
 DASH = "\u2013"  # the demo company names its cost centers "Team, en dash, City"
 MISSING = {f"Technology {DASH} London": "CC-LON-300", f"Tax {DASH} Edinburgh": "CC-EDI-200"}
@@ -72,6 +80,47 @@ def bill_audits(db: sa.Engine) -> list[AuditRecord]:
 
 def cells(table: DataTable[Any]) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(row)] for row in range(table.row_count)]
+
+
+async def refresh(pilot: Pilot[Any], posted: list[Message], nth: int) -> None:
+    """R on the Audit screen: read every followed invoice in ServiceNow; wait for the `nth` refresh."""
+    if pilot.app.screen.name != "audit":
+        await pilot.press("f5")
+        await settled(pilot)
+    await pilot.press("R")
+    await settled(pilot, lambda: len(of_type(posted, m.StatusesRefreshDone)) == nth)
+    result = of_type(posted, m.StatusesRefreshDone)[-1].result
+    assert result.status in ("succeeded", "completed_with_failures"), result.message
+
+
+async def shown_detail(pilot: Pilot[Any], posted: list[Message], audit_id: int | None) -> ServiceNowDetail:
+    """Highlight the record on the Audit screen; the ServiceNow part of the detail the pane was given."""
+    screen = pilot.app.screen
+    table = screen.query_one("#audit-table", DataTable)
+    await settled(pilot, lambda: str(audit_id) in {str(k.value) for k in table.rows})
+    table.focus()
+    table.move_cursor(row=[str(k.value) for k in table.rows].index(str(audit_id)))
+    await settled(
+        pilot,
+        lambda: any(d.audit_id == audit_id and d.detail for d in of_type(posted, m.AuditDetailLoaded)),
+    )
+    loaded = [d for d in of_type(posted, m.AuditDetailLoaded) if d.audit_id == audit_id and d.detail]
+    servicenow = loaded[-1].detail.servicenow
+    assert servicenow is not None
+    return servicenow
+
+
+def status_of(demo: DemoHandle, audit_id: int | None) -> str | None:
+    with Session(demo.db_engine) as session:
+        record = session.get(AuditRecord, audit_id)
+        return record.sn_status if record else None
+
+
+def pane_text(pane: AuditDetailPane) -> str:
+    console = Console(width=120, record=True, file=io.StringIO())
+    for static in pane.query(Static):
+        console.print(static.content)
+    return console.export_text()
 
 
 async def test_demo_walk_connect_preview_run_audit_fix_replay(demo: DemoHandle) -> None:
@@ -183,6 +232,77 @@ async def test_demo_walk_connect_preview_run_audit_fix_replay(demo: DemoHandle) 
         await settled(pilot, lambda: app.screen.page_data is not None)
         still_failed = app.screen.page_data.rows
         assert all(r.error_code != UNMAPPED_CC for r in still_failed)
+
+        # ---- ServiceNow's job checks the imported invoices; R reads where each stands now ---------------
+        demo.run_invoice_processing()
+        await pilot.press("c")
+        await settled(pilot, lambda: app.screen.filter.status is None)
+        await refresh(pilot, posted, 1)
+        app.screen.query_one("#filter-sn", Select).value = "exceptions_found"
+        await settled(pilot, lambda: app.screen.filter.sn_status == "exceptions_found")
+        held = [r for r in app.screen.page_data.rows if r.kind == "bill"]
+        assert held
+        assert {r.sn_status for r in held} == {"exceptions_found"}
+        story = held[0]
+        assert all(r.vendor_name == story.vendor_name for r in held)  # the supplier zbsn created
+        shown = cells(app.screen.query_one("#audit-table", DataTable))
+        assert all(row[2] == "exceptions" for row in shown)
+        detail = await shown_detail(pilot, posted, story.id)
+        definitions = {e["definition"] for e in detail.exceptions}
+        assert "Invalid or blocked supplier" in definitions
+        assert not detail.replay_fixes  # the AP team acts first
+        invoice_sys_id = detail.invoice_sys_id
+        pane = pane_text(app.screen.query_one(AuditDetailPane))
+        assert "Invalid or blocked supplier" in pane
+        assert "ServiceNow history" in pane
+
+        # ---- The AP team maps the supplier in ServiceNow; the job re-checks; re-staging fixes the rest ---
+        demo.map_supplier(story.vendor_name or "")
+        demo.run_invoice_processing()
+        await refresh(pilot, posted, 2)
+        detail = await shown_detail(pilot, posted, story.id)
+        assert {e["definition"] for e in detail.exceptions} == {"Missing required information"}
+        assert detail.replay_fixes
+        await pilot.press("X")
+        await settled(pilot)
+        await pilot.press("enter")  # confirm: replays the records ServiceNow says re-staging fixes
+        await settled(pilot, lambda: len(of_type(posted, m.ReplayFinished)) == 2)
+        assert story.id in of_type(posted, m.ReplayFinished)[1].ids
+        demo.run_invoice_processing()
+        await refresh(pilot, posted, 3)
+        assert status_of(demo, story.id) == "pending_approval"
+
+        # ---- The AP team approves it; the next refresh posts it as the ERP (Zoho's bill id and date) ----
+        demo.approve_invoice(invoice_sys_id)
+        await refresh(pilot, posted, 4)
+        assert status_of(demo, story.id) == "posted"
+        invoice = next(i for i in demo.servicenow.table("sn_shop_invoice") if i["sys_id"] == invoice_sys_id)
+        assert invoice["state"] == "pending_payment"
+        assert invoice["erp_number"] == story.zoho_id
+
+        # ---- Zoho pays the bill; the next run stages the payment, matched by that ERP number: paid ------
+        demo.pay_bill(story.zoho_id)
+        await pilot.press("f4")
+        await settled(pilot)
+        await pilot.press("s")
+        await settled(pilot, lambda: len(of_type(posted, m.RunCompleted)) == 2 and not app.screen.running)
+        assert status_of(demo, story.id) == "paid"
+        await pilot.press("f5")
+        await settled(pilot)
+        app.screen.query_one("#filter-sn", Select).value = "paid"
+        await settled(pilot, lambda: app.screen.filter.sn_status == "paid")
+        detail = await shown_detail(pilot, posted, story.id)
+        steps = [(c.from_status, c.to_status) for c in detail.history]
+        assert steps[0] == (None, "draft")
+        assert steps == [
+            (None, "draft"),
+            ("draft", "exceptions_found"),
+            ("exceptions_found", "exceptions_found"),  # the supplier mapped: what re-staging fixes is left
+            ("exceptions_found", "pending_approval"),  # replayed, checked again by the job
+            ("pending_approval", "approved"),  # approved by the AP team ...
+            ("approved", "posted"),  # ... and posted by zbsn as the ERP in the same refresh
+            ("posted", "paid"),
+        ]
 
     audits = {a.zoho_id: a for a in bill_audits(demo.db_engine)}
     assert {audits[bill_id].status for bill_id in cc_blocked} == {AuditStatus.STAGED}

@@ -7,16 +7,18 @@ filters run on the seeded audit database.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from rich.console import Console
 from sqlmodel import Session, select
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from tests.conftest import url_of
 from tests.tui.conftest import ConnectedDatabase
@@ -82,6 +84,16 @@ async def run_a_sync(pilot: Pilot[Any], app: ZbsnApp) -> None:
         await pilot.pause(0.1)
         await settled(pilot)
     raise AssertionError("the run never ended")
+
+
+def _text(widget: Static) -> str:
+    """What a Static shows, as plain text (its content may be a Rich renderable)."""
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(content)
+    return console.export_text()
 
 
 # ---- audit log on the seeded database ------------------------------------------------------------------
@@ -210,6 +222,12 @@ async def test_event_floods_arrive_as_few_batches(
     assert len(batches) < 10
 
 
+def test_an_event_batch_stays_with_its_subscriber() -> None:
+    """A widget's batch message does not bubble: its screen would drain the widget's events too (the Run
+    screen applied its status bar's budget and token events twice, out of order)."""
+    assert m.EngineEventsArrived.bubble is False
+
+
 async def test_schedule_add_and_disable(make_app_on: Callable[..., ZbsnApp], seeded_db: sa.Engine) -> None:
     app = make_app_on("run", db=seeded_db)
     async with app.run_test(size=WIDE) as pilot:
@@ -336,15 +354,31 @@ async def test_connect_zoho_self_client_and_servicenow_then_refused(
         screen.query_one("#sn-client-secret", Input).value = info["servicenow_client_secret"]
         await pilot.press("ctrl+s")
         await settled(pilot)
+        ready = _text(screen.query_one("#sn-preflight", Static))
+        sandbox.set_servicenow_transform_map("sn_spend_intg_imp_invoice", False)
+        try:  # an instance without the invoice transform map: the pre-flight says runs are refused, and why
+            await pilot.click("#sn-test")
+            await settled(pilot)
+            blocked = _text(screen.query_one("#sn-preflight", Static))
+        finally:
+            sandbox.set_servicenow_transform_map("sn_spend_intg_imp_invoice", True)
         sandbox.set_servicenow_client_credentials(False)
         await pilot.click("#sn-test")
         await settled(pilot)
         outcome = str(screen.query_one("#sn-outcome").content)
+        refused = _text(screen.query_one("#sn-preflight", Static))
         hint = str(screen.query_one("#screen-hint").content)
+    checks = [c.check for c in of_type(posted, m.PreflightChecked)]
+    assert [c.ok for c in checks] == [True, False]  # no pre-flight once the credentials are refused
+    assert "ready for staging" in ready
+    assert "runs are refused" in blocked
+    assert any("sn_spend_intg_imp_invoice" in problem for problem in checks[1].problems)
+    assert "sn_spend_intg_imp_invoice" in blocked
+    assert refused == ""
     results = [t.result for t in of_type(posted, m.ServiceNowTested)]
-    assert [r.ok for r in results] == [True, False]
+    assert [r.ok for r in results] == [True, True, False]
     assert "Could not" not in outcome
-    assert results[1].message in outcome
+    assert results[-1].message in outcome
     assert "Step 3" in hint  # ServiceNow needs the operator again
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import Checkbox, DataTable, Input, Select
 
 from zbsn.core.connections import ConnectionRepository
 from zbsn.core.db.engine import make_engine
@@ -85,6 +85,7 @@ async def test_three_orgs_one_instance_create_switch_edit_and_remember(tmp_path:
         assert set(profiles) == {"Northwind US", "Northwind EU", "Northwind IN"}
         assert {p.organization_id for p in profiles.values()} == {org for _, org, _ in ORGS}
         assert profiles["Northwind IN"].cost_center_source == CostCenterSource.LOCATION
+        assert all(p.post_outbound_as_erp for p in profiles.values())  # Zoho is the ERP unless told otherwise
         assert (
             app.context.profile_id == profiles["Northwind US"].id
         )  # the first one created is the one in use
@@ -101,17 +102,22 @@ async def test_three_orgs_one_instance_create_switch_edit_and_remember(tmp_path:
         await settled(pilot)
         assert app.screen.filter.profile_id == profiles["Northwind EU"].id
 
-        # edit the EU profile: the legal entity, and the cost center from a tag named "Department"
+        # edit the EU profile: the legal entity, the cost center from a tag named "Department", and another
+        # ERP posts its invoices (zbsn does not mark them Processed)
         await pilot.press("f6")
         await settled(pilot)
         await pilot.press("e")
         await settled(pilot)
+        assert app.screen.query_one("#profile-post-outbound", Checkbox).value is True
         app.screen.query_one("#profile-tag", Input).value = "Department"
         app.screen.query_one("#profile-legal-entity", Input).value = "NW-DE"
+        app.screen.query_one("#profile-post-outbound", Checkbox).value = False
         await pilot.press("ctrl+s")
         await settled(pilot)
         edited = workspace.get_profile(profiles["Northwind EU"].id)
         assert (edited.cost_center_tag_name, edited.legal_entity) == ("Department", "NW-DE")
+        assert edited.post_outbound_as_erp is False
+        assert workspace.get_profile(profiles["Northwind US"].id).post_outbound_as_erp is True
 
         # the filter narrows the table to the matching organization
         table.focus()

@@ -72,6 +72,18 @@ class TestAudit:
 
         assert snap_compare(make_app_on("audit", db=seeded_db), terminal_size=WIDE, run_before=failed_only)
 
+    def test_servicenow_exceptions(
+        self, snap_compare: Any, make_app_on: Callable[..., ZbsnApp], seeded_db: sa.Engine
+    ) -> None:
+        """Filtered by ServiceNow status: each invoice's exception text and status history in the detail."""
+
+        async def exceptions(pilot: Pilot[Any]) -> None:
+            await settled(pilot)
+            pilot.app.screen.query_one("#filter-sn").value = "exceptions_found"
+            await settled(pilot)
+
+        assert snap_compare(make_app_on("audit", db=seeded_db), terminal_size=WIDE, run_before=exceptions)
+
     def test_empty(
         self, snap_compare: Any, make_app_on: Callable[..., ZbsnApp], sqlite_engine: sa.Engine
     ) -> None:
@@ -191,6 +203,13 @@ class TestProfiles:
 
     def test_one_profile(self, snap_compare: Any, connected_db: ConnectedDatabase) -> None:
         assert snap_compare(on_sandbox(connected_db, "profiles"), terminal_size=WIDE, run_before=settled)
+
+
+class TestOverview:
+    def test_all_profiles(
+        self, snap_compare: Any, make_app_on: Callable[..., ZbsnApp], seeded_db: sa.Engine
+    ) -> None:
+        assert snap_compare(make_app_on("overview", db=seeded_db), terminal_size=WIDE, run_before=settled)
 
 
 class TestHelp:
