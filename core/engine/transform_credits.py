@@ -10,8 +10,9 @@ credit; the reference does not say whether ServiceNow expects negative amounts o
 A credit applied to a bill settles part of that bill as a payment does: each application is a payment-detail
 row on the bill's invoice (named by its ERP number, the bill id), keyed `ZB-<org>-VC-<credit>-<bill>`, so the
 invoice reaches Paid in ServiceNow when payments and credits cover it, as the bill is paid in Zoho. [I] None
-of the documented payment methods (sn-ref §7.6) is a credit: the row carries none. An application to a bill
-whose invoice is not staged waits (INVOICE_NOT_STAGED), as a payment does.
+of the documented payment methods (sn-ref §7.6) is a credit: the row carries none, nor a remit-to address
+(no money goes to the vendor; a vendor payment's row carries its address). An application to a bill whose
+invoice is not staged waits (INVOICE_NOT_STAGED), as a payment does.
 """
 
 from __future__ import annotations
