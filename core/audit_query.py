@@ -20,6 +20,9 @@ Index use, per filter:
   Either way the matching ids are first collected (at most `TEXT_ID_CAP`); when they fit, the page is read by
   id. When the text matches more (e.g. a big vendor), the page walks updated_at and stops early, since common
   matches are dense.
+
+(Over 400 lines: one query planner, whose index choices above depend on each other; the filter and page types
+it returns are small and live here because nothing else builds them.)
 """
 
 from __future__ import annotations

@@ -70,6 +70,11 @@ class CliState:
             self._engine = make_engine(self.database_url(), connect_wait_s=wait, outage_wait_s=wait)
         return self._engine
 
+    def close(self) -> None:
+        """Release the database connections the command opened (also when it exits early)."""
+        if self._engine is not None:
+            self._engine.dispose()
+
 
 def state(ctx: typer.Context) -> CliState:
     """The CliState the root callback stored on the click context."""
@@ -118,3 +123,4 @@ def main(
 ) -> None:
     """Sync accounts payable from Zoho Books into ServiceNow."""
     ctx.obj = CliState(db=db, config_path=config)
+    ctx.call_on_close(ctx.obj.close)

@@ -1,4 +1,5 @@
-"""`zbsn status`: every profile's last run, failures and token states, for an operator or a monitor."""
+"""`zbsn status`: every profile's last run, failures, token states and ServiceNow status counts, for an
+operator or a monitor."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import typer
 from zbsn.core.budget_store import OrgUse, window_use
 from zbsn.core.cli.app import app, emit_json, state
 from zbsn.core.cli.cmd_shared import EXIT_FAILURES, EXIT_OK, JsonOption, open_workspace
+from zbsn.core.domain import SERVICENOW_STATUS_LABELS
 from zbsn.core.profile_status import ProfileStatus, profile_statuses
 
 
@@ -41,6 +43,8 @@ def status_json(status: ProfileStatus, limit: int = 100) -> dict[str, Any]:
         "tokens": status.tokens,
         "records": status.records,
         "failed_records": status.failed_records,
+        "servicenow_statuses": dict(status.servicenow_counts),
+        "servicenow_waiting": status.servicenow_waiting,
         "needs_attention": status.needs_attention,
         "state": status.state,
         "queued_jobs": status.queued,
@@ -61,9 +65,19 @@ def status_json(status: ProfileStatus, limit: int = 100) -> dict[str, Any]:
     }
 
 
+def servicenow_words(status: ProfileStatus) -> str:
+    """`; ServiceNow 3 exceptions found, 40 paid` for the text line; "" while none is followed."""
+    if not status.servicenow:
+        return ""
+    labels = {str(key): label.lower() for key, label in SERVICENOW_STATUS_LABELS.items()}
+    counts = ", ".join(f"{n:,} {labels.get(name, name)}" for name, n in status.servicenow_counts)
+    return f"; ServiceNow {counts}"
+
+
 @app.command("status")
 def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
-    """Each profile's state, last run, failed records, tokens, Zoho budget; exit 1 if one needs attention."""
+    """Each profile's state, last run, failed records, ServiceNow statuses, tokens, Zoho budget; exit 1 if one
+    needs attention."""
     statuses = profile_statuses(open_workspace(ctx))
     limit = state(ctx).settings().zoho.per_minute_limit
     if json_output:
@@ -83,6 +97,6 @@ def status(ctx: typer.Context, json_output: JsonOption = False) -> None:
             queued = f" ({s.queued} queued)" if s.queued else ""
             typer.echo(
                 f"{flag} {s.profile.id}: {s.profile.name} [{s.profile.organization_id}] {s.state}{queued}; "
-                f"{last}; {s.failed_records} failed records; {tokens}{budget}"
+                f"{last}; {s.failed_records} failed records{servicenow_words(s)}; {tokens}{budget}"
             )
     raise typer.Exit(EXIT_FAILURES if any(s.needs_attention for s in statuses) else EXIT_OK)

@@ -5,6 +5,9 @@ Conventions:
 - Money is `Numeric(18, 4)`; Zoho amounts are decimal and never floats here.
 - Secret columns end in `_enc`: ciphertext from the vault, hidden from `repr()`.
 - JSON documents (source payloads, mapped payloads, settings) are stored as text.
+
+(Over 400 lines: the whole schema in one place, as Alembic's autogenerate and a reader comparing it with the
+migrations want it; the domain enums live in `zbsn.core.domain`.)
 """
 
 from __future__ import annotations

@@ -135,6 +135,7 @@ class History:
             )
             return [(zoho_id, number) for zoho_id, number in session.exec(query)]
 
+    @retried
     def staged_bills(self, bill_ids: Iterable[str]) -> set[str]:
         """The ones of these bills whose invoice is in staging (staged, or flagged with its invoice in
         ServiceNow: a bill edited after approval keeps its invoice, which its payments still pay)."""
@@ -158,6 +159,7 @@ class History:
                 found.update(session.exec(query))
         return found
 
+    @retried
     def staged_snapshots(self, bill_ids: Iterable[str]) -> dict[str, StagedSnapshot]:
         """bill id -> the rows its invoice was last staged with and where ServiceNow holds it (bills whose
         invoice reached ServiceNow only)."""

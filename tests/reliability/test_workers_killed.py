@@ -99,14 +99,14 @@ def enqueue_every_sync(services: Services, profiles: dict[int, str]) -> None:
 
 
 def start_worker(url: str, logs: Path, number: int) -> subprocess.Popen[bytes]:
-    log = (logs / f"worker-{number}.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "zbsn.core.cli.main", "--db", url, "worker"],
-        cwd=REPO,
-        env={**os.environ, **JOBS_ENV},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (logs / f"worker-{number}.log").open("wb") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "zbsn.core.cli.main", "--db", url, "worker"],
+            cwd=REPO,
+            env={**os.environ, **JOBS_ENV},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def audit_rows(db: sa.Engine) -> int:

@@ -1,4 +1,9 @@
-"""Connect: authorise Zoho Books (browser consent or self-client code) and ServiceNow (client credentials)."""
+"""Connect: authorise Zoho Books (browser consent or self-client code) and ServiceNow (client credentials).
+
+(Over 400 lines: two connection forms, their selectors of saved connections and their results share one
+screen so the operator sees both systems at once; the pre-flight view lives in widgets/preflight_view.py and
+every flow itself in core/connect.)
+"""
 
 from __future__ import annotations
 

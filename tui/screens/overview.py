@@ -1,10 +1,12 @@
 """All profiles: every organization of a firm at a glance, kept live, to find the one that needs the operator.
 
 One row per profile: what is at work on it now (a run, jobs queued for the workers), its last run, its
-failed records, its org's Zoho budget as every process of the deployment uses it (the shared window, not
-this console's share), and its tokens. `/` filters by name, organization or state, `a` shows only the
-profiles that need attention, Enter works on the highlighted profile and opens its Run screen. The rows
-are read again every `REFRESH_S` seconds while the screen is shown (`zbsn status --json` gives the same).
+failed records, how many of its invoices stand in each ServiceNow status (exceptions found and postings in
+error highlighted: like failed records, they make the profile need attention), its org's Zoho budget as
+every process of the deployment uses it (the shared window, not this console's share), and its tokens.
+`/` filters by name, organization or state, `a` shows only the profiles that need attention, Enter works on
+the highlighted profile and opens its Run screen. The rows are read again every `REFRESH_S` seconds
+while the screen is shown (`zbsn status --json` gives the same).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from zbsn.core.budget_store import OrgUse
-from zbsn.core.profile_status import ProfileStatus, profile_statuses
+from zbsn.core.profile_status import ATTENTION_SERVICENOW_STATUSES, ProfileStatus, profile_statuses
 from zbsn.tui.messages import CoreCallFailed
 from zbsn.tui.screens.base import NAVIGATION_BINDINGS, ConsoleScreen
 from zbsn.tui.screens.profiles import LAST_RUN_WORDS
@@ -35,10 +37,24 @@ COLUMNS = (
     ("state", "Now"),
     ("last", "Last run"),
     ("failed", "Failed"),
+    ("servicenow", "In ServiceNow"),
     ("budget", "Zoho budget (all processes)"),
     ("tokens", "Tokens"),
 )
 STATE_STYLES = {"running": "bold cyan", "queued": "yellow", "idle": "dim"}
+# ServiceNow statuses as the column abbreviates them (an unknown one shows as stored).
+SERVICENOW_SHORT = {
+    "draft": "draft",
+    "exceptions_found": "exc",
+    "pending_approval": "pend",
+    "approved": "appr",
+    "posting_failed": "post err",
+    "posted": "posted",
+    "paid": "paid",
+    "canceled": "canc",
+    "other": "other",
+    "not_found": "gone",
+}
 
 
 @dataclass
@@ -72,6 +88,20 @@ def state_cell(status: ProfileStatus) -> Text:
     return text
 
 
+def servicenow_cell(status: ProfileStatus) -> Text:
+    """`3 exc·12 appr·40 paid` in lifecycle order (tight: 160 columns show the whole table), what waits for
+    someone in bold red; `—` while none is followed."""
+    if not status.servicenow:
+        return Text("—", style="dim")
+    text = Text()
+    for n, (name, count) in enumerate(status.servicenow_counts):
+        if n:
+            text.append("·", style="dim")
+        waiting = name in ATTENTION_SERVICENOW_STATUSES
+        text.append(f"{count:,} {SERVICENOW_SHORT.get(name, name)}", style="bold red" if waiting else "")
+    return text
+
+
 def overview_cells(status: ProfileStatus, *, active: bool, limit: int) -> list[str | Text]:
     """One row of the all-profiles table."""
     view = status.profile
@@ -89,6 +119,7 @@ def overview_cells(status: ProfileStatus, *, active: bool, limit: int) -> list[s
         state_cell(status),
         last,
         Text(f"{status.failed_records:,}", style="bold red" if status.failed_records else "dim"),
+        servicenow_cell(status),
         budget_cell(status.budget, limit),
         Text("ok", style="green") if not bad else Text(" ".join(f"{s}!" for s in bad), style="bold red"),
     ]
@@ -104,7 +135,8 @@ def matches(status: ProfileStatus, wanted: str, *, attention_only: bool) -> bool
 
 
 class OverviewScreen(ConsoleScreen):
-    """Every profile's state, last run, failures, shared Zoho budget and tokens; filter and jump."""
+    """Every profile's state, last run, failures, ServiceNow statuses, shared Zoho budget and tokens; filter
+    and jump."""
 
     TITLE_TEXT = "All profiles"
     KEYS_HELP: ClassVar[list[tuple[str, str]]] = [
@@ -237,4 +269,4 @@ class OverviewScreen(ConsoleScreen):
         self.action_go("run")
 
 
-__all__ = ["OverviewScreen", "budget_cell", "matches", "overview_cells"]
+__all__ = ["OverviewScreen", "budget_cell", "matches", "overview_cells", "servicenow_cell"]

@@ -1,5 +1,9 @@
 """Preview: what a run would send. Mappings with what is missing (and how many bills each blocks), the bills
-as invoices-to-be with their lines, inline overrides, and a CSV export."""
+as invoices-to-be with their lines, inline overrides, and a CSV export.
+
+(Over 400 lines: two tabs of one report, the mapping tables and the bill list with its detail, drawn from the
+same `PreviewReport`; the row model lives in widgets/preview_model.py, the override dialog in its own screen.)
+"""
 
 from __future__ import annotations
 

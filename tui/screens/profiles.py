@@ -5,6 +5,8 @@ the one Preview, Run and Audit work on. Everything `zbsn profile create` asks is
 (a Zoho connection with its organization chosen), the instance, where the cost center lives (a reporting tag
 or the location), the legal entity, whether unknown vendors may be staged as new suppliers, and whether zbsn
 posts the approved invoices back to ServiceNow as the ERP (Zoho Books).
+
+(Just over 400 lines: the list and the form of one task, creating and switching profiles, on one screen.)
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ writes never stall this screen. Its events reach the screen through `engine_feed
 times a second; high-rate ones (progress, budget, record counts) are folded into the latest values and drawn
 once per batch, and only while the screen is visible (it catches up when shown again). Every widget that
 changes during a run has a fixed size, so an update is a repaint, not a re-layout of the screen.
+
+(Over 400 lines: the run and the schedules of one profile share this screen; the stage rows, the budget gauge
+and the event log are widgets of their own.)
 """
 
 from __future__ import annotations

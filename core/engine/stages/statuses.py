@@ -16,13 +16,15 @@ import asyncio
 from collections import Counter
 from datetime import date
 
-from zbsn.core.db.engine import session_scope
+from sqlmodel import Session
+
+from zbsn.core.db.transient import transaction
 from zbsn.core.domain import ServiceNowStatus
 from zbsn.core.engine import columns as col
 from zbsn.core.engine.events import StatusesRefreshed
 from zbsn.core.engine.session import RunSession
 from zbsn.core.engine.sn_status import StatusReading, read_status
-from zbsn.core.engine.sn_status_store import Tracked, load_tracked, save_readings, save_watermark
+from zbsn.core.engine.sn_status_store import Saved, Tracked, load_tracked, save_readings, save_watermark
 from zbsn.core.servicenow.errors import ServiceNowAPIError, ServiceNowRateLimited
 
 POSTINGS_IN_FLIGHT = 4  # outbound PATCHes at once: one request each, small and independent
@@ -63,8 +65,7 @@ async def refresh_statuses(run: RunSession) -> None:
     run.stage_started("statuses")
     began = run.clock.now()
     requests_before = run.servicenow.request_count
-    with session_scope(run.db) as session:
-        tracked = load_tracked(session.connection(), run.profile_id)
+    tracked = transaction(run.db, lambda session: load_tracked(session.connection(), run.profile_id))
     followed = await run.servicenow.follow_invoices(t.invoice_sys_id for t in tracked) if tracked else {}
     readings = [
         (t, read_status(t.invoice_sys_id, followed.get(t.invoice_sys_id), t.last_sent)) for t in tracked
@@ -78,10 +79,14 @@ async def refresh_statuses(run: RunSession) -> None:
             posted += result.status is ServiceNowStatus.POSTED
             readings[i] = (readings[i][0], result)
     now = run.clock.now()
-    with session_scope(run.db) as session:
+
+    def store(session: Session) -> Saved:
         conn = session.connection()
-        saved = save_readings(conn, run.profile_id, run.run_id, readings, now)
+        stored = save_readings(conn, run.profile_id, run.run_id, readings, now)
         save_watermark(conn, run.profile_id, began)
+        return stored
+
+    saved = transaction(run.db, store)  # run again whole after a transient error: the save is idempotent
     by_status = Counter(r.status.value for _t, r in readings)
     run.counters.servicenow_statuses = dict(by_status)
     fixable = sum(1 for _t, r in readings if r.replay_fixes)

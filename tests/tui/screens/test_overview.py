@@ -1,8 +1,8 @@
 """All profiles (F7): a firm's orgs at a glance, live; filter by name or state, attention only, Enter jumps.
 
 Three org profiles on one database; one org's shared Zoho budget is in use by "other processes" (rows of the
-database's budget, as workers on other hosts leave them) and one profile has a run holding its lock. The
-console comes from the real factory.
+database's budget, as workers on other hosts leave them), one profile has a run holding its lock and two have
+staged bills in several ServiceNow statuses. The console comes from the real factory.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from textual.widgets import DataTable
 from tests.tui.screens.test_profiles import ORGS, WIDE, settled, three_orgs_one_instance
 from zbsn.core.budget_store import DbBudgetStore, OrgUse
 from zbsn.core.db.engine import make_engine
-from zbsn.core.db.models import RunLock
+from zbsn.core.db.models import AuditRecord, RunLock
 from zbsn.core.profile_status import ProfileStatus
 from zbsn.core.profiles import ProfileView
 from zbsn.core.settings import Settings
 from zbsn.tui.app import make_app
-from zbsn.tui.screens.overview import OverviewScreen, budget_cell, matches
+from zbsn.tui.screens.overview import OverviewScreen, budget_cell, matches, servicenow_cell
 
 
 def row_texts(table: DataTable[object]) -> dict[str, list[str]]:
@@ -60,6 +60,31 @@ def hold_run_lock(url: str, profile_id: int) -> None:
     engine.dispose()
 
 
+def followed_bills(url: str, profile_id: int, sn_statuses: dict[str, int]) -> None:
+    """Staged bills of the profile in these ServiceNow statuses (as a status refresh leaves them)."""
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    statuses = [name for name, count in sn_statuses.items() for _ in range(count)]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(AuditRecord.__table__),  # type: ignore[attr-defined]
+            [
+                {
+                    "profile_id": profile_id,
+                    "kind": "bill",
+                    "zoho_id": f"{profile_id}{n:05d}",
+                    "external_key": f"ZB-{profile_id}-bill-{n:05d}",
+                    "status": "staged",
+                    "sn_status": sn_status,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n, sn_status in enumerate(statuses)
+            ],
+        )
+    engine.dispose()
+
+
 async def test_all_profiles_shows_state_and_shared_budget_filters_and_jumps(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'firm.db'}"
     app = make_app(url, Settings(), serve=False)
@@ -83,6 +108,26 @@ async def test_all_profiles_shows_state_and_shared_budget_filters_and_jumps(tmp_
         assert "95/100 · 2 in flight" in eu  # every process's requests, in flight ones included
         assert "no requests yet" in rows[str(ids["us"])]
         assert all("idle" in row for row in rows.values())
+        assert all(row[6] == "—" for row in rows.values())  # nothing followed in ServiceNow yet
+
+        # staged bills of two orgs, followed in ServiceNow: the column counts them per status, in order
+        followed_bills(url, ids["us"], {"paid": 40, "exceptions_found": 3, "approved": 12})
+        followed_bills(url, ids["eu"], {"posting_failed": 1, "draft": 2})
+        await pilot.press("r")
+        await settled(pilot)
+        rows = row_texts(table)
+        assert rows[str(ids["us"])][6] == "3 exc·12 appr·40 paid"
+        assert rows[str(ids["eu"])][6] == "2 draft·1 post err"
+        assert rows[str(ids["in"])][6] == "—"
+        us_cell = table.get_row(str(ids["us"]))[6]
+        assert isinstance(us_cell, Text)
+        assert [
+            (us_cell.plain[span.start : span.end], span.style) for span in us_cell.spans if span.style
+        ] == [
+            ("3 exc", "bold red"),
+            ("·", "dim"),
+            ("·", "dim"),
+        ]
 
         # a worker elsewhere starts a run of the IN profile: the next refresh shows it
         hold_run_lock(url, ids["in"])
@@ -113,13 +158,25 @@ async def test_all_profiles_shows_state_and_shared_budget_filters_and_jumps(tmp_
         assert row_texts(table)[str(ids["eu"])][0] == "▶"
 
 
-def a_status(name: str, *, failed: int = 0, tokens_ok: bool = True, running: bool = False) -> ProfileStatus:
+def a_status(
+    name: str,
+    *,
+    failed: int = 0,
+    tokens_ok: bool = True,
+    running: bool = False,
+    servicenow: dict[str, int] | None = None,
+) -> ProfileStatus:
     view = ProfileView(
         1, name, 1, 2, "70010001", "Northwind Inc.", None, "reporting_tag", "CC", False, None, True
     )
     state = "ok" if tokens_ok else "reauthorise"
     return ProfileStatus(
-        view, None, {"failed": failed} if failed else {}, {"zoho": state, "servicenow": "ok"}, running=running
+        view,
+        None,
+        {"failed": failed} if failed else {},
+        {"zoho": state, "servicenow": "ok"},
+        running=running,
+        servicenow=servicenow or {},
     )
 
 
@@ -133,6 +190,23 @@ def test_the_filter_matches_words_and_attention_only_keeps_what_needs_the_operat
     assert matches(fine, "northwind idle", attention_only=False)  # every word, anywhere
     assert not matches(fine, "northwind running", attention_only=False)
     assert matches(a_status("X", running=True), "RUNNING", attention_only=False)
+
+
+def test_invoices_servicenow_holds_back_make_a_profile_need_attention() -> None:
+    moving = a_status("US", servicenow={"paid": 40, "approved": 12, "pending_approval": 5, "draft": 1})
+    exceptions = a_status("EU", servicenow={"paid": 40, "exceptions_found": 3})
+    posting = a_status("IN", servicenow={"posting_failed": 1})
+    assert [s.profile.name for s in (moving, exceptions, posting) if matches(s, "", attention_only=True)] == [
+        "EU",
+        "IN",
+    ]
+    assert (moving.servicenow_waiting, exceptions.servicenow_waiting, posting.servicenow_waiting) == (0, 3, 1)
+    assert str(servicenow_cell(moving)) == "1 draft·5 pend·12 appr·40 paid"
+    assert (
+        str(servicenow_cell(a_status("X", servicenow={"weird_state": 2, "paid": 1})))
+        == "1 paid·2 weird_state"
+    )
+    assert str(servicenow_cell(a_status("Y"))) == "—"
 
 
 def test_the_budget_cell_warns_near_the_limit_and_says_a_pause_and_why() -> None:

@@ -1,5 +1,7 @@
 """initial schema
 
+(Long because it creates the first version of every table; later revisions are small.)
+
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-24 08:45:45.243557
