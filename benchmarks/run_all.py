@@ -14,9 +14,9 @@ rows) are then not proven, so `all_targets_met` is false for a quick run even wh
 its target (`targets_met_at_measured_sizes` says whether they were).
 
 `--json` prints one JSON object: every benchmark's JSON under its script name (`zoho_budget`,
-`servicenow_stage`, `servicenow_status`, `engine`, `tui`, `webhook_requests`; a failed script gives
-`{"error": ...}`), plus `targets` (the table's rows), `quick`, `targets_met_at_measured_sizes` and
-`all_targets_met`.
+`servicenow_stage`, `servicenow_status`, `engine`, `tui`, `webhook_requests`, `attachment_requests`; a
+failed script gives `{"error": ...}`), plus `targets` (the table's rows), `quick`,
+`targets_met_at_measured_sizes` and `all_targets_met`.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class Benchmark:
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("zoho_budget.py", (), ("--window", "1", "--bills", "200")),
     Benchmark("webhook_requests.py", ("--bills", "50"), ("--bills", "5")),
+    Benchmark("attachment_requests.py", ("--bills", "600"), ("--bills", "100")),
     Benchmark("servicenow_stage.py", ("--rows", "2000"), ("--rows", "400")),
     Benchmark("servicenow_status.py", ("--invoices", "1000"), ("--invoices", "200")),
     Benchmark("engine.py", ("--bills", "100000"), ("--bills", "2000")),
@@ -87,6 +88,13 @@ TARGETS: tuple[Target, ...] = (
         0.01,
     ),
     Target("Zoho requests/bill, by webhook", "webhook_requests", "requests_per_bill_webhook", "<=", 0),
+    Target(
+        "Zoho requests/bill of a full sync beyond the share with a document",
+        "attachment_requests",
+        "requests_per_bill_beyond_documents",
+        "<=",
+        1.01,
+    ),
     Target("ServiceNow rows per request", "servicenow_stage", "rows_per_request", ">=", 50),
     Target(
         "ServiceNow requests per 1,000 invoices, status refresh",

@@ -71,6 +71,8 @@ class RecordKind(StrEnum):
     SUPPLIER = "supplier"
     BILL = "bill"
     PAYMENT = "payment"
+    VENDOR_CREDIT = "vendor_credit"  # a vendor credit (debit note): a credit memo and its settlements
+    ATTACHMENT = "attachment"  # a bill's document attached to its invoice (zoho_id: Zoho's document id)
 
 
 class ServiceNowStatus(StrEnum):

@@ -81,6 +81,15 @@ class JobsSettings(_Section):
     shutdown_wait_seconds: float = Field(default=600.0, ge=0)  # SIGTERM: how long running jobs may finish
 
 
+class AttachmentSettings(_Section):
+    """The vendor's invoice document attached to each staged invoice."""
+
+    # A document over this many bytes fails its attachment (the invoice is staged without it). 10 MiB: a
+    # scanned invoice of a few pages fits; ServiceNow's own default cap (com.glide.attachment.max_size) is
+    # far larger [I], so this bounds what one bill may cost in transfer and memory.
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+
+
 class WebhookSettings(_Section):
     """The loopback webhook receiver."""
 
@@ -108,6 +117,7 @@ class Settings(BaseSettings):
     servicenow: ServiceNowSettings = ServiceNowSettings()
     webhook: WebhookSettings = WebhookSettings()
     jobs: JobsSettings = JobsSettings()
+    attachments: AttachmentSettings = AttachmentSettings()
 
     @field_validator("log_level", mode="before")
     @classmethod

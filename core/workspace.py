@@ -288,6 +288,7 @@ class Workspace:
             lambda profile: self.zoho_client(_profile_id(profile)),
             lambda profile: self.servicenow_client(_profile_id(profile)),
             self.clock,
+            attachment_max_bytes=self.settings.attachments.max_bytes,
         )
 
     def schedules(self) -> ScheduleService:

@@ -104,6 +104,16 @@ class BillLine:
 
 
 @dataclass(slots=True)
+class BillDocument:
+    """A file attached to a bill in Zoho (the vendor's invoice as a PDF); its bytes come from
+    `sandbox.documents.pdf_bytes` so a 100,000-bill company holds no file contents."""
+
+    document_id: str
+    file_name: str
+    padding: int = 0  # filler bytes in the PDF's content stream (how the seeded files vary in size)
+
+
+@dataclass(slots=True)
 class Bill:
     bill_id: str
     bill_number: str
@@ -127,6 +137,7 @@ class Bill:
     discount: Decimal = Decimal("0")  # an entity-level discount amount, applied after tax
     payment_terms: int | None = 30  # None and an empty label: the bill names no payment terms
     payment_terms_label: str = "Net 30"
+    documents: list[BillDocument] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -152,6 +163,34 @@ class VendorPayment:
 
 
 @dataclass(slots=True)
+class CreditApplication:
+    """Part of a vendor credit applied to a bill of the same vendor (Zoho's `bills_credited`)."""
+
+    bill_id: str
+    amount: Decimal
+    date: dt.date
+    application_id: str = ""  # Zoho's vendor_credit_bill_id
+
+
+@dataclass(slots=True)
+class VendorCredit:
+    """A vendor credit (debit note): lines like a bill's, and the bills it was applied to."""
+
+    vendor_credit_id: str
+    vendor_credit_number: str
+    vendor_id: str
+    date: dt.date
+    currency_code: str
+    exchange_rate: Decimal
+    reference_number: str
+    lines: list[BillLine]
+    applications: list[CreditApplication]
+    created_time: dt.datetime
+    last_modified_time: dt.datetime
+    status: str = "open"  # open | closed (fully applied) | void | draft
+
+
+@dataclass(slots=True)
 class LegalEntity:
     """The ServiceNow sn_fin_legal_entity invoices are booked to."""
 
@@ -174,3 +213,4 @@ class Company:
     bills: list[Bill]
     payments: list[VendorPayment]
     currencies: list[str] = field(default_factory=list)  # ISO codes known to ServiceNow
+    vendor_credits: list[VendorCredit] = field(default_factory=list)

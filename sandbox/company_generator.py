@@ -36,6 +36,8 @@ from zbsn.sandbox.company import (
     Vendor,
     VendorPayment,
 )
+from zbsn.sandbox.company_credits import add_vendor_credits
+from zbsn.sandbox.documents import attach_documents
 
 AS_OF = dt.date(2026, 11, 1)  # bills fall in the four months before this date
 FIRST_BILL_DATE = dt.date(2026, 7, 1)
@@ -299,6 +301,9 @@ def generate_company(seed: int = 7, bills: int = 200) -> Company:
     payments = _settle(bill_list, totals, rng, ids, tz, bank_id, {v.contact_id: v for v in vendors})
     _break_some(bill_list, rng, set(missing_all))
     _lifecycle_and_charges(bill_list, vendors, set(missing_all), seed)
+    attach_documents(bill_list, seed)  # its own random stream: the rest of the company is unchanged
+    # so does this one; after the lifecycle, so no credit is applied to a bill still waiting for approval
+    vendor_credits = add_vendor_credits(bill_list, vendors, set(missing_all), seed)
     return Company(
         seed=seed,
         organization=Organization(ORGANIZATION_ID, "Northwind Advisory Ltd", TIME_ZONE, "GBP"),
@@ -312,6 +317,7 @@ def generate_company(seed: int = 7, bills: int = 200) -> Company:
         bills=bill_list,
         payments=payments,
         currencies=["GBP", "EUR", "USD"],
+        vendor_credits=vendor_credits,
     )
 
 

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from zbsn.core import audit_query
+from zbsn.core.audit_documents import documents_of
 from zbsn.core.audit_servicenow import servicenow_summaries
 from zbsn.core.cli.app import app, emit_json, note
 from zbsn.core.cli.cmd_refresh import refresh_profile
@@ -37,8 +38,13 @@ def decode_cursor(token: str) -> audit_query.Cursor:
         die(f"'{token}' is not a page cursor from a previous `zbsn audit` answer", EXIT_USAGE)
 
 
-def row_json(row: audit_query.AuditRow, servicenow: dict[str, Any] | None = None) -> dict[str, Any]:
+def row_json(
+    row: audit_query.AuditRow,
+    servicenow: dict[str, Any] | None = None,
+    documents: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     data = asdict(row)
+    data["documents"] = documents or []  # the vendor's invoice file(s): name, size, attached or why not
     data["amount"] = None if row.amount is None else str(row.amount)
     data["updated_at"] = row.updated_at.isoformat()
     data["servicenow"] = servicenow
@@ -103,13 +109,17 @@ def audit(
         page = audit_query.page(workspace.db_engine, flt, limit=limit, after=cursor)
         total = audit_query.count(workspace.db_engine, flt)
         followed = servicenow_summaries(workspace.db_engine, [r.id for r in page.rows if r.sn_status])
+        documents = documents_of(workspace.db_engine, [r.id for r in page.rows])
     next_token = encode_cursor(page.next_cursor)
     if json_output:
         emit_json(
             {
                 "filter": flt.describe(),
                 "count": str(total),
-                "rows": [row_json(row, followed.get(row.id)) for row in page.rows],
+                "rows": [
+                    row_json(row, followed.get(row.id), [d.as_json() for d in documents.get(row.id, [])])
+                    for row in page.rows
+                ],
                 "next_cursor": next_token,
             }
         )

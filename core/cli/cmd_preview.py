@@ -45,8 +45,32 @@ def preview_json(report: PreviewReport) -> dict[str, Any]:
                 "total": str(item.document.total) if item.document else None,
                 "currency": item.document.currency if item.document else None,
                 "problems": [p.message for p in item.problems],
+                "attachments": [
+                    {
+                        "document_id": a.document_id,
+                        "file_name": a.file_name,
+                        "size_bytes": a.size_bytes,
+                        "outcome": a.outcome,
+                        "note": a.note,
+                    }
+                    for a in item.attachments
+                ],
             }
             for item in report.items
+        ],
+        "vendor_credits": [
+            {
+                "vendor_credit_id": c.vendor_credit_id,
+                "number": c.number,
+                "vendor": c.vendor_name,
+                "total": str(c.total),
+                "currency": c.currency,
+                "outcome": c.outcome,
+                "settlements": [{"bill_id": bill, "amount": str(amount)} for bill, amount in c.settlements],
+                "problems": [p.message for p in c.problems],
+                "note": c.note,
+            }
+            for c in report.credits
         ],
     }
 
@@ -83,6 +107,28 @@ def print_preview(report: PreviewReport) -> None:
             "; ".join(p.message for p in item.problems),
         )
     console.print(table)
+    if report.credits:
+        memos = Table(title="Vendor credits (credit memos)", title_justify="left")
+        for column in ("credit", "outcome", "vendor", "total", "settles", "note"):
+            memos.add_column(column, overflow="fold")
+        for credit in report.credits:
+            memos.add_row(
+                credit.number,
+                credit.outcome,
+                credit.vendor_name or "",
+                f"{credit.total:,.2f} {credit.currency}",
+                ", ".join(f"{bill} {amount:,.2f}" for bill, amount in credit.settlements),
+                credit.note,
+            )
+        console.print(memos)
+    documents = [(item, a) for item in report.items for a in item.attachments]
+    if documents:
+        files = Table(title="Vendor invoice documents", title_justify="left")
+        for column in ("bill", "document"):
+            files.add_column(column, overflow="fold")
+        for item, attachment in documents:
+            files.add_row(item.bill_number or item.bill_id, attachment.label)
+        console.print(files)
 
 
 @app.command("preview")

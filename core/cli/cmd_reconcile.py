@@ -56,6 +56,25 @@ def reconciliation_json(report: ReconciliationReport) -> dict[str, Any]:
         },
         "differences": [_difference(d) for d in report.differences],
         "state_differences": [_difference(d) for d in report.state_differences],
+        "vendor_credits": {
+            "balanced": report.credits.balanced,
+            "zoho": side(report.credits.zoho.count, report.credits.zoho.totals),
+            "servicenow": side(report.credits.servicenow.count, report.credits.servicenow.totals),
+            "explained": side(report.credits.explained.count, report.credits.explained.totals),
+            "settlements": side(report.credits.settlements.count, report.credits.settlements.totals),
+            "differences": [
+                {
+                    "kind": d.kind,
+                    "external_key": d.external_key,
+                    "number": d.number,
+                    "zoho_amount": None if d.zoho_amount is None else str(d.zoho_amount),
+                    "servicenow_amount": None if d.servicenow_amount is None else str(d.servicenow_amount),
+                    "detail": d.detail,
+                    "explained": d.explained,
+                }
+                for d in report.credits.differences
+            ],
+        },
     }
 
 

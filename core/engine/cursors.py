@@ -18,6 +18,7 @@ from zbsn.core.zoho.models import format_zoho_timestamp, parse_zoho_timestamp
 
 BILLS = "bills"
 PAYMENTS = "vendorpayments"
+VENDOR_CREDITS = "vendorcredits"
 
 
 def read_cursor(session: Session, profile_id: int, entity: str) -> SyncCursor | None:

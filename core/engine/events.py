@@ -15,7 +15,7 @@ from typing import Literal
 
 from zbsn.core.clock import utcnow
 
-Stage = Literal["cost_centers", "gl_accounts", "suppliers", "bills", "payments", "statuses"]
+Stage = Literal["cost_centers", "gl_accounts", "suppliers", "bills", "payments", "statuses", "vendor_credits"]
 # "statuses": the invoices followed in ServiceNow after staging (its StageFinished counts the invoices read as
 # `staged`, those needing someone as `failed`).
 STAGES: tuple[Stage, ...] = ("cost_centers", "gl_accounts", "suppliers", "bills", "payments", "statuses")

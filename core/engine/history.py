@@ -20,7 +20,12 @@ from zbsn.core.engine.unchanged import Known
 
 _CHUNK = 500
 # Pending rows are resent in this order: a bill's invoice needs its supplier, a payment needs its invoice.
-_KIND_ORDER: dict[str, int] = {RecordKind.SUPPLIER: 0, RecordKind.BILL: 1, RecordKind.PAYMENT: 2}
+_KIND_ORDER: dict[str, int] = {
+    RecordKind.SUPPLIER: 0,
+    RecordKind.BILL: 1,
+    RecordKind.VENDOR_CREDIT: 2,  # its settlements name bills' invoices, as payments do
+    RecordKind.PAYMENT: 3,
+}
 
 
 @dataclass(frozen=True, slots=True)

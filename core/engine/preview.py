@@ -26,7 +26,9 @@ from zbsn.core.db.engine import session_scope
 from zbsn.core.domain import RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.alignment import refresh_mappings
+from zbsn.core.engine.attachment_preview import AttachmentPreview, attachment_previews
 from zbsn.core.engine.bill_lifecycle import skip_code, waiting_reason
+from zbsn.core.engine.credit_preview import CreditPreview, preview_credits
 from zbsn.core.engine.details import SourceUnavailable, fetch_details
 from zbsn.core.engine.history import History
 from zbsn.core.engine.mapping_index import MappingIndex
@@ -77,6 +79,7 @@ class PreviewItem:
     outcome: str  # "ready" | "blocked" | "cancel" | "unreadable" | "waiting" (for approval in Zoho)
     document: InvoiceDocument | None = None
     problems: list[Problem] = field(default_factory=list)
+    attachments: list[AttachmentPreview] = field(default_factory=list)  # the vendor's invoice document
     listed: ZohoBillSummary | None = None  # the list row of a bill shown without its detail (waiting)
 
 
@@ -88,6 +91,7 @@ class PreviewReport:
     items: list[PreviewItem] = field(default_factory=list)
     unchanged: int = 0
     zoho_requests: int = 0
+    credits: list[CreditPreview] = field(default_factory=list)  # vendor credits as credit memos
 
     @property
     def counts(self) -> dict[str, int]:
@@ -182,6 +186,7 @@ async def build_preview(
     *,
     date_start: date | None = None,
     date_end: date | None = None,
+    attachment_max_bytes: int = 10 * 1024 * 1024,
 ) -> PreviewReport:
     """Preview a period (`date_start`/`date_end`) or, with neither, what changed since the bills cursor."""
     by_period = date_start is not None or date_end is not None
@@ -214,16 +219,23 @@ async def build_preview(
         else:
             to_show.append(summary)
     for start in range(0, len(to_show), _BATCH):
-        report.items.extend(await _items(zoho, context, index, to_show[start : start + _BATCH]))
+        batch = to_show[start : start + _BATCH]
+        report.items.extend(await _items(zoho, context, index, batch, (db, attachment_max_bytes)))
+    report.credits = await preview_credits(db, context, zoho, index, date_start, date_end)
     report.zoho_requests = zoho.request_count - zoho_before
     return report
 
 
 async def _items(
-    zoho: ZohoSource, context: RunContext, index: MappingIndex, summaries: list[ZohoBillSummary]
+    zoho: ZohoSource,
+    context: RunContext,
+    index: MappingIndex,
+    summaries: list[ZohoBillSummary],
+    attachments: tuple[sa.Engine, int],
 ) -> list[PreviewItem]:
     """The preview items of a batch of listed bills, in list order (details fetched for all but voids and
-    bills waiting for approval in Zoho)."""
+    bills waiting for approval in Zoho); `attachments` (the database and the size limit) decides what each
+    bill's document would do."""
     to_fetch = [
         s.bill_id for s in summaries if s.status != "void" and waiting_reason(s.status, context) is None
     ]
@@ -231,7 +243,17 @@ async def _items(
         to_fetch, zoho.get_bill, entity="bill", concurrency=_DETAIL_CONCURRENCY, per_record_failures=True
     )
     details = dict(zip(to_fetch, fetched, strict=True))
-    return [_item(s, details.get(s.bill_id), context, index) for s in summaries]
+    items = [_item(s, details.get(s.bill_id), context, index) for s in summaries]
+    bills = [d for d in fetched if isinstance(d, ZohoBill) and d.documents]
+    if bills:
+        db, max_bytes = attachments
+        ids = [document.document_id for bill in bills for document in bill.documents]
+        known = History(db, context.profile_id).known(RecordKind.ATTACHMENT, ids)
+        for item in items:
+            detail = details.get(item.bill_id)
+            if isinstance(detail, ZohoBill):
+                item.attachments = attachment_previews(detail, max_bytes, known)
+    return items
 
 
 def _item(

@@ -22,6 +22,8 @@ class ErrorCode(StrEnum):
     # A bill voided (deleted) in Zoho whose invoice is in ServiceNow: flagged, the AP team cancels it there.
     VOIDED_IN_ZOHO = "VOIDED_IN_ZOHO"
     DELETED_IN_ZOHO = "DELETED_IN_ZOHO"
+    ATTACHMENT_TOO_LARGE = "ATTACHMENT_TOO_LARGE"  # the bill's document is over the size setting
+    ATTACHMENT_FAILED = "ATTACHMENT_FAILED"  # Zoho could not serve it or ServiceNow refused it
     # A draft or pending-approval bill: skipped (never failed), staged by a later run once approved in Zoho.
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
     STATUS_NOT_STAGED = "STATUS_NOT_STAGED"  # a bill status the profile leaves out (stage_bill_statuses)

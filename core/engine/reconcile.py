@@ -25,8 +25,10 @@ from zbsn.core.db.models import AuditRecord
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.bill_lifecycle import waiting_reason
+from zbsn.core.engine.credit_reconcile import CreditReconciliation, reconcile_credits
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.engine.sn_status import status_of_state
+from zbsn.core.engine.transform_credits import credit_key
 from zbsn.core.servicenow.query import EncodedQuery
 from zbsn.core.zoho.models import RecordError
 
@@ -86,6 +88,8 @@ class ReconciliationReport:
     servicenow_by_status: dict[str, Side] = field(default_factory=dict)
     # invoices in both systems whose state disagrees: paid in Zoho, not paid in ServiceNow
     state_differences: list[Difference] = field(default_factory=list)
+    # vendor credits vs credit memos, and the settlements staged (credit_reconcile.py)
+    credits: CreditReconciliation = field(default_factory=CreditReconciliation)
 
     @property
     def unexplained(self) -> list[Difference]:
@@ -146,6 +150,9 @@ async def reconcile(
         if date_end and invoice_date and invoice_date > date_end.isoformat():
             continue
         invoices[str(record.get("external_invoice_number"))] = record
+    memo_prefix = credit_key(context.organization_id, "")
+    memos = {k: invoices.pop(k) for k in [k for k in invoices if k.startswith(memo_prefix)]}
+    report.credits = await reconcile_credits(db, context, zoho, memos, currencies, date_start, date_end)
     failures = _failed_audits(db, context.profile_id)
     flagged = _flagged_audits(db, context.profile_id)
     unpaid = _failed_payment_bills(db, context.profile_id)

@@ -18,12 +18,14 @@ from pydantic import ValidationError
 from zbsn.core.db.models import AuditRecord
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
+from zbsn.core.engine.credit_replay import replayed_credit
 from zbsn.core.engine.entries import invoice_entry, payment_entry, void_entry
 from zbsn.core.engine.events import EventSink
 from zbsn.core.engine.history import ReplayFilter
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.runner import RunSummary, SyncRunner
 from zbsn.core.engine.session import RunSession
+from zbsn.core.engine.stages.attachments import attach_documents, requeue_recorded
 from zbsn.core.engine.stages.preflight import check_instance
 from zbsn.core.engine.stages.statuses import refresh_statuses
 from zbsn.core.engine.transform_suppliers import supplier_rows
@@ -32,7 +34,7 @@ from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendor, ZohoVendorP
 
 __all__ = ["ReplayFilter", "replay", "replay_records"]
 
-_ORDER = (RecordKind.SUPPLIER, RecordKind.BILL, RecordKind.PAYMENT)
+_ORDER = (RecordKind.SUPPLIER, RecordKind.BILL, RecordKind.VENDOR_CREDIT, RecordKind.PAYMENT)
 
 
 async def replay_records(run: RunSession, audit_ids: list[int] | None, where: ReplayFilter) -> None:
@@ -48,6 +50,8 @@ async def replay_records(run: RunSession, audit_ids: list[int] | None, where: Re
             records = run.history.records(ids[start : start + size], kind)
             if records:
                 await run.write([await _remap(run, record) for record in records])
+    requeue_recorded(run, ids)  # attachment records replayed; bills restaged above queued their own
+    await attach_documents(run)
     await refresh_statuses(run)  # what ServiceNow now holds of them (it re-checks on its own schedule)
 
 
@@ -69,6 +73,8 @@ async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:
             return _unreadable(record, payment.reason)
         staged = run.history.staged_bills(a.bill_id for a in payment.bills)
         return payment_entry(payment, run.context, run.index, staged, record.zoho_modified)
+    if record.kind == RecordKind.VENDOR_CREDIT:
+        return await replayed_credit(run, record)
     stored_rows = rows_from_payload(record.mapped_payload)
     cancelled_by_staging = any(r.values.get("u_invoice_state") for r in stored_rows)  # before issue 15
     if record.status in (AuditStatus.FLAGGED, AuditStatus.CANCELLED) or cancelled_by_staging:

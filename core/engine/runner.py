@@ -29,6 +29,7 @@ from zbsn.core.engine.ports import ServiceNowTarget, ZohoSource
 from zbsn.core.engine.run_context import load_profile
 from zbsn.core.engine.run_outcome import RunSummary
 from zbsn.core.engine.session import RunOptions, RunSession
+from zbsn.core.engine.stages.attachments import attach_documents
 from zbsn.core.engine.stages.bills import stage_bills
 from zbsn.core.engine.stages.masters import align_masters
 from zbsn.core.engine.stages.payments import stage_payments
@@ -36,6 +37,7 @@ from zbsn.core.engine.stages.pending import resend_pending
 from zbsn.core.engine.stages.preflight import check_instance
 from zbsn.core.engine.stages.statuses import refresh_statuses
 from zbsn.core.engine.stages.suppliers import stage_suppliers
+from zbsn.core.engine.stages.vendor_credits import stage_vendor_credits
 from zbsn.core.engine.stages.webhook import webhook_bill
 from zbsn.core.engine.stages.webhook_payment import webhook_payment
 from zbsn.core.engine.telemetry import Telemetry
@@ -43,6 +45,7 @@ from zbsn.core.engine.telemetry import Telemetry
 __all__ = ["RunSummary", "ServiceNowFactory", "SyncRunner", "ZohoFactory", "close_client", "open_client"]
 
 T = TypeVar("T")
+DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ZohoFactory = Callable[[SyncProfile], ZohoSource | Awaitable[ZohoSource]]
 ServiceNowFactory = Callable[[SyncProfile], ServiceNowTarget | Awaitable[ServiceNowTarget]]
 Body = Callable[[RunSession], Awaitable[None]]
@@ -72,7 +75,9 @@ async def sync_run(run: RunSession) -> None:
     await stage_suppliers(run, masters)
     run.load_mappings(masters)
     await stage_bills(run)
+    await attach_documents(run)
     await stage_payments(run)
+    await stage_vendor_credits(run)
     await refresh_statuses(run)
 
 
@@ -94,6 +99,7 @@ class SyncRunner:
         writes_in_flight: int = DEFAULT_WRITES_IN_FLIGHT,
         stale_after_s: float = lock.DEFAULT_STALE_AFTER_S,
         heartbeat_s: float = 15.0,
+        attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES,
     ) -> None:
         self.db = db
         self.zoho_factory = zoho_factory
@@ -112,6 +118,9 @@ class SyncRunner:
         self.writes_in_flight = writes_in_flight
         self.stale_after_s = stale_after_s
         self.heartbeat_s = heartbeat_s
+        if attachment_max_bytes < 0:
+            raise ValueError("attachment_max_bytes must not be negative")
+        self.attachment_max_bytes = attachment_max_bytes  # a bill's document over this fails its attachment
 
     def options(self) -> RunOptions:
         """The pacing every session of this runner gets."""
@@ -121,6 +130,7 @@ class SyncRunner:
             writes_in_flight=self.writes_in_flight,
             stale_after_s=self.stale_after_s,
             heartbeat_s=self.heartbeat_s,
+            attachment_max_bytes=self.attachment_max_bytes,
         )
 
     async def run(
@@ -144,6 +154,7 @@ class SyncRunner:
         async def body(run: RunSession) -> None:
             await check_instance(run)
             await webhook_bill(run, bill_payload, event_type)
+            await attach_documents(run)
 
         return await self.session(profile_id, "webhook", "webhook", events, None, body)
 

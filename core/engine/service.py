@@ -105,7 +105,14 @@ class EngineService:
 
         async def body(context: RunContext, zoho: ZohoSource, servicenow: ServiceNowTarget) -> PreviewReport:
             return await build_preview(
-                self.db, context, zoho, servicenow, self.clock, date_start=date_start, date_end=date_end
+                self.db,
+                context,
+                zoho,
+                servicenow,
+                self.clock,
+                date_start=date_start,
+                date_end=date_end,
+                attachment_max_bytes=self.runner.attachment_max_bytes,
             )
 
         return await self._with_clients(profile_id, body)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -20,11 +20,14 @@ from sqlalchemy.exc import DBAPIError
 from zbsn.core.clock import Clock
 from zbsn.core.db.models import SyncProfile, SyncRun
 from zbsn.core.db.transient import transaction
-from zbsn.core.domain import RunStatus
+from zbsn.core.domain import AuditStatus, RunStatus
 from zbsn.core.engine import lock
 from zbsn.core.engine.alignment import refresh_mappings
+from zbsn.core.engine.attachment_queue import AttachmentQueue
 from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion
 from zbsn.core.engine.events import (
+    STAGES,
+    RecordFailed,
     RunFinished,
     RunStarted,
     Stage,
@@ -67,6 +70,7 @@ class RunOptions:
     writes_in_flight: int
     stale_after_s: float
     heartbeat_s: float
+    attachment_max_bytes: int = 10 * 1024 * 1024  # a bill's document over this fails its attachment
 
 
 class RunSession:
@@ -91,6 +95,7 @@ class RunSession:
         self.mode, self.trigger, self.telemetry, self.cancel = mode, trigger, telemetry, cancel
         self.history = History(db, profile.id)
         self.counters = Counters()
+        self.attachments = AttachmentQueue()  # documents of the bills this run staged (stages/attachments)
         self.started = clock.now()
         self.run_id = 0
         self.context: RunContext  # resolved by `execute`
@@ -231,7 +236,39 @@ class RunSession:
             entries, self._writer, self.servicenow, self.telemetry, self.counters, self.run_id
         )
         record_created_suppliers(self.db, self.profile_id, completions, self.clock.now())
+        self.attachments.note(completions)
         return completions
+
+    async def record_outside_staging(
+        self, entries: Sequence[AuditEntry], sys_ids: Mapping[str, str] | None = None
+    ) -> None:
+        """Audit rows for work done without staging rows (a bill's document attached): each entry is final as
+        given (staged or failed, with its reason); a staged one records the ServiceNow sys_id `sys_ids` holds
+        for its Zoho id. Failures count and are reported as a staging write's are."""
+        tickets = await self._writer.begin_async(list(entries))
+        found = sys_ids or {}
+        await self._writer.finish_async(
+            [
+                Completion(t, t.entry.status, None, found[t.entry.zoho_id], None, None, None)
+                for t in tickets
+                if t.entry.status == AuditStatus.STAGED and t.entry.zoho_id in found
+            ]
+        )
+        for entry in entries:
+            if entry.status == AuditStatus.STAGED:
+                self.counters.attachments += 1
+            elif entry.status == AuditStatus.FAILED:
+                self.counters.failed += 1
+                self.telemetry.emit(
+                    RecordFailed(
+                        run_id=self.run_id,
+                        kind=entry.kind,
+                        zoho_id=entry.zoho_id,
+                        number=entry.zoho_number,
+                        error_code=entry.error_code or "",
+                        message=entry.error_message or "",
+                    )
+                )
 
     async def write_in_batches(self, entries: Sequence[AuditEntry]) -> None:
         """Write entries a batch at a time, checking for a cancel or a lost lock before each batch."""
@@ -246,17 +283,24 @@ class RunSession:
         self.telemetry.log(level, text)
 
     def stage_started(self, stage: Stage) -> None:
-        self.telemetry.emit(StageStarted(run_id=self.run_id, stage=stage, total=None))
+        if stage in STAGES:
+            self.telemetry.emit(StageStarted(run_id=self.run_id, stage=stage, total=None))
 
     def progress(self, stage: Stage, done: int) -> None:
         """Records done so far in a stage; also beats the lock's heartbeat."""
-        self.telemetry.emit(StageProgressed(run_id=self.run_id, stage=stage, done=done, total=None))
+        if stage in STAGES:
+            self.telemetry.emit(StageProgressed(run_id=self.run_id, stage=stage, done=done, total=None))
         self._beat()
 
     def stage_finished(self, stage: Stage, staged: int, failed: int, skipped: int) -> None:
-        self.telemetry.emit(
-            StageFinished(run_id=self.run_id, stage=stage, staged=staged, failed=failed, skipped=skipped)
-        )
+        if stage in STAGES:
+            self.telemetry.emit(
+                StageFinished(run_id=self.run_id, stage=stage, staged=staged, failed=failed, skipped=skipped)
+            )
+        else:  # a stage the front ends show no row for yet (vendor credits): its outcome as a log line
+            self.log(
+                "info", f"{stage.replace('_', ' ')}: {staged} staged, {failed} failed, {skipped} skipped"
+            )
 
     def snapshot(self) -> Counters:
         """The counters now, for `stage_finished_since`."""

@@ -32,6 +32,7 @@ from zbsn.core.db.models import (
 )
 from zbsn.core.domain import FINAL_SERVICENOW_STATUSES, AuditStatus, RecordKind, ServiceNowStatus
 from zbsn.core.engine.sn_status import ExceptionNote, ImportErrorNote, StatusReading, change_reason
+from zbsn.core.engine.transform_credits import credit_id_as_bill_id
 
 WATERMARK = "servicenow_status"
 _CHUNK = 500
@@ -143,7 +144,9 @@ def load_tracked(conn: sa.Connection, profile_id: int) -> list[Tracked]:
         ).scalars()
     )
     recent = sa.select(_AR.c.id).where(
-        _AR.c.profile_id == profile_id, _AR.c.kind == RecordKind.BILL.value, _AR.c.sn_sys_id.is_not(None)
+        _AR.c.profile_id == profile_id,
+        _AR.c.kind.in_((RecordKind.BILL.value, RecordKind.VENDOR_CREDIT.value)),  # invoices and credit memos
+        _AR.c.sn_sys_id.is_not(None),
     )
     if since is not None:
         recent = recent.where(_AR.c.updated_at >= since)
@@ -153,7 +156,13 @@ def load_tracked(conn: sa.Connection, profile_id: int) -> list[Tracked]:
     for chunk in _chunks(wanted):
         records = conn.execute(
             sa.select(
-                _AR.c.id, _AR.c.zoho_id, _AR.c.zoho_number, _AR.c.sn_sys_id, _AR.c.status, _AR.c.doc_date
+                _AR.c.id,
+                _AR.c.kind,
+                _AR.c.zoho_id,
+                _AR.c.zoho_number,
+                _AR.c.sn_sys_id,
+                _AR.c.status,
+                _AR.c.doc_date,
             ).where(_AR.c.id.in_(chunk), _AR.c.sn_sys_id.is_not(None))
         ).all()
         previous = {
@@ -170,7 +179,8 @@ def load_tracked(conn: sa.Connection, profile_id: int) -> list[Tracked]:
         tracked += [
             Tracked(
                 audit_id=r.id,
-                zoho_id=r.zoho_id,
+                # a credit memo's ERP number is `VC-<credit>` (transform_credits), a bill's its id
+                zoho_id=r.zoho_id if r.kind != RecordKind.VENDOR_CREDIT else credit_id_as_bill_id(r.zoho_id),
                 number=r.zoho_number,
                 invoice_sys_id=r.sn_sys_id,
                 audit_status=r.status,

@@ -29,6 +29,7 @@ class Counters:
     unchanged: int = 0
     cancelled: int = 0
     flagged: int = 0  # voids and deletes flagged for the AP team (their invoices stay in ServiceNow)
+    attachments: int = 0  # bills' documents attached to their invoices
     total_amount: Decimal = field(default_factory=lambda: Decimal(0))
     servicenow_statuses: dict[str, int] = field(default_factory=dict)  # after the status refresh
 

@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel
 
 from zbsn.core.clock import Clock, SystemClock
+from zbsn.core.servicenow.attachments import SNAttachment, attach_file, list_attachments
 from zbsn.core.servicenow.auth import ServiceNowAuth
 from zbsn.core.servicenow.batch import BatchReader
 from zbsn.core.servicenow.errors import ServiceNowPreflightError, ServiceNowProtocolError
@@ -363,6 +364,17 @@ class ServiceNowClient:
             self.labels.setdefault(table, {}).update(labels)
         self._stager.columns = report.columns()
         self._stager.table_key_by = report.key_by_table()
+
+    # --- attachments -----------------------------------------------------------------------------------
+    async def attach_file(
+        self, table: str, record_sys_id: str, file_name: str, content: bytes, content_type: str
+    ) -> SNAttachment:
+        """Attach a file to one record (Attachment API, attachments.py)."""
+        return await attach_file(self._requester, table, record_sys_id, file_name, content, content_type)
+
+    async def list_attachments(self, table: str, record_sys_ids: Iterable[str]) -> list[SNAttachment]:
+        """The attachments the given records of `table` carry."""
+        return await list_attachments(self._requester, table, record_sys_ids)
 
     # --- staging ---------------------------------------------------------------------------------------
     async def stage(self, rows: Sequence[StagingRow]) -> list[StagingOutcome]:

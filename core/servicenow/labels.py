@@ -44,6 +44,7 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "u_purchase_order": "Purchase order",
         "u_legal_entity": "Legal entity",
         "u_invoice_type": "Invoice type",
+        "u_original_invoice": "Original invoice",
         "u_business_owner": "Business owner",
         "u_erp_number": "ERP number",
         "u_invoice_line_count": "Invoice line count",

@@ -80,12 +80,16 @@ class Requester:
         *,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> tuple[httpx.Response, dict[str, Any]]:
-        """Send one logical request (retrying as the policy allows) and return the response and its JSON."""
+        """Send one logical request (retrying as the policy allows) and return the response and its JSON.
+
+        `content` sends raw bytes instead of JSON (the Attachment API), typed by `content_type`."""
         waits = 0
         while True:
             try:
-                return await self._send_with_backoff(method, path, params, json)
+                return await self._send_with_backoff(method, path, params, json, content, content_type)
             except ServiceNowRateLimited as exc:
                 waits += 1
                 if waits > self.policy.rate_limit_retries:
@@ -97,7 +101,13 @@ class Requester:
                 await self.sleep(wait)
 
     async def _send_with_backoff(
-        self, method: str, path: str, params: Mapping[str, str] | None, json: Any
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json: Any,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> tuple[httpx.Response, dict[str, Any]]:
         policy = self.policy
         async for attempt in stamina.retry_context(
@@ -114,9 +124,17 @@ class Requester:
                     f"{self.instance_url}{path}",
                     params=params,
                     json=json,
-                    headers={"Accept": "application/json"},
+                    content=content,
+                    headers=_headers(content_type),
                     auth=self.auth,
                 )
                 raise_for_status(response)
                 return response, json_object(response)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+
+def _headers(content_type: str | None) -> dict[str, str]:
+    headers = {"Accept": "application/json"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    return headers

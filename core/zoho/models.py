@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 _ZOHO_TS = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})([+-]\d{2}):?(\d{2})$")
 
@@ -197,6 +197,19 @@ class ZohoBillSummary(ZohoModel):
     created_time: Timestamp = None
     last_modified_time: Timestamp = None
     last_modified_time_raw: str | None = None  # filled by the client from the payload
+    has_attachment: bool = False  # zoho-ref §4.2 list fields
+    attachment_name: OptionalText = None
+
+
+class ZohoDocument(ZohoModel):
+    """A file attached to a bill (`documents[]` of `GET /bills/{id}`). [I] The item fields are those Zoho's
+    attachment responses carry (`document_id`, `file_name`, `file_type`, `file_size`); bills.yml names the
+    array but the reference does not record an item, so every field but the id is optional."""
+
+    document_id: ZohoId
+    file_name: OptionalText = None
+    file_type: OptionalText = None
+    file_size: Annotated[int | None, BeforeValidator(_empty_to_none)] = None
 
 
 class ZohoBill(ZohoBillSummary):
@@ -218,6 +231,7 @@ class ZohoBill(ZohoBillSummary):
     payment_terms: OptionalInt = None
     payment_terms_label: OptionalText = None
     billing_address: OptionalAddress = None  # the vendor's billing address on the bill
+    documents: list[ZohoDocument] = Field(default_factory=list)
 
 
 class ZohoVendor(ZohoModel):
@@ -295,6 +309,61 @@ class ZohoLocation(ZohoModel):
     location_name: str
     status: str = "active"
     is_primary: bool = False
+
+
+class ZohoCreditApplication(ZohoModel):
+    """Part of a vendor credit applied to a bill (`bills_credited[]`). [I] Zoho's apply call takes
+    `amount_applied`; the detail's items are read with `amount` or `amount_applied`."""
+
+    bill_id: ZohoId
+    bill_number: OptionalText = None
+    vendor_credit_bill_id: OptionalId = None
+    date: OptionalDate = None
+    amount: Money = Field(validation_alias=AliasChoices("amount", "amount_applied"))
+
+
+class ZohoVendorCreditSummary(ZohoModel):
+    """A row of `GET /vendorcredits` (no line items)."""
+
+    vendor_credit_id: ZohoId
+    vendor_credit_number: str
+    vendor_id: ZohoId
+    vendor_name: OptionalText = None
+    status: str
+    date: OptionalDate = None
+    currency_code: str
+    exchange_rate: OptionalMoney = None
+    total: Money
+    balance: OptionalMoney = None
+    reference_number: OptionalText = None
+    created_time: Timestamp = None
+    last_modified_time: Timestamp = None
+    last_modified_time_raw: str | None = None  # filled by the client from the payload
+
+
+class ZohoVendorCredit(ZohoVendorCreditSummary):
+    """`GET /vendorcredits/{id}`: the credit with its lines and the bills it was applied to."""
+
+    sub_total: OptionalMoney = None
+    tax_total: OptionalMoney = None
+    is_inclusive_tax: bool = False
+    line_items: list[ZohoBillLine] = Field(default_factory=list)
+    taxes: list[ZohoBillTax] = Field(default_factory=list)
+    bills_credited: list[ZohoCreditApplication] = Field(default_factory=list)
+    notes: OptionalText = None
+
+
+class ZohoAttachmentFile(BaseModel):
+    """The bytes of a bill's attachment (`GET /bills/{id}/attachment`) and what the response says of them."""
+
+    bill_id: str
+    file_name: str | None
+    content_type: str
+    content: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
 
 
 class RecordError(BaseModel):

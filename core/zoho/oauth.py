@@ -33,6 +33,7 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "ZohoBooks.vendorpayments.READ",
     "ZohoBooks.settings.READ",
     "ZohoBooks.accountants.READ",
+    "ZohoBooks.debitnotes.READ",  # vendor credits (zoho-ref §2: debitnotes names them)
 )
 SCOPE_STRING = ",".join(DEFAULT_SCOPES)
 

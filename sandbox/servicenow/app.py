@@ -15,6 +15,7 @@ from zbsn.sandbox.company import Company
 from zbsn.sandbox.serve import LoopbackServer
 
 from .admin import admin_routes
+from .attachment_api import AttachmentApi
 from .batch_api import BatchApi
 from .config import FaultConfig, ImportSettings, RateLimitRule, ServiceNowSandboxConfig
 from .faults import FaultInjector
@@ -65,6 +66,7 @@ class ServiceNowSandbox:
         self.lifecycle = InvoiceLifecycle(self.db, self.config)
         self.jobs = Jobs(self.db, self.config, self.clock, self.lifecycle)
         self.table_api = TableApi(self.db, self.config, self.imports.stage_and_transform, self.lifecycle)
+        self.attachment_api = AttachmentApi(self.db)
         seed_company(self.db, company)
         self.routes = self._routes()
         self.app = Gateway(
@@ -79,7 +81,7 @@ class ServiceNowSandbox:
         async def no_resource(request: Request) -> Response:
             return failure(400, "Requested URI does not represent any resource", request.url.path)
 
-        table, imports = self.table_api, self.imports
+        table, imports, files = self.table_api, self.imports, self.attachment_api
         batch = BatchApi(lambda: self.routes, lambda: self.config.batch_api_enabled)
         routes: list[Any] = [
             Route("/oauth_token.do", oauth, methods=["POST"]),
@@ -95,6 +97,10 @@ class ServiceNowSandbox:
                 Route(prefix + "/import/{table}/insertMultiple", imports.insert_multiple, methods=["POST"]),
                 Route(prefix + "/import/{table}", imports.insert_one, methods=["POST"]),
                 Route(prefix + "/import/{table}/{sys_id}", imports.read_one, methods=["GET"]),
+                Route(prefix + "/attachment/file", files.upload, methods=["POST"]),
+                Route(prefix + "/attachment", files.list, methods=["GET"]),
+                Route(prefix + "/attachment/{sys_id}", files.meta, methods=["GET"]),
+                Route(prefix + "/attachment/{sys_id}/file", files.download, methods=["GET"]),
             ]
         routes += admin_routes(self)
         routes.append(
@@ -139,6 +145,8 @@ class ServiceNowSandbox:
         self.limiter.reset()
         self.counters.reset()
         self.jobs.reset()
+        with self.attachment_api.lock:
+            self.attachment_api.attachments.clear()
 
     def advance_clock(self, seconds: float) -> None:
         """Move the instance clock forward (token expiry, rate windows, sys dates) and run the scheduled jobs

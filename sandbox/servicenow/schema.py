@@ -101,6 +101,7 @@ INVOICE_STAGING = _staging(
     ("u_purchase_order", "Purchase order"),
     ("u_legal_entity", "Legal entity"),
     ("u_invoice_type", "Invoice type"),
+    ("u_original_invoice", "Original invoice"),  # for credit memos (sn-ref §7.4)
     ("u_business_owner", "Business owner"),
     ("u_erp_number", "ERP number"),
     ("u_invoice_line_count", "Invoice line count"),
@@ -358,6 +359,9 @@ TARGET_TABLES: list[TableSchema] = [
             ("amount_paid", "Amount paid"),  # [I] sandbox roll-up of payment details
             ("business_owner", "Business owner"),
             ("short_description", "Short description"),
+            # [I] a credit memo's original invoice; the staging column is documented (sn-ref §7.4), the target
+            # field's name and type are not: the sandbox keeps the ERP number the credit memo names, as text
+            ("original_invoice", "Original invoice"),
             ("erp_posting_date", "ERP posting date"),  # [S] column name; the form label is documented
             # [S] column name; the invoice case shows "ERP integration status = Failed" after an outbound
             # error (integration-errors-during-erp-posting); values in_progress|processed|failed are [I]

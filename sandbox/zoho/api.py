@@ -25,9 +25,11 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from zbsn.sandbox.company import Bill, VendorPayment
+from zbsn.sandbox.documents import pdf_bytes
 from zbsn.sandbox.zoho import render
 from zbsn.sandbox.zoho.oauth import has_scope
 from zbsn.sandbox.zoho.state import InvalidRequest, NotFound
+from zbsn.sandbox.zoho.vendor_credits import VendorCreditsApi
 
 if TYPE_CHECKING:
     from zbsn.sandbox.zoho.app import ZohoSandbox
@@ -234,6 +236,7 @@ class BooksApi:
                 read_bills,
                 faults=frozenset({"deleted_account", "malformed"}),
             ),
+            r("/bills/{bill_id}/attachment", self.get_bill_attachment, read_bills),
             r("/bills/{bill_id}", self.update_bill, "ZohoBooks.bills.UPDATE", methods=("PUT",)),
             r("/bills/{bill_id}", self.delete_bill, "ZohoBooks.bills.DELETE", methods=("DELETE",)),
             # [INF] the scope of submit/approve is not in the reference; CREATE is the likeliest
@@ -256,6 +259,7 @@ class BooksApi:
             r("/settings/tags", self.list_tags, settings),
             r("/settings/tags/{tag_id}", self.get_tag_legacy, settings),
             r("/locations", self.list_locations, settings),
+            *VendorCreditsApi(self).routes(r),
         ]
 
     # ------------------------------------------------------------------------------------------- handlers
@@ -356,6 +360,21 @@ class BooksApi:
                 broken_account_line=0 if call.fault == "deleted_account" else None,
             )
         return zoho_json({"code": 0, "message": "success", "bill": body})
+
+    def get_bill_attachment(self, call: Call) -> Response:
+        """`GET /bills/{id}/attachment`: the bill's (first) document as its bytes (zoho-ref §4.2). [I] A bill
+        without one answers as an unknown record does (the reference records no error code for it)."""
+        with self.state.lock:
+            bill = self.state.get_bill(call.request.path_params["bill_id"])
+            if not bill.documents:
+                raise NotFound("attachment")
+            document = bill.documents[0]
+            content = pdf_bytes(bill, document)
+        return Response(
+            content,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{document.file_name}"'},
+        )
 
     async def _write_body(self, call: Call) -> dict[str, Any]:
         raw: str

@@ -25,7 +25,7 @@ DEMO_REDIRECT_URI = "http://127.0.0.1:8765/oauth/callback"
 SANDBOX_USER = "finance@northwind-advisory.example"
 READ_SCOPES = (
     "ZohoBooks.bills.READ,ZohoBooks.contacts.READ,ZohoBooks.vendorpayments.READ,"
-    "ZohoBooks.settings.READ,ZohoBooks.accountants.READ"
+    "ZohoBooks.settings.READ,ZohoBooks.accountants.READ,ZohoBooks.debitnotes.READ"
 )
 THROTTLED = {
     "error_description": "You have made too many requests continuously. Please try again after some time.",

@@ -15,6 +15,7 @@ from zbsn.sandbox.company_generator import (
     MISSING_VENDOR_NAME,
     line_taxes,
 )
+from zbsn.sandbox.documents import pdf_bytes
 from zbsn.sandbox.zoho.state import BooksState
 
 CURRENCY_IDS = {"GBP": "460237000008888101", "EUR": "460237000008888102", "USD": "460237000008888103"}
@@ -143,8 +144,8 @@ def bill_summary(state: BooksState, bill: Bill) -> dict[str, Any]:
         "created_by": USER_NAME,
         "last_modified_by": USER_NAME,
         "is_opening_balance": bill.bill_id,  # recorded live quirk: the bill_id in this field
-        "attachment_name": "",
-        "has_attachment": False,
+        "attachment_name": bill.documents[0].file_name if bill.documents else "",
+        "has_attachment": bool(bill.documents),
         "tags": [],
         "is_uber_bill": False,
         "is_tally_bill": False,
@@ -161,6 +162,26 @@ def _account_fields(state: BooksState, account_id: str) -> tuple[str, str]:
     if account is None:  # the "deleted_account" defect: the line keeps the old name and code
         return DELETED_ACCOUNT_NAME, DELETED_ACCOUNT_CODE
     return account.name, account.code
+
+
+def documents(bill: Bill) -> list[dict[str, Any]]:
+    """A bill's `documents[]` (zoho-ref §4.2 names the array; [I] the item fields follow Zoho's attachment
+    responses: document_id, file_name, file_type, file_size and its formatted twin, attachment_order)."""
+    rendered = []
+    for order, document in enumerate(bill.documents, start=1):
+        size = len(pdf_bytes(bill, document))
+        rendered.append(
+            {
+                "document_id": document.document_id,
+                "file_name": document.file_name,
+                "file_type": "pdf",
+                "file_size": size,
+                "file_size_formatted": f"{size / 1024:.1f} KB",
+                "attachment_order": order,
+                "can_send_in_mail": True,
+            }
+        )
+    return rendered
 
 
 def line_tags(state: BooksState, option_id: str | None) -> list[dict[str, Any]]:
@@ -329,7 +350,7 @@ def bill_detail(
             "vendor_credits_applied": 0,
             "purchaseorders": [],
             "purchaseorder_ids": [],
-            "documents": [],
+            "documents": documents(bill),
             "taxes": [{**t, "tax_amount": num(t["tax_amount"])} for t in taxes.values()],
             "billing_address_id": "",
             "billing_address": vendor_address(state, bill.vendor_id),

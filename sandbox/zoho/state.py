@@ -73,6 +73,7 @@ class BooksState:
             self.cost_centers = {c.tag_option_id: c for c in company.cost_centers}
             self.offices = {o.location_id: o for o in company.offices}
             self.payments: dict[str, VendorPayment] = {p.payment_id: p for p in company.payments}
+            self.vendor_credits = {c.vendor_credit_id: c for c in company.vendor_credits}
             self.totals: dict[str, Decimal] = {b.bill_id: bill_total(b) for b in company.bills}
             self.paid: dict[str, Decimal] = {}
             self.payments_by_bill: dict[str, list[tuple[VendorPayment, PaymentAllocation]]] = {}

@@ -159,6 +159,7 @@ def _outcome(world: World, db: sa.Engine, status: str, message: str | None) -> O
         RecordKind.BILL: {r["sys_id"] for r in world.servicenow.table("sn_shop_invoice")},
         RecordKind.PAYMENT: {r["sys_id"] for r in world.servicenow.table("sn_shop_invoice_payment_detail")},
         RecordKind.SUPPLIER: {r["sys_id"] for r in world.servicenow.table("sn_fin_supplier")},
+        RecordKind.VENDOR_CREDIT: {r["sys_id"] for r in world.servicenow.table("sn_shop_invoice")},  # memos
     }
     for row in rows:
         if row.status == AuditStatus.STAGED:

@@ -189,6 +189,12 @@ def check_every_org(fleet: Fleet, db: sa.Engine, profiles: dict[int, str], bills
     duplicates = sorted(k for k, n in invoices.items() if n > 1)
     expected = Expected(fleet_company(0, bills))
     wanted = {f"ZB-{org}-{b.bill_id}" for org in profiles.values() for b in expected.good_bills}
+    # each org's vendor credits become credit memos, keyed ZB-<org>-VC-<credit> (all on good bills)
+    wanted |= {
+        f"ZB-{org}-VC-{c.vendor_credit_id}"
+        for org in profiles.values()
+        for c in expected.company.vendor_credits
+    }
     missing = sorted(wanted - set(invoices))
     print(f"invoices {len(invoices)} of {len(wanted)}: duplicates {len(duplicates)}, missing {len(missing)}")
     assert duplicates == []

@@ -53,6 +53,15 @@ class Expected:
         return [b for b in self.company.bills if self.good(b)]
 
     @property
+    def credit_memo_numbers(self) -> set[str]:
+        """The credit memos the seeded vendor credits become (all on good bills, by their vendor)."""
+        return {f"ZB-{ORG_ID}-VC-{c.vendor_credit_id}" for c in self.company.vendor_credits}
+
+    @property
+    def credit_memo_lines(self) -> int:
+        return sum(len(c.lines) for c in self.company.vendor_credits)
+
+    @property
     def broken_bills(self) -> list[Bill]:
         return [b for b in self.company.bills if b.status not in NOT_STAGED and not self.good(b)]
 

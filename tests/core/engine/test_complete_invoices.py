@@ -124,7 +124,15 @@ async def test_payment_details_carry_the_vendors_address_as_remit_to(
     bills = {key(b.bill_id): b for b in expected.company.bills}
     vendors = {v.contact_id: v for v in expected.company.vendors}
     countries = set()
-    for detail in details:
+    remit_columns = [c for c in details[0] if c.startswith("remit_to_")]
+    assert len(remit_columns) == 5
+    # a vendor credit applied to a bill pays nothing to any address: its settlement carries no remit-to
+    settlements = [d for d in details if "-VC-" in d["payment_reference_id"]]
+    assert settlements
+    assert all(d[c] == "" for d in settlements for c in remit_columns)
+    payments = [d for d in details if "-VC-" not in d["payment_reference_id"]]
+    assert payments
+    for detail in payments:
         bill = bills[by_invoice[detail["invoice"]]["external_invoice_number"]]
         vendor = vendors[bill.vendor_id]
         assert detail["remit_to_street"] == vendor.street
