@@ -3,6 +3,9 @@
 Calls go to the `api_domain` persisted with the tokens (+ `/books/v3`), always with `organization_id`,
 through the org's shared `OrgBudget`. Error envelopes raise (`ZohoApiError`, `ZohoNotFound`); a record that
 fails validation comes back as a `RecordError` and the walk goes on.
+
+(Just over 400 lines: one method per Zoho Books endpoint zbsn reads, each a few lines over the shared
+request path; the models live in `zoho.models`.)
 """
 
 from __future__ import annotations

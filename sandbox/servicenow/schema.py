@@ -2,6 +2,8 @@
 
 Column names follow the fact sheet (sn-ref §7). Where the sheet only gives a
 form label, the column name is ServiceNow's usual snake_case of that label and marked [I] below.
+
+(Over 400 lines: declarative table definitions, one block per table.)
 """
 
 from __future__ import annotations

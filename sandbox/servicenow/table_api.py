@@ -4,6 +4,8 @@ Values are strings; references render as `{link, value}` (plain sys_id with
 `sysparm_exclude_reference_link=true`); `sysparm_display_value` true/false/all; `X-Total-Count` and a
 `Link` header with first/prev/next/last. `/api/now/v1/...` answers 404 for an empty list; v2 and the
 unversioned path answer 200 with `[]`.
+
+(Just over 400 lines: the Table API's query, paging and display-value rules act on every table alike.)
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ References resolve by number AND ERP source (the issue's reading of the S2P stag
 an ERP source only matches a supplier, cost center or GL account of that source. A payment detail matches its
 invoice by ERP invoice number = the invoice's ERP number (and ERP source, and supplier), strictly
 (sn-ref §7.6; the external invoice number never stands in for it).
+
+(Over 400 lines: the transform maps of the staging tables, which share reference resolution and coalesce
+rules; the tables themselves are declared in `schema.py`.)
 """
 
 from __future__ import annotations

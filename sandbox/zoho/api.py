@@ -8,6 +8,9 @@ Pipeline per request (zoho-ref §2.7, §3, §5, §6):
 3. missing OAuth scope → 401 code 57;
 4. rate limits (429 codes 45/44/1070) and `X-Rate-Limit-*` headers from here on;
 5. latency, then at most one injected fault, then the handler. Unknown ids → code 1002.
+
+(Over 400 lines: every Zoho Books endpoint the sandbox serves, each a short handler behind the one gate
+above; records are rendered in `render.py`.)
 """
 
 from __future__ import annotations

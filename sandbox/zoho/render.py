@@ -1,5 +1,8 @@
 """Zoho-shaped JSON for the sandbox's records (zoho-ref §4): string ids, `""` for empties, numbers for money,
 timestamps with a colon-less offset in the org time zone, `*_formatted` display strings on lists.
+
+(Over 400 lines: one renderer per Zoho record kind, list and detail shapes side by side so they stay
+consistent.)
 """
 
 from __future__ import annotations
