@@ -200,9 +200,13 @@ class DbBudgetStore:
                 row.day_count += counted
             if daily is not None:
                 if daily.remaining is not None:
-                    if row.remaining_today is not None and daily.remaining > row.remaining_today + 20:
+                    if _new_day(row, daily.remaining, now):
                         row.day_count = counted  # Zoho's daily quota was reset since the last response
-                    row.remaining_today = daily.remaining
+                        row.remaining_today = daily.remaining
+                    elif row.remaining_today is None or daily.remaining < row.remaining_today:
+                        # Responses of several processes are recorded out of order: a higher figure is an
+                        # older one, not a reset.
+                        row.remaining_today = daily.remaining
                 if daily.limit is not None:
                     row.daily_limit = daily.limit
                 if daily.reset_s is not None:
@@ -314,3 +318,14 @@ def window_use(use: OrgUse, limit: int) -> str:
 
 
 __all__ = ["DEFAULT_LEASE_TTL_S", "DbBudgetStore", "OrgUse", "window_use"]
+
+
+def _new_day(row: _Row, remaining: int, now: float) -> bool:
+    """Whether Zoho's daily quota was reset since the row's last figures: its reset time has passed, or (with
+    no reset time known) the remaining count jumped by more than half the day's limit, far beyond what
+    out-of-order responses of concurrent requests can explain."""
+    if row.remaining_today is None:
+        return False
+    if row.reset_at is not None:
+        return now >= row.reset_at and remaining > row.remaining_today
+    return remaining > row.remaining_today + (row.daily_limit or 1000) // 2
