@@ -87,6 +87,7 @@ SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("home", (160, 48), go("home")),
     ("connect", (160, 48), go("connect")),
     ("profiles", (160, 48), go("profiles")),
+    ("overview", (160, 48), go("overview")),
     ("preview-mappings", (160, 48), go("preview")),
     ("preview-bills", (160, 48), bills_tab),
     ("preview-override", (160, 48), go("preview", "m", "o")),
