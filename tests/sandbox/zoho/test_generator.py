@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from decimal import Decimal
 
@@ -115,11 +114,9 @@ def test_broken_records_present_and_separate_from_blocked_ones() -> None:
     assert all(b.vendor_id in vendor_ids for b in clean)
 
 
-def test_hundred_thousand_bills_generate_in_seconds() -> None:
-    started = time.monotonic()
-    company = generate_company(7, 100_000)
-    elapsed = time.monotonic() - started
-    assert len(company.bills) == 100_000
-    assert elapsed < 30, elapsed
-    assert len({b.bill_id for b in company.bills}) == 100_000
-    assert 0.05 < len(_blocked(company)) / 100_000 < 0.15
+def test_a_large_company_keeps_unique_ids_and_its_share_of_blocked_bills() -> None:
+    # How fast the generator is shows in the benchmarks (they generate 100,000 bills), not in a timed test.
+    company = generate_company(7, 20_000)
+    assert len(company.bills) == 20_000
+    assert len({b.bill_id for b in company.bills}) == 20_000
+    assert 0.05 < len(_blocked(company)) / 20_000 < 0.15
