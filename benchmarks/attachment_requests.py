@@ -16,12 +16,8 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
-from collections import Counter
-from pathlib import Path
 from typing import Any
 
-from zbsn.core.vault import KeySource, Vault, generate_key
 from zbsn.sandbox.demo import start_demo
 
 SEED = 7
@@ -30,23 +26,14 @@ BILL_ENDPOINTS = ("GET /bills", "GET /bills/{bill_id}", "GET /bills/{bill_id}/at
 
 def measure(bills: int) -> dict[str, Any]:
     """One full sync of a `bills`-bill company; Zoho requests per bill, documents counted."""
-    with tempfile.TemporaryDirectory(prefix="zbsn-bench-attachments-") as tmp:
-        demo = start_demo(
-            f"sqlite:///{Path(tmp) / 'bench.db'}",
-            seed=SEED,
-            bills=bills,
-            webhooks=False,
-            vault=Vault(generate_key(), KeySource.ENV),  # in memory: no key file in the operator's config dir
-        )
-        try:
-            demo.zoho.set_limits(enabled=False)
-            before: Counter[str] = Counter(demo.zoho.counters()["api"]["by_endpoint"])
-            summary = asyncio.run(demo.workspace.engine_service().run(demo.profile_id, mode="full"))
-            after: Counter[str] = Counter(demo.zoho.counters()["api"]["by_endpoint"])
-            attached = len(demo.servicenow.attachment_api.attachments)
-            with_document = sum(1 for b in demo.company.bills if b.documents)
-        finally:
-            demo.stop()
+    # No database URL: the demo's own temporary SQLite file and an in-memory vault, removed on exit.
+    with start_demo(seed=SEED, bills=bills, webhooks=False) as demo:
+        demo.zoho.set_limits(enabled=False)
+        before = demo.zoho.requests_by_endpoint()
+        summary = asyncio.run(demo.workspace.engine_service().run(demo.profile_id, mode="full"))
+        after = demo.zoho.requests_by_endpoint()
+        attached = len(demo.servicenow.attachment_api.attachments)
+        with_document = sum(1 for b in demo.company.bills if b.documents)
     spent = after - before
     bill_requests = sum(spent[e] for e in BILL_ENDPOINTS)
     share = with_document / bills

@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from zbsn.core.engine.events import Event, StatusesRefreshed
@@ -57,31 +55,26 @@ def _figures(event: StatusesRefreshed, elapsed: float) -> dict[str, Any]:
 
 def measure(bills: int) -> dict[str, Any]:
     """Stage `bills` bills through the engine and count what following them costs."""
-    with tempfile.TemporaryDirectory(prefix="zbsn-bench-status-") as tmp:
-        demo = start_demo(
-            f"sqlite:///{Path(tmp) / 'bench.db'}", bills=bills, rate_window_s=0.05, webhooks=False
-        )
-        try:
-            service = demo.workspace.engine_service()
-            run_events: list[StatusesRefreshed] = []
+    # No database URL: the demo's own temporary SQLite file and an in-memory vault, removed on exit.
+    with start_demo(bills=bills, rate_window_s=0.05, webhooks=False) as demo:
+        service = demo.workspace.engine_service()
+        run_events: list[StatusesRefreshed] = []
 
-            def in_run(event: Event) -> None:
-                if isinstance(event, StatusesRefreshed):
-                    run_events.append(event)
+        def in_run(event: Event) -> None:
+            if isinstance(event, StatusesRefreshed):
+                run_events.append(event)
 
-            summary = asyncio.run(service.run(demo.profile_id, events=in_run))
-            demo.run_invoice_processing()
-            first, first_s = asyncio.run(_refresh(service, demo.profile_id))
-            waiting = [
-                row["sys_id"]
-                for row in demo.servicenow.table("sn_shop_invoice")
-                if row.get("state") == "pending_approval"
-            ]
-            for sys_id in waiting[::10]:
-                demo.approve_invoice(sys_id)
-            second, second_s = asyncio.run(_refresh(service, demo.profile_id))
-        finally:
-            demo.stop()
+        summary = asyncio.run(service.run(demo.profile_id, events=in_run))
+        demo.run_invoice_processing()
+        first, first_s = asyncio.run(_refresh(service, demo.profile_id))
+        waiting = [
+            row["sys_id"]
+            for row in demo.servicenow.table("sn_shop_invoice")
+            if row.get("state") == "pending_approval"
+        ]
+        for sys_id in waiting[::10]:
+            demo.approve_invoice(sys_id)
+        second, second_s = asyncio.run(_refresh(service, demo.profile_id))
     in_sync = run_events[-1] if run_events else None
     refreshes = [_figures(first, first_s), _figures(second, second_s)]
     measured = [*refreshes, *([_figures(in_sync, 0.0)] if in_sync else [])]

@@ -153,37 +153,11 @@ def connect_fleet(url: str, info: dict[str, Any], window: float) -> list[int]:
     """Connect every org and the instance through zbsn's workspace, as `zbsn connect` would; profile ids."""
     from zbsn.core.services import open_services
     from zbsn.core.settings import Settings
+    from zbsn.sandbox.fleet_connect import connect_fleet as connect_orgs
 
     services = open_services(Settings(zoho={"window_seconds": window}), url)  # type: ignore[arg-type]
-    workspace = services.workspace
-
-    async def connect() -> list[int]:
-        sn_id, test = await workspace.connect_servicenow(
-            info["servicenow_url"], info["servicenow_client_id"], info["servicenow_client_secret"]
-        )
-        assert test.ok, test.message
-        profiles = []
-        for org in info["orgs"]:
-            zoho = await workspace.connect_zoho_self_client(
-                org["self_client_code"],
-                info["zoho_client_id"],
-                info["zoho_client_secret"],
-                org["accounts_url"],
-                name=f"zoho-{org['organization_id']}",
-                organization_id=org["organization_id"],
-            )
-            profile = workspace.create_profile(
-                f"org {org['organization_id']}",
-                zoho.connection_id,
-                sn_id,
-                cost_center_tag_name=info["cost_center_tag_name"],
-                legal_entity=info["legal_entity"],
-            )
-            profiles.append(profile.id)
-        return profiles
-
     try:
-        return asyncio.run(connect())
+        return list(asyncio.run(connect_orgs(services.workspace, info)))
     finally:
         services.close()
 

@@ -15,16 +15,13 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
 
 from zbsn.core.db.models import WebhookEvent
 from zbsn.core.domain import InboxStatus
-from zbsn.core.vault import KeySource, Vault, generate_key
 from zbsn.sandbox.company import Company
 from zbsn.sandbox.company_generator import generate_company
 from zbsn.sandbox.demo import start_demo
@@ -62,30 +59,21 @@ def company_size(bills: int) -> int:
 
 def measure(bills: int, timeout_s: float = 120.0) -> dict[str, Any]:
     """Full sync, then `bills` webhook edits; Zoho API requests per webhook bill."""
-    with tempfile.TemporaryDirectory(prefix="zbsn-bench-webhooks-") as tmp:
-        demo = start_demo(
-            f"sqlite:///{Path(tmp) / 'bench.db'}",
-            seed=SEED,
-            bills=company_size(bills),
-            rate_window_s=2.0,
-            vault=Vault(generate_key(), KeySource.ENV),  # in memory: no key file in the operator's config dir
-        )
-        try:
-            first = asyncio.run(demo.workspace.engine_service().run(demo.profile_id, mode="full"))
-            chosen = _unpaid(demo.company)[:bills]
-            if len(chosen) < bills:
-                raise RuntimeError(f"only {len(chosen)} unpaid bills for {bills} webhooks")
-            before = int(demo.zoho.counters()["api"]["requests"])
-            started = time.perf_counter()
-            for bill_id in chosen:
-                delivery = demo.fire_webhook(bill_id, "bill.edited")
-                if delivery.get("outcome") != "delivered":
-                    raise RuntimeError(f"webhook for {bill_id} not delivered: {delivery}")
-            events = _settled(demo.db_engine, len(chosen), timeout_s)
-            seconds = time.perf_counter() - started
-            requests = int(demo.zoho.counters()["api"]["requests"]) - before
-        finally:
-            demo.stop()
+    # No database URL: the demo's own temporary SQLite file and an in-memory vault, removed on exit.
+    with start_demo(seed=SEED, bills=company_size(bills), rate_window_s=2.0) as demo:
+        first = asyncio.run(demo.workspace.engine_service().run(demo.profile_id, mode="full"))
+        chosen = _unpaid(demo.company)[:bills]
+        if len(chosen) < bills:
+            raise RuntimeError(f"only {len(chosen)} unpaid bills for {bills} webhooks")
+        before = demo.zoho.requests_by_endpoint()
+        started = time.perf_counter()
+        for bill_id in chosen:
+            delivery = demo.fire_webhook(bill_id, "bill.edited")
+            if delivery.get("outcome") != "delivered":
+                raise RuntimeError(f"webhook for {bill_id} not delivered: {delivery}")
+        events = _settled(demo.db_engine, len(chosen), timeout_s)
+        seconds = time.perf_counter() - started
+        requests = (demo.zoho.requests_by_endpoint() - before).total()
     processed = sum(1 for e in events if e.status == InboxStatus.PROCESSED)
     return {
         "bills": len(chosen),

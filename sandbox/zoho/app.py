@@ -293,6 +293,10 @@ class ZohoSandbox:
         self.webhooks.wait_idle(timeout)
         return self.webhooks.log()
 
+    def requests_by_endpoint(self) -> Counter[str]:
+        """API requests served so far per endpoint (`"GET /bills/{bill_id}"`); subtract two for a span."""
+        return Counter(self.limiter.snapshot()["by_endpoint"])
+
     def counters(self) -> dict[str, Any]:
         """API requests by endpoint, 429s by code, statuses, OAuth outcomes, injected faults, webhooks."""
         return {

@@ -37,6 +37,7 @@ from zbsn.core.jobs.queue import JobQueue, with_queue
 from zbsn.core.services import Services, open_services
 from zbsn.core.settings import Settings
 from zbsn.sandbox.fleet import Fleet, fleet_company
+from zbsn.sandbox.fleet_connect import connect_fleet as connect_orgs
 
 REPO = Path(__file__).resolve().parents[2]
 WINDOW_S = 2.0
@@ -59,35 +60,7 @@ def settings() -> Settings:
 
 def connect_fleet(services: Services, fleet: Fleet) -> dict[int, str]:
     """Connect every org and the ServiceNow instance through the workspace; profile id -> org id."""
-    info = fleet.connection_info()
-    workspace = services.workspace
-
-    async def connect() -> dict[int, str]:
-        sn_id, test = await workspace.connect_servicenow(
-            info["servicenow_url"], info["servicenow_client_id"], info["servicenow_client_secret"]
-        )
-        assert test.ok, test.message
-        profiles: dict[int, str] = {}
-        for org in info["orgs"]:
-            zoho = await workspace.connect_zoho_self_client(
-                org["self_client_code"],
-                info["zoho_client_id"],
-                info["zoho_client_secret"],
-                org["accounts_url"],
-                name=f"zoho-{org['organization_id']}",
-                organization_id=org["organization_id"],
-            )
-            profile = workspace.create_profile(
-                f"org {org['organization_id']}",
-                zoho.connection_id,
-                sn_id,
-                cost_center_tag_name=info["cost_center_tag_name"],
-                legal_entity=info["legal_entity"],
-            )
-            profiles[profile.id] = org["organization_id"]
-        return profiles
-
-    return run_coroutine(connect())
+    return run_coroutine(connect_orgs(services.workspace, fleet.connection_info()))
 
 
 def enqueue_every_sync(services: Services, profiles: dict[int, str]) -> None:
