@@ -145,7 +145,9 @@ def test_config_show_masks_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_invalid_config_exits_1_naming_file_and_key(tmp_path: Path) -> None:
-    config = tmp_path / "zbsn.toml"
+    folder = tmp_path / ("a-long-folder-name-" * 5)  # the message must not wrap a long path onto two lines
+    folder.mkdir()
+    config = folder / "zbsn.toml"
     config.write_text("[webhook]\nport = 99999\n")
     result = runner.invoke(app, ["--config", str(config), "config", "show"])
     assert result.exit_code == 1
