@@ -73,12 +73,12 @@ def listing_order(live: Sandboxes) -> list[str]:
 
 
 async def test_a_full_sweep_flags_a_deleted_payment_that_a_changed_only_run_cannot_see(
-    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+    engine: sa.Engine, live: Sandboxes, factories: ClientFactories
 ) -> None:
-    profile_id = create_profile(sqlite_engine, live.endpoints)
-    engine_service = service(sqlite_engine, factories)
+    profile_id = create_profile(engine, live.endpoints)
+    engine_service = service(engine, factories)
     await engine_service.run(profile_id)
-    audits = payments(sqlite_engine)
+    audits = payments(engine)
     staged = next(i for i, r in audits.items() if r.status == AuditStatus.STAGED)
     failed = next(i for i, r in audits.items() if r.status == AuditStatus.FAILED)
     with live.zoho.state.lock:
@@ -90,18 +90,18 @@ async def test_a_full_sweep_flags_a_deleted_payment_that_a_changed_only_run_cann
 
     # a changed-only run lists what changed since the cursor: a deleted payment is never listed again
     await engine_service.run(profile_id)
-    assert payments(sqlite_engine)[staged].status == AuditStatus.STAGED
+    assert payments(engine)[staged].status == AuditStatus.STAGED
 
     before = by_endpoint(live)
     summary = await engine_service.run(profile_id, mode="full")
     spent = by_endpoint(live) - before
 
-    record = payments(sqlite_engine)[staged]
+    record = payments(engine)[staged]
     assert (record.status, record.error_code) == (AuditStatus.FLAGGED, ErrorCode.PAYMENT_DELETED_IN_ZOHO)
     assert record.error_message is not None
     assert "deleted in Zoho Books" in record.error_message
     assert "cannot delete them" in record.error_message
-    never = payments(sqlite_engine)[failed]
+    never = payments(engine)[failed]
     assert never.status == AuditStatus.SKIPPED
     assert never.error_message == "deleted in Zoho Books; never staged, nothing to reverse"
     assert summary.flagged >= 1
@@ -114,21 +114,21 @@ async def test_a_full_sweep_flags_a_deleted_payment_that_a_changed_only_run_cann
     attempts = record.attempts
     again = await engine_service.run(profile_id, mode="full")
     assert again.status != RunStatus.FAILED
-    record = payments(sqlite_engine)[staged]
+    record = payments(engine)[staged]
     assert (record.status, record.attempts) == (AuditStatus.FLAGGED, attempts)
-    assert payments(sqlite_engine)[failed].attempts == never.attempts
+    assert payments(engine)[failed].attempts == never.attempts
     assert len(payment_details(live)) == details_before
 
     # replay of the flag: flagged again, never re-staged as payment details
     replayed = await engine_service.replay(profile_id, [record.id or 0])
     assert (replayed.flagged, replayed.staged) == (1, 0)
-    record = payments(sqlite_engine)[staged]
+    record = payments(engine)[staged]
     assert (record.status, record.error_code) == (AuditStatus.FLAGGED, ErrorCode.PAYMENT_DELETED_IN_ZOHO)
     assert len(payment_details(live)) == details_before
     await engine_service.replay(
         profile_id, where=ReplayFilter(status=AuditStatus.FLAGGED, kind=RecordKind.PAYMENT)
     )
-    record = payments(sqlite_engine)[staged]
+    record = payments(engine)[staged]
     assert (record.status, record.error_code) == (AuditStatus.FLAGGED, ErrorCode.PAYMENT_DELETED_IN_ZOHO)
     assert len(payment_details(live)) == details_before
 

@@ -68,13 +68,13 @@ def invoice_rows(live: Sandboxes, bill_id: str) -> list[dict[str, Any]]:
 
 
 async def test_a_bill_returned_to_draft_is_flagged_not_written_and_staged_again_once_approved(
-    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+    engine: sa.Engine, live: Sandboxes, factories: ClientFactories
 ) -> None:
-    profile_id = create_profile(sqlite_engine, live.endpoints)
-    engine_service = service(sqlite_engine, factories)
+    profile_id = create_profile(engine, live.endpoints)
+    engine_service = service(engine, factories)
     chosen = unpaid_bill()
     await engine_service.run(profile_id)
-    assert bills(sqlite_engine)[chosen.bill_id].status == AuditStatus.STAGED
+    assert bills(engine)[chosen.bill_id].status == AuditStatus.STAGED
     held = invoice_rows(live, chosen.bill_id)
 
     live.zoho.advance(60)
@@ -82,7 +82,7 @@ async def test_a_bill_returned_to_draft_is_flagged_not_written_and_staged_again_
     details_before = bill_details(live)
     summary = await engine_service.run(profile_id)
 
-    record = bills(sqlite_engine)[chosen.bill_id]
+    record = bills(engine)[chosen.bill_id]
     assert (record.status, record.error_code) == (AuditStatus.FLAGGED, ErrorCode.RETURNED_TO_DRAFT_IN_ZOHO)
     message = record.error_message or ""
     assert message.startswith("returned to draft in Zoho Books after")
@@ -97,7 +97,7 @@ async def test_a_bill_returned_to_draft_is_flagged_not_written_and_staged_again_
     # again: unchanged in Zoho, so the flag is neither repeated nor written
     attempts = record.attempts
     await engine_service.run(profile_id)
-    assert bills(sqlite_engine)[chosen.bill_id].attempts == attempts
+    assert bills(engine)[chosen.bill_id].attempts == attempts
     assert invoice_rows(live, chosen.bill_id) == held
 
     # the preview of the bill's period shows the flag, not a silent wait
@@ -112,7 +112,7 @@ async def test_a_bill_returned_to_draft_is_flagged_not_written_and_staged_again_
     # replay keeps the flag and writes nothing
     replayed = await engine_service.replay(profile_id, [record.id or 0])
     assert (replayed.flagged, replayed.staged) == (1, 0)
-    again = bills(sqlite_engine)[chosen.bill_id]
+    again = bills(engine)[chosen.bill_id]
     assert (again.status, again.error_code) == (AuditStatus.FLAGGED, ErrorCode.RETURNED_TO_DRAFT_IN_ZOHO)
     assert invoice_rows(live, chosen.bill_id) == held
 
@@ -129,7 +129,7 @@ async def test_a_bill_returned_to_draft_is_flagged_not_written_and_staged_again_
     live.zoho.advance(60)
     live.zoho.approve_bill(chosen.bill_id)
     await engine_service.run(profile_id)
-    record = bills(sqlite_engine)[chosen.bill_id]
+    record = bills(engine)[chosen.bill_id]
     assert (record.status, record.error_code) == (AuditStatus.STAGED, None)
     assert invoice(live, chosen.bill_id)["due_date"] == "2027-02-28"
     assert invoice(live, chosen.bill_id)["sys_id"] == held[0]["sys_id"]
@@ -174,10 +174,10 @@ async def test_a_bill_approved_in_servicenow_then_returned_to_draft_and_edited_i
 
 
 async def test_a_webhook_flags_the_return_to_draft_and_a_sweep_flags_its_deletion(
-    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+    engine: sa.Engine, live: Sandboxes, factories: ClientFactories
 ) -> None:
-    profile_id = create_profile(sqlite_engine, live.endpoints)
-    engine_service = service(sqlite_engine, factories)
+    profile_id = create_profile(engine, live.endpoints)
+    engine_service = service(engine, factories)
     chosen = unpaid_bill()
     await engine_service.run(profile_id)
     held = invoice_rows(live, chosen.bill_id)
@@ -188,7 +188,7 @@ async def test_a_webhook_flags_the_return_to_draft_and_a_sweep_flags_its_deletio
         payload = {"bill": render.bill_detail(live.zoho.state, draft)}
     hook = await engine_service.process_webhook_bill(profile_id, payload, "bill.edited")
     assert (hook.flagged, hook.staged) == (1, 0)
-    record = bills(sqlite_engine)[chosen.bill_id]
+    record = bills(engine)[chosen.bill_id]
     assert (record.status, record.error_code) == (AuditStatus.FLAGGED, ErrorCode.RETURNED_TO_DRAFT_IN_ZOHO)
     again = await engine_service.process_webhook_bill(profile_id, payload, "bill.edited")
     assert (again.flagged, again.unchanged) == (0, 1)
@@ -198,6 +198,6 @@ async def test_a_webhook_flags_the_return_to_draft_and_a_sweep_flags_its_deletio
     live.zoho.advance(60)
     live.zoho.delete_bill(chosen.bill_id)
     await engine_service.run(profile_id, mode="full")
-    record = bills(sqlite_engine)[chosen.bill_id]
+    record = bills(engine)[chosen.bill_id]
     assert (record.status, record.error_code) == (AuditStatus.FLAGGED, ErrorCode.DELETED_IN_ZOHO)
     assert invoice_rows(live, chosen.bill_id) == held
