@@ -154,6 +154,15 @@ async def test_a_bill_approved_in_servicenow_then_returned_to_draft_and_edited_i
 
     live.zoho.advance(60)
     live.zoho.return_bill_to_draft(chosen.bill_id, "pending_approval")
+    # previewed before the run that flags it: what changed shows the flag already, nothing is written
+    report = await engine_service.preview(profile_id)
+    item = next(i for i in report.items if i.bill_id == chosen.bill_id)
+    assert (item.outcome, [p.code for p in item.problems]) == (
+        "waiting",
+        [ErrorCode.RETURNED_TO_DRAFT_IN_ZOHO],
+    )
+    assert "(approved in ServiceNow)" in item.problems[0].message
+    assert bills(sqlite_engine)[chosen.bill_id].status == AuditStatus.STAGED
     await engine_service.run(profile_id)
     record = bills(sqlite_engine)[chosen.bill_id]
     assert (record.status, record.error_code) == (AuditStatus.FLAGGED, ErrorCode.RETURNED_TO_DRAFT_IN_ZOHO)
