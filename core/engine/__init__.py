@@ -26,13 +26,17 @@ Modules:
   events, recorded outcome `run_outcome`); stages and replay use only its public methods.
 - `stages/`: one module per stage: `preflight` (the instance checked, once per run, before anything is
   staged), `pending` (resend), `masters`, `suppliers`, `bills`, `payments`, `deletions` (a full sweep's
-  deleted bills), `webhook`, `statuses` (last: the staged invoices followed in ServiceNow, and posted as the
-  ERP); `bill_entries` (a bill's entry; a void or delete is flagged for the AP team, never written).
+  deleted bills and vendor payments), `webhook`, `webhook_payment`, `statuses` (last: the staged invoices
+  followed in ServiceNow, and posted as the ERP); `bill_entries` (a bill's entry; a void or delete is
+  flagged for the AP team, never written).
 - `sn_status` (a follow-up read -> a ServiceNow status, and who can fix what holds it) and `sn_status_store`
   (which records a refresh follows; storing statuses and their history).
 - `incremental`: the shape bills and payments share (cursor, list call, detail call, change marker, entry
   builder) and the stage that walks one; `details` (detail requests, a few at once), `write_pipeline` (batch
-  writes in flight), `unchanged` (the one "unchanged" rule, also the preview's), `cursors`.
+  writes in flight), `unchanged` (the one "unchanged" rule, also the preview's), `cursors`, `sweeps` (when
+  a stage reads its whole list: deletions are only visible then).
+- `bill_lifecycle` (which Zoho statuses are staged; waiting for approval, or flagged when sent back to draft
+  after staging) and `bill_changes` (edited after approval, lines removed: flagged, never overwritten).
 - `history`: the engine's reads of its audit log (known records, last staged header, pending, staged,
   replay selection, blocked-bill counts). `audit_writer` (+ `audit_problems`, `staging_batch`): the
   exactly-once writes. `entries`: audit entries per kind of record.

@@ -8,17 +8,29 @@ approval in Zoho" and no detail request; approving it in Zoho moves its `last_mo
 run reads it again and stages it (the one "unchanged" rule, `unchanged.py`). [INF] that Zoho moves
 `last_modified_time` on approval: an approval changes the bill's status, which every other status change
 does move; the sandbox does the same.
+
+A bill that goes back to draft (or to pending approval) after its invoice was staged is not silently
+waiting: its invoice is in ServiceNow, so it is flagged (RETURNED_TO_DRAFT_IN_ZOHO) with the invoice's state
+there and what to do, and nothing is written. The flag keeps the rows the invoice was staged with (an entry
+without rows leaves the audit row's mapped payload as it was), so once the bill is approved again it is
+compared with them as any change is (`bill_changes.py`: edited after approval, lines removed). [INF] Zoho
+Books documents no "convert to draft" for bills; an approval withdrawn, or a bill rejected on re-approval,
+is how the states are reached (the sandbox's `return_bill_to_draft`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
-from zbsn.core.domain import AuditStatus, RecordKind
+from zbsn.core.domain import AuditStatus, RecordKind, ServiceNowStatus
 from zbsn.core.engine import columns as colnames
 from zbsn.core.engine.audit_writer import AuditEntry
+from zbsn.core.engine.bill_changes import LOCKED_STATUSES
+from zbsn.core.engine.history import History, StagedSnapshot
 from zbsn.core.engine.ports import RunContext
 from zbsn.core.engine.problems import ErrorCode, Problem
+from zbsn.core.engine.unchanged import Known
 
 APPROVED_BILL_STATUSES: tuple[str, ...] = ("open", "overdue", "partially_paid", "paid")
 # [INF] `approved` is the state between approval and open when approvals are on; Zoho lists it as a status
@@ -98,4 +110,84 @@ def waiting_entry(
         error_code=code.value,
         error_message=reason,
         problems=[Problem(code, reason)],
+    )
+
+
+class ListedBill(NamedTuple):
+    """What a list row (or a webhook payload) says of a bill before any detail request."""
+
+    bill_id: str
+    number: str | None
+    vendor_name: str | None
+    status: str | None
+    source: str
+
+
+# where an invoice no longer waits on zbsn: nothing to flag when its bill goes back to draft
+_GONE_FROM_SERVICENOW = frozenset({ServiceNowStatus.CANCELED, ServiceNowStatus.NOT_FOUND})
+
+
+def lifecycle_entry(
+    history: History, context: RunContext, bill: ListedBill, marker: str | None, previous: Known | None
+) -> AuditEntry | None:
+    """The entry of a bill the profile does not stage in its status: waiting (skipped), or flagged when it
+    went back to draft or pending approval after its invoice was staged. None: the bill is staged (or
+    void)."""
+    reason = waiting_reason(bill.status, context)
+    if reason is None:
+        return None
+    code = skip_code(bill.status)
+    if code is ErrorCode.AWAITING_APPROVAL and previous is not None:
+        if previous.status in (AuditStatus.STAGED, AuditStatus.FLAGGED):
+            snapshot = history.staged_snapshots([bill.bill_id]).get(bill.bill_id)
+            problem = returned_problem(snapshot, bill.status)
+            if problem is not None:
+                return returned_entry(context, bill, marker, problem)
+    return waiting_entry(
+        context, bill.bill_id, bill.number, bill.vendor_name, marker, bill.source, reason, code
+    )
+
+
+def returned_problem(snapshot: StagedSnapshot | None, status: str | None) -> Problem | None:
+    """The flag of a bill back in `status` (draft, pending approval) whose invoice is in ServiceNow (None:
+    no invoice there to speak of: never staged, or canceled or gone in ServiceNow)."""
+    if snapshot is None or snapshot.sn_status in _GONE_FROM_SERVICENOW:
+        return None
+    label = STATUS_LABELS.get((status or "").casefold().strip(), status or "draft")
+    name = f"invoice {snapshot.sn_number}" if snapshot.sn_number else "its invoice"
+    try:
+        state = f"{ServiceNowStatus(snapshot.sn_status or '').label.lower()} in ServiceNow"
+    except ValueError:
+        state = "in ServiceNow, state not refreshed yet"
+    if snapshot.sn_status in LOCKED_STATUSES:
+        action = (
+            "if the bill is not to be paid, the AP team holds or cancels the invoice there; once approved "
+            "again in Zoho, a changed bill is flagged as edited after approval, never overwritten"
+        )
+    else:
+        action = (
+            "if the bill is withdrawn, the AP team cancels the invoice there; once approved again in Zoho, "
+            "zbsn stages the bill's changes to it"
+        )
+    message = (
+        f"returned to {label} in Zoho Books after {name} was staged ({state}): zbsn writes nothing to "
+        f"ServiceNow while the bill waits for approval again; {action}"
+    )
+    return Problem(ErrorCode.RETURNED_TO_DRAFT_IN_ZOHO, message)
+
+
+def returned_entry(context: RunContext, bill: ListedBill, marker: str | None, problem: Problem) -> AuditEntry:
+    """The flag of a bill returned to draft: no rows, so the audit row keeps the rows its invoice holds."""
+    return AuditEntry(
+        kind=RecordKind.BILL,
+        zoho_id=bill.bill_id,
+        external_key=colnames.invoice_key(context.organization_id, bill.bill_id),
+        zoho_number=bill.number,
+        zoho_modified=marker,
+        vendor_name=bill.vendor_name,
+        source_payload=bill.source,
+        status=AuditStatus.FLAGGED,
+        error_code=problem.code.value,
+        error_message=problem.message,
+        problems=[problem],
     )

@@ -67,7 +67,7 @@ class StagedSnapshot:
 
 
 # the flags of a bill whose invoice stays in ServiceNow as staged (its payments still pay it)
-KEEPS_INVOICE_CODES = ("EDITED_AFTER_APPROVAL", "LINES_REMOVED_IN_ZOHO")
+KEEPS_INVOICE_CODES = ("EDITED_AFTER_APPROVAL", "LINES_REMOVED_IN_ZOHO", "RETURNED_TO_DRAFT_IN_ZOHO")
 
 
 class History:
@@ -132,6 +132,31 @@ class History:
                 AuditRecord.profile_id == self.profile_id,
                 AuditRecord.kind == kind,
                 AuditRecord.status == AuditStatus.STAGED,
+            )
+            return [(zoho_id, number) for zoho_id, number in session.exec(query)]
+
+    @retried
+    def with_status(self, kind: str, statuses: Iterable[str]) -> list[tuple[str, str | None, str]]:
+        """(Zoho id, number, status) of every record of this kind whose last outcome is one of `statuses`."""
+        with session_scope(self.db) as session:
+            query = select(AuditRecord.zoho_id, AuditRecord.zoho_number, AuditRecord.status).where(
+                AuditRecord.profile_id == self.profile_id,
+                AuditRecord.kind == kind,
+                col(AuditRecord.status).in_(list(statuses)),
+            )
+            return [(zoho_id, number, status) for zoho_id, number, status in session.exec(query)]
+
+    @retried
+    def kept_invoices(self) -> list[tuple[str, str | None]]:
+        """(bill id, number) of the flagged bills whose invoice stays in ServiceNow as staged (edited after
+        approval, lines removed, returned to draft): a full sweep checks them for deletion as staged ones."""
+        with session_scope(self.db) as session:
+            query = select(AuditRecord.zoho_id, AuditRecord.zoho_number).where(
+                AuditRecord.profile_id == self.profile_id,
+                AuditRecord.kind == RecordKind.BILL,
+                AuditRecord.status == AuditStatus.FLAGGED,
+                col(AuditRecord.sn_sys_id).is_not(None),
+                col(AuditRecord.error_code).in_(KEEPS_INVOICE_CODES),
             )
             return [(zoho_id, number) for zoho_id, number in session.exec(query)]
 

@@ -89,8 +89,8 @@ async def stage_incremental(
 ) -> None:
     """Read, map and write the entity's changed records (all of them when `full`), then save its cursor.
 
-    `after_full_walk` (the bills' deletion sweep) runs after a full walk; it says whether the sweep is
-    complete, which the cursor row records.
+    `after_full_walk` (the deletion checks of bills and payments) runs after a full walk; it says whether
+    the sweep is complete, which the cursor row records. A list page that fails raises before it runs.
     """
     row = transaction(run.db, lambda session: cursors.read_cursor(session, run.profile_id, entity.cursor))
     since = (

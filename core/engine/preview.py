@@ -27,7 +27,7 @@ from zbsn.core.domain import RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.attachment_preview import AttachmentPreview, attachment_previews
-from zbsn.core.engine.bill_lifecycle import skip_code, waiting_reason
+from zbsn.core.engine.bill_lifecycle import returned_problem, skip_code, waiting_reason
 from zbsn.core.engine.credit_preview import CreditPreview, preview_credits
 from zbsn.core.engine.details import SourceUnavailable, fetch_details
 from zbsn.core.engine.history import History
@@ -221,9 +221,26 @@ async def build_preview(
     for start in range(0, len(to_show), _BATCH):
         batch = to_show[start : start + _BATCH]
         report.items.extend(await _items(zoho, context, index, batch, (db, attachment_max_bytes)))
+    _flag_returned(report.items, History(db, context.profile_id))
     report.credits = await preview_credits(db, context, zoho, index, date_start, date_end)
     report.zoho_requests = zoho.request_count - zoho_before
     return report
+
+
+def _flag_returned(items: list[PreviewItem], history: History) -> None:
+    """Bills waiting for approval whose invoice was staged before: shown with the flag a run records
+    (RETURNED_TO_DRAFT_IN_ZOHO: back in draft in Zoho, the invoice's state in ServiceNow, what to do)."""
+    waiting = [
+        item
+        for item in items
+        if item.outcome == "waiting" and [p.code for p in item.problems] == [ErrorCode.AWAITING_APPROVAL]
+    ]
+    snapshots = history.staged_snapshots(item.bill_id for item in waiting) if waiting else {}
+    for item in waiting:
+        status = item.listed.status if item.listed is not None else None
+        problem = returned_problem(snapshots.get(item.bill_id), status)
+        if problem is not None:
+            item.problems = [problem]
 
 
 async def _items(

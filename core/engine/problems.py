@@ -33,6 +33,9 @@ class ErrorCode(StrEnum):
     LINES_REMOVED_IN_ZOHO = "LINES_REMOVED_IN_ZOHO"
     # A vendor payment deleted in Zoho whose payment details are in ServiceNow: flagged (not deletable there)
     PAYMENT_DELETED_IN_ZOHO = "PAYMENT_DELETED_IN_ZOHO"
+    # A bill sent back to draft (or pending approval) in Zoho after its invoice was staged: flagged, nothing
+    # written; it follows the normal path (edited-after-approval rule included) once approved again.
+    RETURNED_TO_DRAFT_IN_ZOHO = "RETURNED_TO_DRAFT_IN_ZOHO"
 
 
 @dataclass(frozen=True, slots=True)

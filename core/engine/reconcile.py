@@ -4,8 +4,11 @@ Zoho side: the period's bills (list rows, no detail requests), void ones apart. 
 `sn_shop_invoice` rows whose external number carries this org's prefix, read back through the Table API
 with an escaped query, counted and totalled per ServiceNow status (draft, exceptions found, ... paid: what
 ServiceNow holds per state, `servicenow_by_status`). A bill paid in Zoho whose invoice ServiceNow does not
-hold as paid is a state difference (`payment_mismatch`, in `state_differences`). A difference the audit log
-explains (a failed record with its reason; a void flagged for the AP team; a payment that failed) is
+hold as paid is a state difference (`payment_mismatch`, in `state_differences`), and so is the reverse (an
+invoice paid in ServiceNow whose Zoho payment was deleted), as is a bill sent back for approval in Zoho whose
+invoice ServiceNow holds (`status_mismatch`). A difference the audit log
+explains (a failed record with its reason; a void, a return to draft or a deleted payment flagged for the
+AP team; a payment that failed) is
 `explained`; the report balances when every difference is explained and the totals agree once those are set
 aside.
 """
@@ -13,6 +16,7 @@ aside.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -24,9 +28,10 @@ from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine import columns as colnames
-from zbsn.core.engine.bill_lifecycle import waiting_reason
+from zbsn.core.engine.bill_lifecycle import AWAITING_APPROVAL_STATUSES, STATUS_LABELS, waiting_reason
 from zbsn.core.engine.credit_reconcile import CreditReconciliation, reconcile_credits
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
+from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.sn_status import status_of_state
 from zbsn.core.engine.transform_credits import credit_key
 from zbsn.core.servicenow.query import EncodedQuery
@@ -156,6 +161,7 @@ async def reconcile(
     failures = _failed_audits(db, context.profile_id)
     flagged = _flagged_audits(db, context.profile_id)
     unpaid = _failed_payment_bills(db, context.profile_id)
+    unpaid_again = _deleted_payment_bills(db, context.profile_id)
     for held in invoices.values():
         side = report.servicenow_by_status.setdefault(
             status_of_state(str(held.get("state") or "")).value, Side()
@@ -217,6 +223,36 @@ async def reconcile(
                 )
             )
         state = str(invoice.get("state") or "")
+        if status in AWAITING_APPROVAL_STATUSES:  # staged, then sent back for approval in Zoho
+            why = flagged.get(key)
+            label = status_of_state(state or None).label.lower()
+            what = f"{STATUS_LABELS.get(status, status)} in Zoho, {label} in ServiceNow"
+            report.state_differences.append(
+                Difference(
+                    "status_mismatch",
+                    key,
+                    number,
+                    total,
+                    amount,
+                    f"{what}: {why}" if why else what,
+                    bool(why),
+                )
+            )
+        if state == "paid" and status != "paid":  # a payment deleted in Zoho: ServiceNow keeps its details
+            bill_id = key.removeprefix(colnames.invoice_key(context.organization_id, ""))
+            why = unpaid_again.get(bill_id)
+            what = f"paid in ServiceNow, {status.replace('_', ' ')} in Zoho"
+            report.state_differences.append(
+                Difference(
+                    "payment_mismatch",
+                    key,
+                    number,
+                    total,
+                    amount,
+                    f"{what}: {why}" if why else what,
+                    bool(why),
+                )
+            )
         if status == "paid" and state != "paid":
             bill_id = key.removeprefix(colnames.invoice_key(context.organization_id, ""))
             reason = unpaid.get(bill_id)
@@ -286,6 +322,38 @@ def _failed_payment_bills(db: sa.Engine, profile_id: int) -> dict[str, str]:
                 found[str(allocation["bill_id"])] = (
                     f"payment {code or 'pending'}: {message or 'not staged yet'}"
                 )
+    return found
+
+
+def _deleted_payment_bills(db: sa.Engine, profile_id: int) -> dict[str, str]:
+    """bill id -> the flag of the vendor payment deleted in Zoho that paid it (its details stay in
+    ServiceNow)."""
+    with session_scope(db) as session:
+        query = select(AuditRecord.source_payload, AuditRecord.error_message).where(
+            AuditRecord.profile_id == profile_id,
+            AuditRecord.kind == RecordKind.PAYMENT,
+            AuditRecord.status == AuditStatus.FLAGGED,
+            AuditRecord.error_code == ErrorCode.PAYMENT_DELETED_IN_ZOHO.value,
+        )
+        rows = session.exec(query).all()
+    found: dict[str, str] = {}
+    for bill_id, message in _paid_bills(rows):
+        found[bill_id] = f"flagged for the AP team ({message})"
+    return found
+
+
+def _paid_bills(rows: Sequence[tuple[str | None, str | None]]) -> list[tuple[str, str | None]]:
+    """(bill id, the row's text) for every bill the stored payment payloads pay."""
+    found: list[tuple[str, str | None]] = []
+    for payload, text in rows:
+        try:
+            data = json.loads(payload or "{}")
+        except ValueError:
+            continue
+        bills = data.get("bills") if isinstance(data, dict) else None
+        for allocation in bills if isinstance(bills, list) else []:
+            if isinstance(allocation, dict) and allocation.get("bill_id"):
+                found.append((str(allocation["bill_id"]), text))
     return found
 
 

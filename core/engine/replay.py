@@ -21,14 +21,16 @@ from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
 from zbsn.core.engine.credit_replay import replayed_credit
 from zbsn.core.engine.entries import invoice_entry, payment_entry, void_entry
 from zbsn.core.engine.events import EventSink
-from zbsn.core.engine.history import ReplayFilter
-from zbsn.core.engine.problems import ErrorCode
+from zbsn.core.engine.history import KEEPS_INVOICE_CODES, ReplayFilter
+from zbsn.core.engine.problems import ErrorCode, Problem
 from zbsn.core.engine.runner import RunSummary, SyncRunner
 from zbsn.core.engine.session import RunSession
 from zbsn.core.engine.stages.attachments import attach_documents, requeue_recorded
 from zbsn.core.engine.stages.preflight import check_instance
 from zbsn.core.engine.stages.statuses import refresh_statuses
+from zbsn.core.engine.stages.webhook_payment import deleted_payment_entry
 from zbsn.core.engine.transform_suppliers import supplier_rows
+from zbsn.core.engine.unchanged import Known
 from zbsn.core.zoho.errors import ZohoNotFound
 from zbsn.core.zoho.models import RecordError, ZohoBill, ZohoVendor, ZohoVendorPayment
 
@@ -65,6 +67,10 @@ async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:
             external_key=record.external_key,
             rows=supplier_rows(vendor, run.context),
         )
+    if record.kind == RecordKind.PAYMENT and record.error_code == ErrorCode.PAYMENT_DELETED_IN_ZOHO:
+        # deleted in Zoho: never staged again (its details stay in ServiceNow for the AP team to reverse)
+        previous = Known(record.status, record.zoho_modified)
+        return deleted_payment_entry(run, record.zoho_id, record.zoho_number, None, previous, None)
     if record.kind == RecordKind.PAYMENT:
         payment = await _stored(record, ZohoVendorPayment) or await run.zoho.get_vendor_payment(
             record.zoho_id
@@ -77,6 +83,8 @@ async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:
         return await replayed_credit(run, record)
     stored_rows = rows_from_payload(record.mapped_payload)
     cancelled_by_staging = any(r.values.get("u_invoice_state") for r in stored_rows)  # before issue 15
+    if record.status == AuditStatus.FLAGGED and record.error_code in KEEPS_INVOICE_CODES:
+        return _kept_flag(record)  # edited after approval, lines removed, returned to draft: nothing written
     if record.status in (AuditStatus.FLAGGED, AuditStatus.CANCELLED) or cancelled_by_staging:
         # voided or deleted in Zoho: never staged again, nor cancelled by zbsn (the AP team's action)
         return _void(run, record)
@@ -90,6 +98,23 @@ async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:
             return _unreadable(record, fetched.reason)
         bill = fetched
     return invoice_entry(bill, run.context, run.index, record.zoho_modified)
+
+
+def _kept_flag(record: AuditRecord) -> AuditEntry:
+    """A bill flagged with its invoice kept in ServiceNow, replayed: the same flag, no rows (the audit row
+    keeps the rows the invoice holds); the next change of the bill in Zoho is what moves it on."""
+    code = ErrorCode(record.error_code or ErrorCode.EDITED_AFTER_APPROVAL)
+    message = record.error_message or code.value
+    return AuditEntry(
+        kind=record.kind,
+        zoho_id=record.zoho_id,
+        external_key=record.external_key,
+        zoho_number=record.zoho_number,
+        status=AuditStatus.FLAGGED,
+        error_code=code.value,
+        error_message=message,
+        problems=[Problem(code, message)],
+    )
 
 
 def _void(run: RunSession, record: AuditRecord) -> AuditEntry:

@@ -33,9 +33,12 @@ Knobs (Python; the same over HTTP under `sandbox.admin_url`, see `admin.py`):
 - `sandbox.advance(seconds)`: the sandbox clock (token/code expiry, rate windows, daily reset);
 - `sandbox.set_limits(per_window=100, window_seconds=60, daily_limit=5000, day_seconds=86400, concurrency=10,
   enabled=True)`; `sandbox.set_faults(fault_rate=0.2, kinds={"error_5xx": 1, "drop": 1}, latency_ms=0,
-  slow_ms=1500, seed=0)` (kinds: error_5xx drop slow duplicate_page deleted_account malformed revoke_token);
-- data: `add_bill(body)`, `edit_bill(id, changes)`, `void_bill(id)`, `delete_bill(id)`, `add_payment(body)`,
-  `reset(seed, bills)`;
+  slow_ms=1500, seed=0, endpoints=[], from_page=1)` (kinds: error_5xx drop slow duplicate_page
+  deleted_account malformed revoke_token; `endpoints=["GET /vendorpayments"], from_page=2` aims them at the
+  second and later pages of one list);
+- data: `add_bill(body)`, `edit_bill(id, changes)`, `submit_bill(id)`, `approve_bill(id)`,
+  `return_bill_to_draft(id, status="draft")`, `void_bill(id)`, `delete_bill(id)`, `add_payment(body)`,
+  `delete_payment(id)`, `reset(seed, bills)`;
 - webhooks: `configure_webhooks(url, secret, events=None)`, `wait_webhooks()` → delivery log
   (header X-Zoho-Webhook-Signature; `sign()` in `webhooks.py` documents the algorithm);
 - `sandbox.counters()`: API requests by endpoint, 429s by code, statuses, OAuth outcomes, faults, webhooks.

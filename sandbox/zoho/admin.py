@@ -11,10 +11,14 @@ Every endpoint mirrors a `ZohoSandbox` method; errors answer 400 `{"error": "...
     POST /_admin/bills/{id}/void             → {"bill"}                             (bill.voided)
     POST /_admin/bills/{id}/submit           → {"bill"}: draft -> pending_approval  (bill.edited)
     POST /_admin/bills/{id}/approve          → {"bill"}: becomes open               (bill.edited)
+    POST /_admin/bills/{id}/draft            {"status"?: "draft"|"pending_approval"} → {"bill"}: an approved,
+                                             unpaid bill sent back for approval     (bill.edited)
     DELETE /_admin/bills/{id}                → {"deleted"}                          (bill.deleted)
     POST /_admin/vendorpayments              {"bills": [{"bill_id", "amount_applied"}]}
                                              (vendorpayment.created)
-    GET|PUT /_admin/faults                   {"fault_rate", "kinds", "latency_ms", "slow_ms", "seed"}
+    DELETE /_admin/vendorpayments/{id}       → {"deleted"}                          (vendorpayment.deleted)
+    GET|PUT /_admin/faults                   {"fault_rate", "kinds", "latency_ms", "slow_ms", "seed",
+                                              "endpoints", "from_page"}
     GET|PUT /_admin/limits                   {"per_window", "window_seconds", "daily_limit", "day_seconds",
                                               "concurrency", "enabled"}
     POST /_admin/oauth/selfclient            {"scope"?, "ttl_seconds"?, "client_id"?, "dc"?} → {"code"}
@@ -83,6 +87,7 @@ def admin_routes(sandbox: ZohoSandbox) -> list[Route]:
                 "payments": len(state.payments),
                 "vendors": len(state.vendors),
                 "deleted_bill_ids": list(state.deleted_bill_ids),
+                "deleted_payment_ids": list(state.deleted_payment_ids),
                 "version": state.version,
                 "now": sandbox.clock.now().isoformat(),
                 "urls": {
@@ -112,6 +117,14 @@ def admin_routes(sandbox: ZohoSandbox) -> list[Route]:
 
     def approve_bill(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return bill_json(sandbox.approve_bill(request.path_params["bill_id"]).bill_id)
+
+    def bill_to_draft(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        status = str(body.get("status") or "draft")
+        return bill_json(sandbox.return_bill_to_draft(request.path_params["bill_id"], status).bill_id)
+
+    def delete_payment(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        sandbox.delete_payment(request.path_params["payment_id"])
+        return {"deleted": request.path_params["payment_id"]}
 
     def delete_bill(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         sandbox.delete_bill(request.path_params["bill_id"])
@@ -179,7 +192,9 @@ def admin_routes(sandbox: ZohoSandbox) -> list[Route]:
         Route("/_admin/bills/{bill_id}/void", wrap(void_bill), methods=["POST"]),
         Route("/_admin/bills/{bill_id}/submit", wrap(submit_bill), methods=["POST"]),
         Route("/_admin/bills/{bill_id}/approve", wrap(approve_bill), methods=["POST"]),
+        Route("/_admin/bills/{bill_id}/draft", wrap(bill_to_draft), methods=["POST"]),
         Route("/_admin/vendorpayments", wrap(add_payment), methods=["POST"]),
+        Route("/_admin/vendorpayments/{payment_id}", wrap(delete_payment), methods=["DELETE"]),
         Route("/_admin/faults", wrap(faults), methods=["GET", "PUT"]),
         Route("/_admin/limits", wrap(limits), methods=["GET", "PUT"]),
         Route("/_admin/oauth/selfclient", wrap(self_client), methods=["POST"]),

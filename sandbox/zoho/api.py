@@ -98,6 +98,14 @@ def _page_args(call: Call, default_per_page: int = 200, maximum: int = MAX_PER_P
     return page, min(max(per_page, 1), maximum)
 
 
+def _page_number(request: Request) -> int:
+    """The list page a request asks for (1 when it names none, or not a number)."""
+    try:
+        return int(request.query_params.get("page", "1"))
+    except ValueError:
+        return 1
+
+
 def parse_zoho_time(value: str, tz: dt.tzinfo) -> dt.datetime:
     """`2026-06-09T13:17:42-0400` (colon optional; `+` may arrive as a space; no offset = org time zone)."""
     text = value.strip().replace(" ", "+")
@@ -158,7 +166,7 @@ class BooksApi:
         label = f"{'/'.join(methods)} {path}"
 
         async def endpoint(request: Request) -> Response:
-            response = await self._guarded(request, handler, scope, needs_org, faults)
+            response = await self._guarded(request, handler, scope, needs_org, faults, label)
             self.sandbox.limiter.record(label, response.status_code)
             return response
 
@@ -171,6 +179,7 @@ class BooksApi:
         scope: str,
         needs_org: bool,
         faults: frozenset[str],
+        label: str = "",
     ) -> Response:
         sandbox = self.sandbox
         dc: str = request.scope["zoho_dc"]
@@ -199,7 +208,7 @@ class BooksApi:
             latency = sandbox.faults.config.latency_ms
             if latency > 0:
                 await asyncio.sleep(latency / 1000)
-            fault = sandbox.faults.draw(faults)
+            fault = sandbox.faults.draw(faults, label, _page_number(request))
             if fault == "error_5xx":
                 return error(500, 1000, "Internal error", limiter.headers())
             if fault == "revoke_token":
@@ -253,6 +262,12 @@ class BooksApi:
                 self.get_payment,
                 "ZohoBooks.vendorpayments.READ",
                 faults=frozenset({"malformed"}),
+            ),
+            r(
+                "/vendorpayments/{payment_id}",
+                self.delete_payment,
+                "ZohoBooks.vendorpayments.DELETE",
+                methods=("DELETE",),
             ),
             r("/chartofaccounts", self.list_accounts, "ZohoBooks.accountants.READ"),
             r("/chartofaccounts/{account_id}", self.get_account, "ZohoBooks.accountants.READ"),
@@ -523,6 +538,10 @@ class BooksApi:
                 ),
             }
         )
+
+    def delete_payment(self, call: Call) -> Response:
+        self.sandbox.delete_payment(call.request.path_params["payment_id"])
+        return zoho_json({"code": 0, "message": "The payment has been deleted."})
 
     def get_payment(self, call: Call) -> Response:
         with self.state.lock:

@@ -246,6 +246,12 @@ class ZohoSandbox:
         self._emit_bill("bill.edited", bill)
         return bill
 
+    def return_bill_to_draft(self, bill_id: str, status: str = "draft") -> Bill:
+        """Send an approved, unpaid bill back to draft (or pending approval); fires `bill.edited`."""
+        bill = self.state.return_to_draft(bill_id, status)
+        self._emit_bill("bill.edited", bill)
+        return bill
+
     def void_bill(self, bill_id: str) -> Bill:
         """Void a bill; fires `bill.voided`."""
         bill = self.state.void_bill(bill_id)
@@ -267,6 +273,12 @@ class ZohoSandbox:
             payload = {"vendorpayment": render.payment_detail(self.state, payment)}
         self.webhooks.emit("vendorpayment.created", payload)
         return payment
+
+    def delete_payment(self, payment_id: str) -> None:
+        """Delete a vendor payment; fires `vendorpayment.deleted` with only the id (no bill event, as for a
+        new payment: zoho-ref §7)."""
+        self.state.delete_payment(payment_id)
+        self.webhooks.emit("vendorpayment.deleted", {"vendorpayment": {"payment_id": payment_id}})
 
     # ------------------------------------------------------------------------------------------- knobs
     def set_faults(self, **changes: Any) -> FaultConfig:

@@ -55,6 +55,8 @@ class FaultConfig:
     previous page), "deleted_account" (a bill detail line points at an account not in the chart), "malformed"
     (a record carries a non-numeric amount), "revoke_token" (the refresh token behind the request's access
     token is revoked now, then 401 code 57). `latency_ms` delays every API request, independently.
+    `endpoints` (e.g. ["GET /vendorpayments"], named as the counters name them; empty: all) and `from_page`
+    (list pages before it are spared) aim the faults: a walk whose first page loads and whose second fails.
     """
 
     fault_rate: float = 0.0
@@ -62,6 +64,8 @@ class FaultConfig:
     latency_ms: float = 0.0
     slow_ms: float = 1500.0
     seed: int = 0
+    endpoints: list[str] = field(default_factory=list)
+    from_page: int = 1
 
 
 FAULT_KINDS = ("error_5xx", "drop", "slow", "duplicate_page", "deleted_account", "malformed", "revoke_token")

@@ -14,6 +14,7 @@ from typing import Any
 from zbsn.sandbox.zoho.config import FAULT_KINDS, FaultConfig
 
 ANYWHERE = frozenset({"error_5xx", "drop", "slow", "revoke_token"})
+_KNOBS = ("fault_rate", "kinds", "latency_ms", "slow_ms", "seed", "endpoints", "from_page")
 
 
 class FaultInjector:
@@ -29,7 +30,7 @@ class FaultInjector:
         """Update knobs (fault_rate, kinds, latency_ms, slow_ms, seed); the RNG restarts from the seed."""
         with self.lock:
             for name, value in changes.items():
-                if name not in ("fault_rate", "kinds", "latency_ms", "slow_ms", "seed"):
+                if name not in _KNOBS:
                     raise ValueError(f"unknown fault setting: {name}")
                 if name == "kinds":
                     kinds = {str(k): float(w) for k, w in dict(value).items()}
@@ -37,13 +38,24 @@ class FaultInjector:
                     if unknown:
                         raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
                     value = kinds
+                if name == "endpoints":
+                    value = [str(e) for e in value or []]
+                if name == "from_page":
+                    value = max(1, int(value))
                 setattr(self.config, name, value)
             self.rng = random.Random(self.config.seed)
             return self.config
 
-    def draw(self, applicable: frozenset[str]) -> str | None:
-        """The fault for this request (among `applicable` kinds plus the ANYWHERE ones), or None."""
+    def draw(self, applicable: frozenset[str], endpoint: str = "", page: int = 1) -> str | None:
+        """The fault for this request (among `applicable` kinds plus the ANYWHERE ones), or None.
+
+        `endpoint` ("GET /vendorpayments", as the counters name it) and the list `page` asked for are
+        checked against the `endpoints` and `from_page` knobs; a request they leave out draws nothing."""
         with self.lock:
+            if self.config.endpoints and endpoint not in self.config.endpoints:
+                return None
+            if page < self.config.from_page:
+                return None
             candidates = [
                 (k, w) for k, w in self.config.kinds.items() if w > 0 and (k in applicable or k in ANYWHERE)
             ]
@@ -71,5 +83,7 @@ class FaultInjector:
                 "latency_ms": self.config.latency_ms,
                 "slow_ms": self.config.slow_ms,
                 "seed": self.config.seed,
+                "endpoints": list(self.config.endpoints),
+                "from_page": self.config.from_page,
                 "injected": dict(self.injected),
             }

@@ -79,6 +79,7 @@ class BooksState:
             self.payments_by_bill: dict[str, list[tuple[VendorPayment, PaymentAllocation]]] = {}
             self.allocation_ids: dict[tuple[str, str], str] = {}
             self.deleted_bill_ids: list[str] = []
+            self.deleted_payment_ids: list[str] = []
             for payment in company.payments:
                 self._index_payment(payment)
             self.version = 0
@@ -286,6 +287,24 @@ class BooksState:
             bill.last_modified_time = self._touch()
             return bill
 
+    def return_to_draft(self, bill_id: str, status: str = "draft") -> Bill:
+        """An approved bill sent back to `draft` (or `pending_approval`) before it is paid.
+
+        [INF] Zoho Books documents no "convert to draft" call for bills; the sandbox offers it so tests can
+        play an approver who withdraws an approval (or a rejected re-approval). A bill with payments applied
+        or a void one refuses, as Zoho refuses to delete or void a paid bill (zoho-ref §4.2)."""
+        with self.lock:
+            bill = self.get_bill(bill_id)
+            if status not in AWAITING_APPROVAL:
+                raise InvalidRequest(f"Invalid value passed for status: {status}", 2)
+            if bill.status == "void" or bill.status in AWAITING_APPROVAL:
+                raise InvalidRequest("Only an approved bill can be sent back for approval", 4)
+            if self.paid.get(bill_id):
+                raise InvalidRequest("Bills with payments applied cannot be sent back to draft", 4)
+            bill.status = status
+            bill.last_modified_time = self._touch()
+            return bill
+
     def _restatus(self, bill: Bill) -> None:
         if bill.status == "void" or bill.status in AWAITING_APPROVAL:
             return
@@ -351,3 +370,25 @@ class BooksState:
         if payment is None:
             raise NotFound("Vendor Payment")
         return payment
+
+    def delete_payment(self, payment_id: str) -> VendorPayment:
+        """Delete a vendor payment: its bills owe its amounts again (their status and `last_modified_time`
+        move, [INF] as a payment's do) and it is no longer listed (zoho-ref §4.4)."""
+        with self.lock:
+            payment = self.get_payment(payment_id)
+            now = self._touch()
+            del self.payments[payment_id]
+            self.company.payments.remove(payment)
+            self.deleted_payment_ids.append(payment_id)
+            for allocation in payment.allocations:
+                self.paid[allocation.bill_id] = (
+                    self.paid.get(allocation.bill_id, Decimal(0)) - allocation.amount_applied
+                )
+                others = self.payments_by_bill.get(allocation.bill_id, [])
+                self.payments_by_bill[allocation.bill_id] = [p for p in others if p[0] is not payment]
+                self.allocation_ids.pop((payment_id, allocation.bill_id), None)
+                bill = self.bills.get(allocation.bill_id)
+                if bill is not None:
+                    self._restatus(bill)
+                    bill.last_modified_time = now
+            return payment

@@ -25,7 +25,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-WEBHOOK_EVENTS = ("bill.created", "bill.edited", "bill.voided", "bill.deleted", "vendorpayment.created")
+WEBHOOK_EVENTS = (
+    "bill.created",
+    "bill.edited",
+    "bill.voided",
+    "bill.deleted",
+    "vendorpayment.created",
+    "vendorpayment.deleted",
+)
 SIGNATURE_HEADER = "X-Zoho-Webhook-Signature"
 
 

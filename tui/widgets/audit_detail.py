@@ -33,6 +33,11 @@ NEXT_STEPS = {
     "then replay (x).",
     "MALFORMED_RECORD": "The Zoho record is incomplete; correct it in Zoho Books, then replay (x).",
     "NOT_FOUND": "The record no longer exists in Zoho Books; nothing to do.",
+    # before DELETED_IN_ZOHO, which matches inside it (codes are matched as substrings below)
+    "PAYMENT_DELETED_IN_ZOHO": "Reverse its payment details in ServiceNow (an AP specialist's action); "
+    "zbsn never stages them again.",
+    "RETURNED_TO_DRAFT_IN_ZOHO": "Nothing is written while the bill waits for approval in Zoho; if it is "
+    "withdrawn, the AP team cancels its invoice in ServiceNow. Once approved again, the next run takes it.",
     "VOIDED_IN_ZOHO": "Cancel its invoice in ServiceNow (an AP specialist's action); the next refresh (R) "
     "marks this record cancelled.",
     "DELETED_IN_ZOHO": "Cancel its invoice in ServiceNow (an AP specialist's action); the next refresh (R) "

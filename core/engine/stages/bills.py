@@ -6,19 +6,19 @@ every `full_sweep_hours`) lists every bill and then cancels the invoices of bill
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from zbsn.core.db.transient import transaction
 from zbsn.core.domain import RecordKind
 from zbsn.core.engine import cursors
 from zbsn.core.engine.audit_writer import AuditEntry
 from zbsn.core.engine.bill_changes import check_changes
-from zbsn.core.engine.bill_lifecycle import skip_code, waiting_entry, waiting_reason
+from zbsn.core.engine.bill_lifecycle import ListedBill, lifecycle_entry
 from zbsn.core.engine.entries import BillRef
 from zbsn.core.engine.incremental import Fetched, IncrementalEntity, Walk, stage_incremental
 from zbsn.core.engine.session import RunSession
 from zbsn.core.engine.stages.bill_entries import bill_entry, cancellation
 from zbsn.core.engine.stages.deletions import cancel_deleted
+from zbsn.core.engine.sweeps import sweep_due
 from zbsn.core.engine.unchanged import Known
 from zbsn.core.engine.write_pipeline import WritePipeline
 from zbsn.core.zoho.models import ZohoBill, ZohoBillSummary
@@ -31,19 +31,14 @@ def _modified(summary: ZohoBillSummary) -> tuple[str | None, datetime | None]:
 def _voided(
     run: RunSession, summary: ZohoBillSummary, marker: str | None, previous: Known | None
 ) -> AuditEntry | None:
-    """A voided bill (a cancellation) or one waiting for approval in Zoho: no detail request for either."""
-    waiting = waiting_reason(summary.status, run.context)
+    """A voided bill (a cancellation) or one waiting for approval in Zoho (flagged when it went back there
+    after its invoice was staged): no detail request for either."""
+    listed = ListedBill(
+        summary.bill_id, summary.bill_number, summary.vendor_name, summary.status, summary.model_dump_json()
+    )
+    waiting = lifecycle_entry(run.history, run.context, listed, marker, previous)
     if waiting is not None:
-        return waiting_entry(
-            run.context,
-            summary.bill_id,
-            summary.bill_number,
-            summary.vendor_name,
-            marker,
-            summary.model_dump_json(),
-            waiting,
-            skip_code(summary.status),
-        )
+        return waiting
     if summary.status != "void":
         return None
     source = summary.model_dump_json()
@@ -75,17 +70,6 @@ BILLS: IncrementalEntity[ZohoBillSummary, ZohoBill] = IncrementalEntity(
 )
 
 
-def sweep_due(run: RunSession) -> bool:
-    """A full sweep this run: asked for, never done, or the last one older than `full_sweep_hours`."""
-    if run.mode == "full":
-        return True
-    row = transaction(run.db, lambda session: cursors.read_cursor(session, run.profile_id, cursors.BILLS))
-    if row is None or row.cursor_value is None:
-        return True
-    last = row.last_full_sweep_at
-    return last is None or last < run.clock.now() - timedelta(hours=max(1, run.context.full_sweep_hours))
-
-
 async def _deletions(run: RunSession, walk: Walk) -> bool:
     if walk.unreadable_without_id:
         run.log("warning", "deletion check skipped: Zoho sent bills without an id")
@@ -97,4 +81,5 @@ async def _deletions(run: RunSession, walk: Walk) -> bool:
 async def stage_bills(run: RunSession) -> None:
     """Stage the bills changed since the cursor (every bill on a full sweep, then the deletions)."""
     pipeline = WritePipeline(run.write, run.options.writes_in_flight)
-    await stage_incremental(run, BILLS, full=sweep_due(run), pipeline=pipeline, after_full_walk=_deletions)
+    full = sweep_due(run, cursors.BILLS)
+    await stage_incremental(run, BILLS, full=full, pipeline=pipeline, after_full_walk=_deletions)

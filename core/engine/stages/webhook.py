@@ -9,7 +9,7 @@ from typing import Any
 
 from zbsn.core.domain import RecordKind
 from zbsn.core.engine.bill_changes import check_changes
-from zbsn.core.engine.bill_lifecycle import skip_code, waiting_entry, waiting_reason
+from zbsn.core.engine.bill_lifecycle import ListedBill, lifecycle_entry
 from zbsn.core.engine.entries import BillRef
 from zbsn.core.engine.session import RunSession
 from zbsn.core.engine.stages.bill_entries import bill_entry, cancellation
@@ -38,14 +38,13 @@ async def webhook_bill(run: RunSession, payload: dict[str, Any], event_type: str
     if is_unchanged(previous, marker):
         run.counters.unchanged += 1
         return
-    waiting = waiting_reason(str(raw.get("status") or ""), run.context) if raw.get("status") else None
-    if waiting is not None:
-        source = json.dumps(raw, default=str)
-        vendor = raw.get("vendor_name")
-        code = skip_code(str(raw.get("status")))
-        entry = waiting_entry(run.context, bill_id, number, vendor, marker, source, waiting, code)
-        await run.write([entry])
-        return
+    if raw.get("status"):  # waiting for approval (flagged when its invoice was staged before), or staged
+        vendor = str(raw.get("vendor_name") or "") or None
+        listed = ListedBill(bill_id, number, vendor, str(raw["status"]), json.dumps(raw, default=str))
+        waiting = lifecycle_entry(run.history, run.context, listed, marker, previous)
+        if waiting is not None:
+            await run.write([waiting])
+            return
     detail: ZohoBill | RecordError | None
     if isinstance(raw.get("line_items"), list) and raw["line_items"]:
         try:

@@ -5,8 +5,9 @@ Recording a vendor payment fires no bill event in Zoho (zoho-ref §7), so a "Ven
 is the only push for it. The one "unchanged" rule applies as for bills. A deleted payment cannot be
 propagated: an import set cannot delete the payment details it created (sn-ref §7.4, §7.6), so a payment
 whose details reached ServiceNow is flagged for the AP team to reverse there; one that never got there is
-skipped. [INF] the Default Payload key (`vendorpayment` vs `vendor_payment`) and the delete payload (the
-id alone) are unverified (zoho-ref §13 open question 2): both keys and a bare id are read.
+skipped. The same rule serves a full sweep that no longer lists a staged payment (`deletions.py`): one
+rule, two triggers. [INF] the Default Payload key (`vendorpayment` vs `vendor_payment`) and the delete
+payload (the id alone) are unverified (zoho-ref §13 open question 2): both keys and a bare id are read.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ def deleted_payment_entry(
     number: str | None,
     marker: str | None,
     previous: Known | None,
-    source: str,
+    source: str | None,
 ) -> AuditEntry:
-    """A payment deleted in Zoho: flagged when its details are in ServiceNow, else skipped."""
+    """A payment deleted in Zoho: flagged when its details are in ServiceNow, else skipped. `source` None
+    keeps the payment's stored payload (the bills it paid, which the reconciliation reads)."""
     entry = AuditEntry(
         kind=RecordKind.PAYMENT,
         zoho_id=payment_id,
@@ -81,7 +83,8 @@ async def webhook_payment(run: RunSession, payload: dict[str, Any], event_type: 
     number = str(raw.get("payment_number") or "") or None
     source = json.dumps(raw, default=str)
     if event_type.casefold().endswith("deleted"):
-        await run.write([deleted_payment_entry(run, payment_id, number, marker, previous, source)])
+        kept = source if raw.get("bills") else None  # a bare id: the stored payload says what it paid
+        await run.write([deleted_payment_entry(run, payment_id, number, marker, previous, kept)])
         return
     if is_unchanged(previous, marker):
         run.counters.unchanged += 1
@@ -98,7 +101,7 @@ async def webhook_payment(run: RunSession, payload: dict[str, Any], event_type: 
         except ZohoNotFound:
             detail = None
     if detail is None:  # gone from Zoho since the event: as a delete
-        await run.write([deleted_payment_entry(run, payment_id, number, marker, previous, source)])
+        await run.write([deleted_payment_entry(run, payment_id, number, marker, previous, None)])
         return
     if isinstance(detail, RecordError):
         entry = error_entry(RecordKind.PAYMENT, detail, run.context)

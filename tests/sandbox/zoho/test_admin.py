@@ -101,3 +101,41 @@ def test_register_client_and_webhook_config(fresh: ZohoSandbox) -> None:
     ).json()
     assert config["url"] == "http://127.0.0.1:9/h"
     assert config["events"] == ["bill.edited"]
+
+
+def test_a_bill_returned_to_draft_and_a_deleted_payment(fresh: ZohoSandbox) -> None:
+    books = Books(fresh, new_tokens(fresh)["access_token"])
+    bill = next(b for b in fresh.state.company.bills if b.status == "open" and not b.defect)
+    stamp = books.get(f"/bills/{bill.bill_id}").json()["bill"]["last_modified_time"]
+    fresh.advance(5)
+    draft = httpx.post(fresh.admin_url + f"/bills/{bill.bill_id}/draft", json={}).json()["bill"]
+    assert (draft["status"], draft["last_modified_time"] > stamp) == ("draft", True)
+    assert httpx.post(fresh.admin_url + f"/bills/{bill.bill_id}/draft", json={}).status_code == 400  # already
+    approved = httpx.post(fresh.admin_url + f"/bills/{bill.bill_id}/approve").json()["bill"]
+    assert approved["status"] in ("open", "overdue")
+    pending = httpx.post(
+        fresh.admin_url + f"/bills/{bill.bill_id}/draft", json={"status": "pending_approval"}
+    )
+    assert pending.json()["bill"]["status"] == "pending_approval"
+    fresh.approve_bill(bill.bill_id)
+
+    total = str(fresh.state.totals[bill.bill_id])
+    paid = httpx.post(
+        fresh.admin_url + "/vendorpayments",
+        json={"bills": [{"bill_id": bill.bill_id, "amount_applied": total}]},
+    ).json()["vendorpayment"]
+    assert httpx.post(fresh.admin_url + f"/bills/{bill.bill_id}/draft", json={}).status_code == 400  # paid
+    listed = {p["payment_id"] for p in books.get("/vendorpayments").json()["vendorpayments"]}
+    assert paid["payment_id"] in listed
+    fresh.advance(5)
+    deleted = httpx.delete(fresh.admin_url + f"/vendorpayments/{paid['payment_id']}")
+    assert deleted.json() == {"deleted": paid["payment_id"]}
+    listed = {p["payment_id"] for p in books.get("/vendorpayments").json()["vendorpayments"]}
+    assert paid["payment_id"] not in listed
+    assert books.get(f"/vendorpayments/{paid['payment_id']}").json()["code"] == 1002
+    detail = books.get(f"/bills/{bill.bill_id}").json()["bill"]
+    assert detail["status"] in ("open", "overdue")  # owed again
+    assert detail["last_modified_time"] > draft["last_modified_time"]
+    state = httpx.get(fresh.admin_url + "/state").json()
+    assert state["deleted_payment_ids"] == [paid["payment_id"]]
+    assert httpx.delete(fresh.admin_url + f"/vendorpayments/{paid['payment_id']}").status_code == 404

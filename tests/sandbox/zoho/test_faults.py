@@ -103,3 +103,24 @@ def test_fault_rate_and_seed_are_reproducible(books: Books) -> None:
 def test_unknown_fault_kind_is_rejected(fresh: ZohoSandbox) -> None:
     with pytest.raises(ValueError, match="unknown fault kinds"):
         fresh.set_faults(kinds={"meteor": 1.0})
+
+
+def test_faults_aimed_at_one_list_from_its_second_page(books: Books) -> None:
+    books.sandbox.set_faults(
+        fault_rate=1.0, kinds={"error_5xx": 1.0}, endpoints=["GET /vendorpayments"], from_page=2, seed=1
+    )
+    first = books.get("/vendorpayments", per_page=10, page=1)
+    assert first.status_code == 200
+    assert first.json()["page_context"]["has_more_page"] is True
+    assert books.get("/vendorpayments", per_page=10, page=2).status_code == 500
+    assert books.get("/bills", per_page=10, page=2).status_code == 200  # another endpoint: spared
+    snapshot = books.sandbox.counters()["faults"]
+    assert (snapshot["injected"], snapshot["endpoints"], snapshot["from_page"]) == (
+        {"error_5xx": 1},
+        ["GET /vendorpayments"],
+        2,
+    )
+    settings = httpx.put(books.sandbox.admin_url + "/faults", json={"endpoints": [], "from_page": 1}).json()
+    assert (settings["endpoints"], settings["from_page"]) == ([], 1)
+    assert books.get("/vendorpayments", per_page=10, page=2).status_code == 500  # now every endpoint
+    assert books.get("/bills", per_page=10, page=1).status_code == 500
