@@ -5,9 +5,9 @@ A bill becomes one invoice header, one row per line (with its cost center accoun
 one tax row per tax on a line (one per component of a tax group). Amounts are Zoho's own (`bill_amounts`):
 its sub_total and tax_total, its adjustment as other charges (always sent), its discount as discounts; the
 payment terms are Zoho's label or the profile's override (`payment_terms`). Amounts stay in the document
-currency (the rate to the org's base currency is carried in the header's `u_exchange_rate` and in the audit
-payload); dates are the org's local dates. A record with a problem is never sent: `problems` says what is
-missing.
+currency; a foreign-currency bill carries, after its header, the FX rate row staged before it (`fx_rates`;
+the rate is also kept in the audit payload); dates are the org's local dates. A record with a problem is
+never sent: `problems` says what is missing.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from zbsn.core.engine import columns as col
 from zbsn.core.engine.bill_amounts import LineAmounts, TaxPart, header_amounts, line_amounts
+from zbsn.core.engine.fx_rates import describe_rate, fx_rate_row, missing_rate
 from zbsn.core.engine.mapping_index import MappedRef, MappingIndex
 from zbsn.core.engine.payment_terms import servicenow_payment_term
 from zbsn.core.engine.ports import RunContext
@@ -71,6 +72,9 @@ class InvoiceDocument:
     adjustment_description: str | None = None
     discount: Decimal = Decimal(0)
     payment_terms: str | None = None  # the ServiceNow payment term the header names
+    fx_rate: dict[str, str] | None = None  # the FX rate row's values staged before the invoice (fx_rates)
+    # what the preview explains beside the rows (an FX rate staged, a mapping created, a warning)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -103,6 +107,9 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
     currency_problem = check_currency(bill.currency_code, index)
     if currency_problem:
         problems.append(currency_problem)
+    rate_problem = missing_rate(bill.currency_code, bill.exchange_rate, context)
+    if rate_problem:
+        problems.append(rate_problem)
     if not bill.line_items:
         problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the bill has no lines"))
     # a line's id is its coalesce key in staging (u_erp_line_number): a blank or repeated one would stage
@@ -208,7 +215,6 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_invoice_date": doc_date or "",
                 "u_due_date": local_date(bill.due_date, None, context.time_zone) or "",
                 "u_currency": bill.currency_code,
-                col.EXCHANGE_RATE: plain(bill.exchange_rate) if bill.exchange_rate is not None else "",
                 "u_subtotal": money(header.subtotal),
                 "u_tax_amount": money(header.tax),
                 "u_shipping_amount": "0.00",
@@ -224,7 +230,12 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_short_description": f"Zoho Books bill {bill.bill_number}"[:160],
             },
         )
-        document.rows = [header_row, *line_rows, *tax_rows]
+        # the header stays first (its outcome is the record's); the batch stages the FX rate table first
+        fx_row = fx_rate_row(bill.currency_code, bill.exchange_rate, doc_date, context)
+        if fx_row is not None:
+            document.fx_rate = dict(fx_row.values)
+            document.notes.append(describe_rate(fx_row))
+        document.rows = [header_row, *([fx_row] if fx_row else []), *line_rows, *tax_rows]
     return document
 
 

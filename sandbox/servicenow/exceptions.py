@@ -3,7 +3,9 @@
 Source: work-with-invoice-exceptions.md (ServiceNowDocs, Source-to-Pay operations) [C] for the definitions and
 their conditions; exception-form-fields.md [C] for the record's fields. Modelled here:
 - "Missing required information" (header): payment terms, invoice type, supplier, invoice amount, invoice date
-  or legal entity missing;
+  or legal entity missing; [I] also an invoice in a currency other than its legal entity's local currency
+  with no FX rate (`sn_fin_fx_rate`, loaded through FX Rate Stage) for its date: the amounts cannot be
+  converted (the docs name no exception for it; this is the sandbox's reading);
 - "Invalid or blocked supplier" (header): no supplier, no `sn_fin_supplier_detail` row for the invoice's
   supplier and legal entity, Hold Payment or Hold Posting set, or the supplier inactive [I];
 - "Invoice isn't balanced" (header): the lines' subtotals do not sum to the header subtotal (a cent per line
@@ -20,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from .fx import invoice_rate, local_currency
 from .state import Database, Record
 
 OPEN, RESOLVED, BYPASSED = "open", "resolved", "bypassed"
@@ -81,6 +84,7 @@ class ExceptionEngine:
         """Every exception condition that holds for `invoice` now."""
         found: list[Finding] = []
         missing = [label for column, label in REQUIRED_FIELDS.items() if not invoice.get(column, "")]
+        missing += self._missing_rate(invoice)
         if missing:
             found.append(Finding(MISSING_INFORMATION, f"The invoice is missing: {', '.join(missing)}."))
         supplier_problem = self._supplier_problem(invoice)
@@ -112,6 +116,17 @@ class ExceptionEngine:
                     Finding(VALID_CODING, f"Line {number} has no {' and no '.join(gaps)}.", line["sys_id"])
                 )
         return found
+
+    def _missing_rate(self, invoice: Record) -> list[str]:
+        """`Exchange rate <from> to <to> on <date>` when a foreign-currency invoice has no rate then."""
+        currency = self.db.get("fx_currency", invoice["currency"]) if invoice.get("currency") else None
+        local = local_currency(self.db, invoice)
+        code = currency["code"] if currency else ""
+        if not code or not local or code == local or not invoice.get("invoice_date"):
+            return []
+        if invoice_rate(self.db, invoice) is not None:
+            return []
+        return [f"Exchange rate {code} to {local} on {invoice['invoice_date']}"]
 
     def _supplier_problem(self, invoice: Record) -> str:
         supplier_id, entity_id = invoice.get("supplier", ""), invoice.get("legal_entity", "")
