@@ -75,6 +75,11 @@ class Vendor:
     country_code: str = ""  # ISO 3166-1 alpha-2
     payment_terms: int = 30
     payment_terms_label: str = "Net 30"
+    # the demo story: the AP team holds payment on this vendor's legal entity mapping when it first appears
+    # in ServiceNow (zbsn stages it), until they have checked the new vendor ("Invalid or blocked supplier")
+    held_in_servicenow: bool = False
+    # in ServiceNow without a mapping to the legal entity (sn_fin_supplier_detail): zbsn stages it
+    mapped_in_servicenow: bool = True
 
 
 @dataclass(frozen=True, slots=True)

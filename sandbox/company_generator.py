@@ -111,6 +111,8 @@ _VENDORS = (
     ("Vantage Data Systems Inc", "USD", "Austin", "United States", "US"),
 )
 VENDOR_MISSING_IN_SERVICENOW = "Brightline Couriers"
+# in ServiceNow, but not yet mapped to the legal entity (no sn_fin_supplier_detail): zbsn stages the mapping
+VENDOR_WITHOUT_LEGAL_ENTITY_MAPPING = "Lumière Conseil SARL"
 # city -> (street, state or province, postcode, ISO 3166-1 alpha-2): the vendors' billing addresses
 _ADDRESSES = {
     "London": ("14 Cheapside", "Greater London", "EC2V 6DN", "GB"),
@@ -218,6 +220,8 @@ def _master_data(ids: _Ids, rng: random.Random) -> tuple[list[Office], list[Cost
         vendors.append(
             Vendor(ids.next(), name, f"SUP-{1001 + index:05d}", tax_id, currency, f"ap@{slug}.example",
                    city, country, exists_in_servicenow=name != VENDOR_MISSING_IN_SERVICENOW,
+                   held_in_servicenow=name == VENDOR_MISSING_IN_SERVICENOW,
+                   mapped_in_servicenow=name != VENDOR_WITHOUT_LEGAL_ENTITY_MAPPING,
                    street=street, state=state, zip=postcode, country_code=country_code,
                    payment_terms=days, payment_terms_label=label)
         )  # fmt: skip

@@ -27,6 +27,7 @@ from zbsn.core.servicenow.query import EncodedQuery
 from zbsn.core.zoho.models import RecordError, ZohoAccount, ZohoVendor
 
 MappingKind = Literal["cost_center", "gl_account", "supplier"]
+SUPPLIER_DETAIL_TABLE = "sn_fin_supplier_detail"  # the supplier <-> legal entity mapping (sn-ref §7.1)
 # Zoho account types that never appear on a bill's expense lines: not worth a mapping row.
 NON_LINE_ACCOUNT_TYPES = frozenset(
     {
@@ -62,6 +63,8 @@ class ServiceNowMasters:
     suppliers: list[SNSupplier]
     legal_entities: list[SNLegalEntity]
     currencies: frozenset[str] | None = None  # None: the instance did not tell; only the ISO shape is checked
+    # (supplier sys_id, legal entity sys_id) of every sn_fin_supplier_detail row; None: not readable
+    supplier_details: frozenset[tuple[str, str]] | None = None
 
 
 @dataclass(slots=True)
@@ -81,6 +84,7 @@ async def fetch_servicenow_masters(target: ServiceNowTarget) -> ServiceNowMaster
         suppliers=await target.list_suppliers(),
         legal_entities=await target.list_legal_entities(),
     )
+    masters.supplier_details = await _supplier_details(target)
     try:
         rows = await target.get_records("fx_currency", EncodedQuery(), ["code"], None)
     except Exception:  # an instance without read access to currencies: fall back to the ISO-shape check
@@ -88,6 +92,21 @@ async def fetch_servicenow_masters(target: ServiceNowTarget) -> ServiceNowMaster
     codes = frozenset(str(row.get("code", "")).upper() for row in rows if row.get("code"))
     masters.currencies = codes or None
     return masters
+
+
+async def _supplier_details(target: ServiceNowTarget) -> frozenset[tuple[str, str]] | None:
+    """The supplier <-> legal entity mappings (`sn_fin_supplier_detail`), or None when unreadable."""
+    try:
+        rows = await target.get_records(
+            SUPPLIER_DETAIL_TABLE, EncodedQuery(), ["supplier", "legal_entity"], None
+        )
+    except Exception:  # no read access: the preview cannot tell which suppliers lack a mapping
+        return None
+    return frozenset(
+        (str(row.get("supplier") or ""), str(row.get("legal_entity") or ""))
+        for row in rows
+        if row.get("supplier") and row.get("legal_entity")
+    )
 
 
 async def fetch_cost_center_dimension(source: ZohoSource, context: RunContext) -> list[Dimension]:

@@ -30,6 +30,7 @@ from zbsn.core.engine.staging_values import (
     plain,
     supplier_ref,
 )
+from zbsn.core.engine.supplier_legal_entity import bill_mapping
 from zbsn.core.servicenow.models import StagingRow
 from zbsn.core.zoho.models import ZohoBill, ZohoBillLine
 
@@ -230,12 +231,17 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_short_description": f"Zoho Books bill {bill.bill_number}"[:160],
             },
         )
-        # the header stays first (its outcome is the record's); the batch stages the FX rate table first
+        # the header stays first (its outcome is the record's); the batch stages the supplier's legal entity
+        # mapping and the FX rate (when needed) before it
         fx_row = fx_rate_row(bill.currency_code, bill.exchange_rate, doc_date, context)
         if fx_row is not None:
             document.fx_rate = dict(fx_row.values)
             document.notes.append(describe_rate(fx_row))
-        document.rows = [header_row, *([fx_row] if fx_row else []), *line_rows, *tax_rows]
+        mapping, mapping_note = bill_mapping(document.supplier_code, terms, context, index)
+        if mapping_note:
+            document.notes.append(mapping_note)
+        prerequisites = [row for row in (mapping, fx_row) if row is not None]
+        document.rows = [header_row, *prerequisites, *line_rows, *tax_rows]
     return document
 
 

@@ -53,6 +53,7 @@ class ServiceNowSandbox:
     ) -> None:
         self.company = company
         self.config = config or ServiceNowSandboxConfig()
+        self.config.held_supplier_names |= {v.name for v in company.vendors if v.held_in_servicenow}
         self.clock = clock or OffsetClock()
         self.db = Database(self.clock, seed=self.config.seed)
         self.tokens = TokenService(self.config, self.clock)

@@ -94,7 +94,7 @@ def seed_company(db: Database, company: Company) -> None:
                     "active": "true",
                 },
             )
-    suppliers: list[str] = []
+    suppliers: list[str] = []  # the mapped ones
     for vendor in company.vendors:
         if vendor.exists_in_servicenow:
             supplier = db.insert(
@@ -112,7 +112,8 @@ def seed_company(db: Database, company: Company) -> None:
                     "active": "true",
                 },
             )
-            suppliers.append(supplier["sys_id"])
+            if vendor.mapped_in_servicenow:
+                suppliers.append(supplier["sys_id"])
     # after everything the seed held before, so the earlier records keep their sys_ids
     for supplier_sys_id in suppliers:
         db.insert(

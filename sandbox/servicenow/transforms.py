@@ -445,7 +445,8 @@ def _prepare_supplier_legal_entity(look: Lookups, row: dict[str, str]) -> Prepar
         "payment_term": row.get("u_payment_term", "").strip(),
     }
     coalesce = {"supplier": supplier["sys_id"], "legal_entity": legal_entity}
-    return Prepared(_non_empty(values), coalesce, {"hold_payment": "false", "hold_posting": "false"})
+    held = "true" if supplier["name"] in look.config.held_supplier_names else "false"  # [I] see config
+    return Prepared(_non_empty(values), coalesce, {"hold_payment": held, "hold_posting": "false"})
 
 
 def _prepare_fx_rate(look: Lookups, row: dict[str, str]) -> Prepared:
