@@ -204,6 +204,16 @@ class LegalEntity:
     currency_code: str
 
 
+@dataclass(frozen=True, slots=True)
+class User:
+    """A ServiceNow user (sys_user) the seeded company's invoices can name as business owner."""
+
+    user_name: str
+    name: str
+    email: str
+    active: bool = True
+
+
 @dataclass(slots=True)
 class Company:
     seed: int
@@ -219,3 +229,8 @@ class Company:
     payments: list[VendorPayment]
     currencies: list[str] = field(default_factory=list)  # ISO codes known to ServiceNow
     vendor_credits: list[VendorCredit] = field(default_factory=list)
+    # ServiceNow users (sys_user) beside the integration user: the invoices' business owners
+    users: list[User] = field(default_factory=list)
+    business_owner: str = ""  # the email of the user owning the company's invoices (a profile's setting)
+    # cost center account number -> the email of the user owning its bills instead
+    cost_center_owners: dict[str, str] = field(default_factory=dict)

@@ -36,6 +36,7 @@ from zbsn.sandbox.company import (
     Organization,
     PaymentAllocation,
     TaxComponent,
+    User,
     Vendor,
     VendorPayment,
 )
@@ -110,6 +111,15 @@ _VENDORS = (
     ("Harborview Analytics Inc", "USD", "Boston", "United States", "US"),
     ("Vantage Data Systems Inc", "USD", "Austin", "United States", "US"),
 )
+# ServiceNow users owning the invoices (a profile's business owner, one cost center's override) and one who
+# has left (inactive): added without touching the random stream
+USERS = (
+    User("alex.morgan", "Alex Morgan", "alex.morgan@northwind.example"),
+    User("priya.shah", "Priya Shah", "priya.shah@northwind.example"),
+    User("sam.former", "Sam Former", "sam.former@northwind.example", active=False),
+)
+BUSINESS_OWNER = "alex.morgan@northwind.example"
+COST_CENTER_OWNERS = {"CC-LON-200": "priya.shah@northwind.example"}  # Advisory - London
 VENDOR_MISSING_IN_SERVICENOW = "Brightline Couriers"
 # in ServiceNow, but not yet mapped to the legal entity (no sn_fin_supplier_detail): zbsn stages the mapping
 VENDOR_WITHOUT_LEGAL_ENTITY_MAPPING = "Lumière Conseil SARL"
@@ -327,6 +337,9 @@ def generate_company(seed: int = 7, bills: int = 200) -> Company:
         payments=payments,
         currencies=["GBP", "EUR", "USD"],
         vendor_credits=vendor_credits,
+        users=list(USERS),
+        business_owner=BUSINESS_OWNER,
+        cost_center_owners=dict(COST_CENTER_OWNERS),
     )
 
 

@@ -51,6 +51,7 @@ WRITTEN: dict[str, tuple[str, ...]] = {
         "u_amount_invoiced",
         "u_payment_terms",
         "u_legal_entity",
+        "u_business_owner",
         "u_invoice_type",
         "u_invoice_line_count",
         "u_short_description",

@@ -35,6 +35,8 @@ class MappingIndex:
     currencies: frozenset[str] | None = None
     # ERP supplier codes with a sn_fin_supplier_detail row for the legal entity; None: unknown (not read)
     mapped_suppliers: frozenset[str] | None = None
+    # configured business owner (owner_key) -> the value staged, None when no active user; None: not read
+    owners: dict[str, str | None] | None = None
 
 
 def load_mapping_index(
@@ -55,6 +57,7 @@ def load_mapping_index(
     index.legal_entity, index.legal_entity_problem = _resolve_legal_entity(context, masters)
     index.currencies = masters.currencies if masters is not None else None
     index.mapped_suppliers = _mapped_suppliers(masters, index.legal_entity)
+    index.owners = masters.users if masters is not None else None
     return index
 
 

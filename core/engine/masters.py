@@ -20,6 +20,7 @@ from zbsn.core.db.models import CostCenterMap, GLAccountMap, SupplierMap
 from zbsn.core.db.transient import retried
 from zbsn.core.domain import AuditStatus, MappingOrigin, MappingStatus, RecordKind
 from zbsn.core.engine.audit_writer import Completion
+from zbsn.core.engine.business_owner import read_users
 from zbsn.core.engine.matching import CostCenterMatcher, GLAccountMatcher, SupplierMatcher
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNLegalEntity, SNSupplier
@@ -65,6 +66,8 @@ class ServiceNowMasters:
     currencies: frozenset[str] | None = None  # None: the instance did not tell; only the ISO shape is checked
     # (supplier sys_id, legal entity sys_id) of every sn_fin_supplier_detail row; None: not readable
     supplier_details: frozenset[tuple[str, str]] | None = None
+    # configured business owner (owner_key) -> the value staged (None: no active user); None: not read
+    users: dict[str, str | None] | None = None
 
 
 @dataclass(slots=True)
@@ -76,8 +79,9 @@ class AlignCounts:
     to_create: list[ZohoVendor] = field(default_factory=list)  # vendors to stage as suppliers
 
 
-async def fetch_servicenow_masters(target: ServiceNowTarget) -> ServiceNowMasters:
-    """Read cost centers, GL accounts, suppliers, legal entities and (when readable) active currencies."""
+async def fetch_servicenow_masters(target: ServiceNowTarget, users: Sequence[str] = ()) -> ServiceNowMasters:
+    """Read cost centers, GL accounts, suppliers, legal entities and (when readable) the supplier legal entity
+    mappings, the profile's business owners (`users`) and active currencies."""
     masters = ServiceNowMasters(
         cost_centers=await target.list_cost_centers(),
         gl_accounts=await target.list_gl_accounts(),
@@ -85,6 +89,7 @@ async def fetch_servicenow_masters(target: ServiceNowTarget) -> ServiceNowMaster
         legal_entities=await target.list_legal_entities(),
     )
     masters.supplier_details = await _supplier_details(target)
+    masters.users = await read_users(target, users)
     try:
         rows = await target.get_records("fx_currency", EncodedQuery(), ["code"], None)
     except Exception:  # an instance without read access to currencies: fall back to the ISO-shape check

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from zbsn.core.engine import columns as col
 from zbsn.core.engine.bill_amounts import LineAmounts, TaxPart, header_amounts, line_amounts
+from zbsn.core.engine.business_owner import bill_owner, owner_key
 from zbsn.core.engine.fx_rates import describe_rate, fx_rate_row, missing_rate
 from zbsn.core.engine.mapping_index import MappedRef, MappingIndex
 from zbsn.core.engine.payment_terms import servicenow_payment_term
@@ -73,6 +74,7 @@ class InvoiceDocument:
     adjustment_description: str | None = None
     discount: Decimal = Decimal(0)
     payment_terms: str | None = None  # the ServiceNow payment term the header names
+    business_owner: str | None = None  # the user the header names (as staged: email or user name)
     fx_rate: dict[str, str] | None = None  # the FX rate row's values staged before the invoice (fx_rates)
     # what the preview explains beside the rows (an FX rate staged, a mapping created, a warning)
     notes: list[str] = field(default_factory=list)
@@ -176,6 +178,7 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
             tax_rows.append(_tax_row(key, line, net, part, suffix, bill.currency_code, context))
     header = header_amounts(bill, subtotal, tax_total)
     problems.extend(header.problems)
+    owner, owner_note = _business_owner(lines, context, index, problems)
     terms = servicenow_payment_term(
         bill.payment_terms_label, bill.payment_terms, context.payment_terms_overrides
     )
@@ -199,7 +202,10 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
         adjustment_description=bill.adjustment_description,
         discount=header.discount,
         payment_terms=terms,
+        business_owner=owner,
     )
+    if owner_note:
+        document.notes.append(owner_note)
     if document.ok:
         header_row = StagingRow(
             table=col.INVOICE_TABLE,
@@ -226,6 +232,7 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_amount_invoiced": money(bill.total),
                 "u_payment_terms": terms or "",
                 "u_legal_entity": index.legal_entity or "",
+                "u_business_owner": owner or "",
                 "u_invoice_type": col.INVOICE_TYPE,
                 "u_invoice_line_count": str(len(bill.line_items)),
                 "u_short_description": f"Zoho Books bill {bill.bill_number}"[:160],
@@ -243,6 +250,30 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
         prerequisites = [row for row in (mapping, fx_row) if row is not None]
         document.rows = [header_row, *prerequisites, *line_rows, *tax_rows]
     return document
+
+
+def _business_owner(
+    lines: list[LinePreview], context: RunContext, index: MappingIndex, problems: list[Problem]
+) -> tuple[str | None, str | None]:
+    """The business owner the header names (as staged) and the preview's note; an unknown user is a
+    problem (business_owner.py)."""
+    configured, origin = bill_owner(lines, context.business_owner, context.cost_center_owners)
+    if configured is None:
+        return None, (
+            "warning: no business owner configured (profile or cost center): the invoice will meet "
+            "'Missing or invalid business owner' where ServiceNow checks it"
+        )
+    if index.owners is None:  # ServiceNow's users were not read: sent as configured
+        return configured, f"business owner {configured} (from {origin}, not checked)"
+    staged = index.owners.get(owner_key(configured))
+    if staged is None:
+        message = (
+            f"business owner {configured!r} (from {origin}) is not an active ServiceNow user (sys_user, by "
+            "user name or email)"
+        )
+        problems.append(Problem(ErrorCode.UNKNOWN_BUSINESS_OWNER, message, configured))
+        return None, None
+    return staged, f"business owner {staged} (from {origin})"
 
 
 def _line_row(

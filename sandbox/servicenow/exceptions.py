@@ -10,7 +10,10 @@ their conditions; exception-form-fields.md [C] for the record's fields. Modelled
   supplier and legal entity, Hold Payment or Hold Posting set, or the supplier inactive [I];
 - "Invoice isn't balanced" (header): the lines' subtotals do not sum to the header subtotal (a cent per line
   of tolerance [I]) - what an invoice whose line failed staging shows;
-- "Valid coding required" (line): a line without a ledger account or cost center.
+- "Valid coding required" (line): a line without a ledger account or cost center;
+- "Missing or invalid business owner" (header): the business owner is missing or inactive [C]; the sandbox
+  seeds this definition inactive [I] (whether it is active out of the box is not documented, and a profile
+  without a business owner would otherwise meet it on every invoice): `set_exception_active` turns it on.
 Records: `sn_ap_apm_exception` (header) and `sn_ap_apm_line_exception` (line) with number, state, exception
 definition (a reference to `sn_ap_apm_exception_definition`), invoice, [invoice line], short description and
 description. States open | resolved | bypassed are [I]. Evaluating an invoice again resolves exceptions whose
@@ -34,12 +37,15 @@ MISSING_INFORMATION = "Missing required information"
 BLOCKED_SUPPLIER = "Invalid or blocked supplier"
 NOT_BALANCED = "Invoice isn't balanced"
 VALID_CODING = "Valid coding required"
+BUSINESS_OWNER = "Missing or invalid business owner"
 DEFINITIONS: dict[str, str] = {  # name -> level
     MISSING_INFORMATION: "header",
     BLOCKED_SUPPLIER: "header",
     NOT_BALANCED: "header",
     VALID_CODING: "line",
+    BUSINESS_OWNER: "header",
 }
+INACTIVE_BY_DEFAULT = frozenset({BUSINESS_OWNER})  # [I] see the module docstring
 REQUIRED_FIELDS = {
     "payment_terms": "Payment terms",
     "type": "Invoice type",
@@ -62,8 +68,9 @@ class Finding:
 def seed_definitions(db: Database) -> None:
     """Create the exception definitions the engine raises."""
     for name, level in DEFINITIONS.items():
+        active = "false" if name in INACTIVE_BY_DEFAULT else "true"
         db.insert(
-            DEFINITION_TABLE, {"name": name, "level": level, "short_description": name, "active": "true"}
+            DEFINITION_TABLE, {"name": name, "level": level, "short_description": name, "active": active}
         )
 
 
@@ -90,6 +97,9 @@ class ExceptionEngine:
         supplier_problem = self._supplier_problem(invoice)
         if supplier_problem:
             found.append(Finding(BLOCKED_SUPPLIER, supplier_problem))
+        owner_problem = self._owner_problem(invoice) if self._active(BUSINESS_OWNER) else ""
+        if owner_problem:
+            found.append(Finding(BUSINESS_OWNER, owner_problem))
         lines = [
             line
             for line in self.db.find_all("sn_shop_invoice_line", invoice=invoice["sys_id"])
@@ -127,6 +137,22 @@ class ExceptionEngine:
         if invoice_rate(self.db, invoice) is not None:
             return []
         return [f"Exchange rate {code} to {local} on {invoice['invoice_date']}"]
+
+    def _active(self, definition: str) -> bool:
+        record = self.db.find(DEFINITION_TABLE, name=definition)
+        return record is not None and record.get("active", "true") != "false"
+
+    def _owner_problem(self, invoice: Record) -> str:
+        """Why the invoice's business owner is missing or invalid ("" when it is an active user)."""
+        owner = invoice.get("business_owner", "")
+        if not owner:
+            return "The invoice has no business owner."
+        user = self.db.get("sys_user", owner)
+        if user is None:
+            return f"Business owner {owner} is not a user."
+        if user.get("active") == "false":
+            return f"Business owner {user['name'] or user['user_name']} is inactive."
+        return ""
 
     def _supplier_problem(self, invoice: Record) -> str:
         supplier_id, entity_id = invoice.get("supplier", ""), invoice.get("legal_entity", "")

@@ -383,7 +383,7 @@ TARGET_TABLES: list[TableSchema] = [
             ("discounts", "Discounts"),
             ("invoice_amount", "Amount invoiced"),
             ("amount_paid", "Amount paid"),  # [I] sandbox roll-up of payment details
-            ("business_owner", "Business owner"),
+            ("business_owner", "Business owner", "sys_user"),  # [I] a reference to the user
             ("short_description", "Short description"),
             # [I] a credit memo's original invoice; the staging column is documented (sn-ref §7.4), the target
             # field's name and type are not: the sandbox keeps the ERP number the credit memo names, as text

@@ -127,3 +127,13 @@ def seed_company(db: Database, company: Company) -> None:
             },
         )
     seed_definitions(db)
+    for user in company.users:  # last, so the records above keep their sys_ids
+        db.insert(
+            "sys_user",
+            {
+                "user_name": user.user_name,
+                "name": user.name,
+                "email": user.email,
+                "active": "true" if user.active else "false",
+            },
+        )

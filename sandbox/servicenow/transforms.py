@@ -136,6 +136,15 @@ class Lookups:
             raise TransformError(f"Legal entity '{code}' not found")
         return record["sys_id"]
 
+    def user(self, name_or_email: str) -> str:
+        """The sys_id of the user a staging value names by user name or email; [I] an unknown value is kept
+        as given (a reference to no record), which the exception engine reports as an invalid owner."""
+        value = name_or_email.strip()
+        if not value:
+            return ""
+        record = self.db.find("sys_user", user_name=value) or self.db.find("sys_user", email=value)
+        return record["sys_id"] if record else value
+
     def currency(self, code: str) -> str:
         record = self.db.find("fx_currency", code=code)
         if record is None or record["code"] != code.upper():
@@ -267,7 +276,7 @@ def _prepare_invoice(look: Lookups, row: dict[str, str]) -> Prepared:
         "currency": currency,
         "type": row.get("u_invoice_type", ""),
         "original_invoice": row.get("u_original_invoice", ""),
-        "business_owner": row.get("u_business_owner", ""),
+        "business_owner": look.user(row.get("u_business_owner", "")),
         "short_description": row.get("u_short_description", ""),
         **amounts,
     }
