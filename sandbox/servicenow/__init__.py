@@ -114,7 +114,9 @@ After staging (lifecycle.py, exceptions.py, jobs.py, deleter.py)
 Invoices land in `draft`. Every 30 minutes of the sandbox clock (and on demand) a job runs the exception
 engine on draft and exceptions_found invoices: "Missing required information", "Invalid or blocked supplier"
 (no `sn_fin_supplier_detail` for supplier + legal entity, or a hold), "Invoice isn't balanced" (header) and
-"Valid coding required" (line) go to `sn_ap_apm_exception` / `sn_ap_apm_line_exception`; the invoice goes to
+"Valid coding required" (line) go to `sn_ap_apm_exception` / `sn_ap_apm_line_exception` ("Missing or invalid
+business owner" too once `set_exception_active` turns its definition on: u_business_owner resolves to a
+sys_user by user name or email, and a missing, unknown or inactive one meets it); the invoice goes to
 `exceptions_found`, else `pending_approval` (or `approved` with `auto_approve`). Approval creates
 `sn_spend_intg_outbound_invoice` (integration_status `new`); a Table API PATCH to `processed` (ERP number
 required) moves the invoice to `pending_payment`, `error` keeps it approved. The Import Set Deleter removes
