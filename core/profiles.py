@@ -24,6 +24,7 @@ from zbsn.core.engine.bill_lifecycle import (
     format_bill_statuses,
     parse_bill_statuses,
 )
+from zbsn.core.engine.business_owner import dump_owner_overrides, parse_owner_overrides
 from zbsn.core.engine.payment_terms import dump_overrides, parse_overrides
 from zbsn.core.workspace_errors import WorkspaceError
 
@@ -53,6 +54,9 @@ class ProfileView:
     # the Zoho bill statuses staged (others wait for approval in Zoho) and the payment-term overrides
     stage_bill_statuses: tuple[str, ...] = APPROVED_BILL_STATUSES
     payment_terms_overrides: tuple[tuple[str, str], ...] = ()
+    # the invoices' business owner (ServiceNow user name or email) and the owners per cost center
+    business_owner: str | None = None
+    cost_center_owners: tuple[tuple[str, str], ...] = ()
 
 
 def _view(
@@ -78,6 +82,8 @@ def _view(
         post_outbound_as_erp=profile.post_outbound_as_erp,
         stage_bill_statuses=parse_bill_statuses(profile.stage_bill_statuses),
         payment_terms_overrides=parse_overrides(profile.payment_terms_overrides),
+        business_owner=profile.business_owner,
+        cost_center_owners=parse_owner_overrides(profile.cost_center_owners),
     )
 
 
@@ -141,6 +147,8 @@ class ProfileRepository:
         allow_supplier_create: bool = False,
         legal_entity: str | None = None,
         post_outbound_as_erp: bool = True,
+        business_owner: str | None = None,
+        cost_center_owners: Mapping[str, str] | None = None,
     ) -> ProfileView:
         """Pair a Zoho organization with a ServiceNow instance."""
         zoho = self.connections.get(zoho_connection_id)
@@ -161,6 +169,8 @@ class ProfileRepository:
                 allow_supplier_create=allow_supplier_create,
                 legal_entity=legal_entity,
                 post_outbound_as_erp=post_outbound_as_erp,
+                business_owner=(business_owner or "").strip() or None,
+                cost_center_owners=dump_owner_overrides(cost_center_owners or {}),
                 created_at=self.clock.now(),
             )
             session.add(profile)
@@ -182,6 +192,8 @@ class ProfileRepository:
         post_outbound_as_erp: bool | None = None,
         stage_bill_statuses: Sequence[str] | None = None,
         payment_terms_overrides: Mapping[str, str] | None = None,
+        business_owner: str | None = None,
+        cost_center_owners: Mapping[str, str] | None = None,
     ) -> ProfileView:
         """Change a profile's settings (only the ones given; an empty legal entity clears it; no statuses
         restore the default approved ones; an empty override mapping clears the overrides).
@@ -227,6 +239,10 @@ class ProfileRepository:
                     raise WorkspaceError(f"Bill statuses: {exc}.") from exc
             if payment_terms_overrides is not None:
                 profile.payment_terms_overrides = dump_overrides(payment_terms_overrides)
+            if business_owner is not None:
+                profile.business_owner = business_owner.strip() or None
+            if cost_center_owners is not None:
+                profile.cost_center_owners = dump_owner_overrides(cost_center_owners)
             session.add(profile)
             session.flush()
             zoho = self.connections.find(profile.zoho_connection_id, session=session)

@@ -128,6 +128,8 @@ class Workspace:
         allow_supplier_create: bool = False,
         legal_entity: str | None = None,
         post_outbound_as_erp: bool = True,
+        business_owner: str | None = None,
+        cost_center_owners: Mapping[str, str] | None = None,
     ) -> ProfileView:
         """Pair a Zoho organization with a ServiceNow instance (`post_outbound_as_erp`: Zoho Books is the ERP,
         so zbsn marks the outbound invoices of the bills it staged posted; off when another ERP posts)."""
@@ -140,6 +142,8 @@ class Workspace:
             allow_supplier_create=allow_supplier_create,
             legal_entity=legal_entity,
             post_outbound_as_erp=post_outbound_as_erp,
+            business_owner=business_owner,
+            cost_center_owners=cost_center_owners,
         )
 
     def update_profile(
@@ -157,8 +161,11 @@ class Workspace:
         post_outbound_as_erp: bool | None = None,
         stage_bill_statuses: Sequence[str] | None = None,
         payment_terms_overrides: Mapping[str, str] | None = None,
+        business_owner: str | None = None,
+        cost_center_owners: Mapping[str, str] | None = None,
     ) -> ProfileView:
-        """Change a profile's settings (only the ones given; an empty legal entity clears it)."""
+        """Change a profile's settings (only the ones given; an empty legal entity or business owner clears
+        it; an empty mapping clears the overrides)."""
         return self.profiles.update(
             profile_id,
             name=name,
@@ -172,6 +179,8 @@ class Workspace:
             post_outbound_as_erp=post_outbound_as_erp,
             stage_bill_statuses=stage_bill_statuses,
             payment_terms_overrides=payment_terms_overrides,
+            business_owner=business_owner,
+            cost_center_owners=cost_center_owners,
         )
 
     # -- Zoho ---------------------------------------------------------------------------------------------

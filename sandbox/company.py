@@ -75,6 +75,11 @@ class Vendor:
     country_code: str = ""  # ISO 3166-1 alpha-2
     payment_terms: int = 30
     payment_terms_label: str = "Net 30"
+    # the demo story: the AP team holds payment on this vendor's legal entity mapping when it first appears
+    # in ServiceNow (zbsn stages it), until they have checked the new vendor ("Invalid or blocked supplier")
+    held_in_servicenow: bool = False
+    # in ServiceNow without a mapping to the legal entity (sn_fin_supplier_detail): zbsn stages it
+    mapped_in_servicenow: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +204,16 @@ class LegalEntity:
     currency_code: str
 
 
+@dataclass(frozen=True, slots=True)
+class User:
+    """A ServiceNow user (sys_user) the seeded company's invoices can name as business owner."""
+
+    user_name: str
+    name: str
+    email: str
+    active: bool = True
+
+
 @dataclass(slots=True)
 class Company:
     seed: int
@@ -214,3 +229,8 @@ class Company:
     payments: list[VendorPayment]
     currencies: list[str] = field(default_factory=list)  # ISO codes known to ServiceNow
     vendor_credits: list[VendorCredit] = field(default_factory=list)
+    # ServiceNow users (sys_user) beside the integration user: the invoices' business owners
+    users: list[User] = field(default_factory=list)
+    business_owner: str = ""  # the email of the user owning the company's invoices (a profile's setting)
+    # cost center account number -> the email of the user owning its bills instead
+    cost_center_owners: dict[str, str] = field(default_factory=dict)

@@ -36,6 +36,7 @@ from zbsn.sandbox.company import (
     Organization,
     PaymentAllocation,
     TaxComponent,
+    User,
     Vendor,
     VendorPayment,
 )
@@ -110,7 +111,18 @@ _VENDORS = (
     ("Harborview Analytics Inc", "USD", "Boston", "United States", "US"),
     ("Vantage Data Systems Inc", "USD", "Austin", "United States", "US"),
 )
+# ServiceNow users owning the invoices (a profile's business owner, one cost center's override) and one who
+# has left (inactive): added without touching the random stream
+USERS = (
+    User("alex.morgan", "Alex Morgan", "alex.morgan@northwind.example"),
+    User("priya.shah", "Priya Shah", "priya.shah@northwind.example"),
+    User("sam.former", "Sam Former", "sam.former@northwind.example", active=False),
+)
+BUSINESS_OWNER = "alex.morgan@northwind.example"
+COST_CENTER_OWNERS = {"CC-LON-200": "priya.shah@northwind.example"}  # Advisory - London
 VENDOR_MISSING_IN_SERVICENOW = "Brightline Couriers"
+# in ServiceNow, but not yet mapped to the legal entity (no sn_fin_supplier_detail): zbsn stages the mapping
+VENDOR_WITHOUT_LEGAL_ENTITY_MAPPING = "Lumière Conseil SARL"
 # city -> (street, state or province, postcode, ISO 3166-1 alpha-2): the vendors' billing addresses
 _ADDRESSES = {
     "London": ("14 Cheapside", "Greater London", "EC2V 6DN", "GB"),
@@ -218,6 +230,8 @@ def _master_data(ids: _Ids, rng: random.Random) -> tuple[list[Office], list[Cost
         vendors.append(
             Vendor(ids.next(), name, f"SUP-{1001 + index:05d}", tax_id, currency, f"ap@{slug}.example",
                    city, country, exists_in_servicenow=name != VENDOR_MISSING_IN_SERVICENOW,
+                   held_in_servicenow=name == VENDOR_MISSING_IN_SERVICENOW,
+                   mapped_in_servicenow=name != VENDOR_WITHOUT_LEGAL_ENTITY_MAPPING,
                    street=street, state=state, zip=postcode, country_code=country_code,
                    payment_terms=days, payment_terms_label=label)
         )  # fmt: skip
@@ -323,6 +337,9 @@ def generate_company(seed: int = 7, bills: int = 200) -> Company:
         payments=payments,
         currencies=["GBP", "EUR", "USD"],
         vendor_credits=vendor_credits,
+        users=list(USERS),
+        business_owner=BUSINESS_OWNER,
+        cost_center_owners=dict(COST_CENTER_OWNERS),
     )
 
 

@@ -45,6 +45,8 @@ def preview_json(report: PreviewReport) -> dict[str, Any]:
                 "total": str(item.document.total) if item.document else None,
                 "currency": item.document.currency if item.document else None,
                 "problems": [p.message for p in item.problems],
+                "fx_rate": item.document.fx_rate if item.document else None,
+                "notes": list(item.document.notes) if item.document else [],
                 "attachments": [
                     {
                         "document_id": a.document_id,
@@ -94,7 +96,7 @@ def print_preview(report: PreviewReport) -> None:
             missing.add_row(code, subject, str(bills))
         console.print(missing)
     table = Table(title="Bills", title_justify="left")
-    for column in ("bill", "outcome", "vendor", "date", "total", "missing"):
+    for column in ("bill", "outcome", "vendor", "date", "total", "missing", "notes"):
         table.add_column(column, overflow="fold")
     for item in report.items:
         doc = item.document
@@ -105,6 +107,7 @@ def print_preview(report: PreviewReport) -> None:
             (doc.date or "") if doc else "",
             f"{doc.total:,.2f} {doc.currency}" if doc else "",
             "; ".join(p.message for p in item.problems),
+            "; ".join(doc.notes) if doc else "",
         )
     console.print(table)
     if report.credits:

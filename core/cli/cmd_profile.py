@@ -21,6 +21,14 @@ STATUSES_HELP = (
     "another status waits for approval in Zoho. '' restores the default."
 )
 TERM_HELP = "Zoho payment terms label=ServiceNow payment term, e.g. 'Net 30=Net 030' (repeatable)."
+OWNER_HELP = (
+    "ServiceNow user (user name or email) named as the invoices' business owner; without one the invoices "
+    "meet 'Missing or invalid business owner' where ServiceNow checks it ('' clears)."
+)
+CC_OWNER_HELP = (
+    "Cost center (Zoho name or ServiceNow account number)=user owning its bills instead, e.g. "
+    "'CC-LON-200=priya.shah@example.com' (repeatable)."
+)
 profile_app = typer.Typer(help="Sync profiles (a Zoho organization paired with a ServiceNow instance).")
 app.add_typer(profile_app, name="profile")
 
@@ -57,10 +65,15 @@ def create(
         str | None, typer.Option("--legal-entity", help="ERP company code of the legal entity.")
     ] = None,
     post_outbound: Annotated[bool, typer.Option("--post-outbound/--no-post-outbound", help=POST_HELP)] = True,
+    business_owner: Annotated[str | None, typer.Option("--business-owner", help=OWNER_HELP)] = None,
+    cost_center_owners: Annotated[
+        list[str] | None, typer.Option("--cost-center-owner", help=CC_OWNER_HELP)
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Create a profile; the Zoho connection must have its organization chosen."""
     workspace = open_workspace(ctx)
+    owners = _pairs(cost_center_owners or [], False, "--cost-center-owner", "cost center=user") or {}
     try:
         view = workspace.create_profile(
             name,
@@ -71,6 +84,8 @@ def create(
             allow_supplier_create=allow_supplier_create,
             legal_entity=legal_entity,
             post_outbound_as_erp=post_outbound,
+            business_owner=business_owner,
+            cost_center_owners=owners,
         )
     except WorkspaceError as exc:
         die(str(exc), EXIT_USAGE)
@@ -110,15 +125,29 @@ def edit(
     clear_payment_terms: Annotated[
         bool, typer.Option("--clear-payment-terms", help="Drop every payment-term override.")
     ] = False,
+    business_owner: Annotated[str | None, typer.Option("--business-owner", help=OWNER_HELP)] = None,
+    cost_center_owners: Annotated[
+        list[str] | None, typer.Option("--cost-center-owner", help=CC_OWNER_HELP)
+    ] = None,
+    clear_cost_center_owners: Annotated[
+        bool, typer.Option("--clear-cost-center-owners", help="Drop every cost-center owner.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Change a profile's settings (only the options given)."""
     workspace = open_workspace(ctx)
-    overrides = _term_overrides(payment_terms or [], clear_payment_terms)
+    overrides = _pairs(
+        payment_terms or [], clear_payment_terms, "--payment-term", "Zoho label=ServiceNow term"
+    )
+    owners = _pairs(
+        cost_center_owners or [], clear_cost_center_owners, "--cost-center-owner", "cost center=user"
+    )
     try:
         chosen = workspace.resolve_profile(profile)
         if overrides is not None and not clear_payment_terms:
             overrides = {**dict(chosen.payment_terms_overrides), **overrides}
+        if owners is not None and not clear_cost_center_owners:
+            owners = {**dict(chosen.cost_center_owners), **owners}
         view = workspace.update_profile(
             chosen.id,
             name=name,
@@ -128,22 +157,24 @@ def edit(
             enabled=enabled,
             stage_bill_statuses=stage_statuses.split(",") if stage_statuses is not None else None,
             payment_terms_overrides=overrides,
+            business_owner=business_owner,
+            cost_center_owners=owners,
         )
     except WorkspaceError as exc:
         die(str(exc), EXIT_USAGE)
     _show(view, json_output)
 
 
-def _term_overrides(given: list[str], clear: bool) -> dict[str, str] | None:
-    """`label=term` options as a mapping (None: none given and nothing cleared)."""
+def _pairs(given: list[str], clear: bool, option: str, shape: str) -> dict[str, str] | None:
+    """`key=value` options as a mapping (None: none given and nothing cleared)."""
     if not given and not clear:
         return None
     overrides: dict[str, str] = {}
     for item in given:
-        label, sep, term = item.partition("=")
-        if not sep or not label.strip() or not term.strip():
-            die(f"--payment-term {item!r}: write it as 'Zoho label=ServiceNow term'", EXIT_USAGE)
-        overrides[label.strip()] = term.strip()
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            die(f"{option} {item!r}: write it as '{shape}'", EXIT_USAGE)
+        overrides[key.strip()] = value.strip()
     return overrides
 
 

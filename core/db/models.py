@@ -133,6 +133,10 @@ class SyncProfile(SQLModel, table=True):
     )
     # JSON object: Zoho payment_terms_label -> ServiceNow payment term (engine/payment_terms.py); None: none
     payment_terms_overrides: str | None = None
+    # the ServiceNow user (user name or email) named as invoices' business owner (engine/business_owner.py)
+    business_owner: str | None = None
+    # JSON object: cost center (Zoho name or ServiceNow account number) -> the user owning its bills instead
+    cost_center_owners: str | None = None
     created_at: datetime = _created()
 
 

@@ -42,7 +42,9 @@ Modules:
   exactly-once writes. `entries`: audit entries per kind of record.
 - `ports` (what the clients must offer; RunContext, `run_context`), `matching` + `masters` + `alignment` +
   `mapping_index` (mapping rules and the mapping tables), `transform` (bill -> invoice staging rows, with
-  validation; `transform_payments`, `transform_suppliers`, `staging_values`; `columns` names the columns),
+  validation; `transform_payments`, `transform_suppliers`, `staging_values`; `columns` names the columns;
+  what an invoice needs beside its rows: `fx_rates` (the FX rate staged before a foreign-currency invoice),
+  `supplier_legal_entity` (the supplier's legal entity mapping), `business_owner`, `payment_terms`),
   `preview`, `replay`, `reconcile`, `lock`, `collector` (GC threshold during a run), `telemetry` + `events`.
 Problems: `problems.ErrorCode` and `Problem` (code, message, subject); a failed record's problems are stored
 structured (AuditProblem: code and subject each) beside its error_code/error_message, so the preview, the

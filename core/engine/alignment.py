@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from zbsn.core.clock import Clock
 from zbsn.core.db.transient import transaction
+from zbsn.core.engine.business_owner import configured_users
 from zbsn.core.engine.mapping_index import MappingIndex, load_mapping_index
 from zbsn.core.engine.masters import (
     ServiceNowMasters,
@@ -28,7 +29,8 @@ async def refresh_mappings(
 
     Reads only: nothing is written to ServiceNow (vendors to create are left to a run).
     """
-    masters = await fetch_servicenow_masters(servicenow)
+    owners = configured_users(context.business_owner, context.cost_center_owners)
+    masters = await fetch_servicenow_masters(servicenow, owners)
     dimension = await fetch_cost_center_dimension(zoho, context)
     accounts = [a for a in await zoho.list_accounts() if isinstance(a, ZohoAccount)]
     vendors, _errors = await fetch_vendors(zoho)

@@ -2,9 +2,9 @@
 
 The invoice transform coalesces on (`u_external_invoice_number`, `u_erp_source`); lines and tax lines on the
 header key plus `u_erp_line_number`; payment details on `u_payment_reference_id`; suppliers on
-`u_erp_supplier_code`. The header's `u_exchange_rate` ("Exchange rate") carries Zoho's rate from the document
-currency to the org's base currency; it is an [I] column (the reference lists no FX column on invoice
-staging; the sandbox adds it).
+`u_erp_supplier_code`; supplier <-> legal entity mappings on supplier + legal entity; FX rates on from, to,
+conversion date and ERP source ([I] for the last two). A foreign-currency invoice's rate travels through FX
+rate staging (`fx_rates.py`), never in an invoice column: the invoice staging table has none.
 
 What zbsn never writes: `u_invoice_state` (cancelling an invoice is an AP specialist's action in ServiceNow;
 a Zoho void or delete is flagged to the operator instead) and `u_purchase_order` (its invoices are non-PO
@@ -19,8 +19,13 @@ INVOICE_LINE_TABLE = "sn_spend_intg_imp_invoice_line"
 INVOICE_TAX_LINE_TABLE = "sn_spend_intg_imp_invoice_tax_line"
 PAYMENT_DETAIL_TABLE = "sn_spend_intg_imp_invoice_payment_detail"
 SUPPLIER_TABLE = "sn_fcms_intg_imp_supplier"
+# Supplier legal entity mapping inbound (slo-legal-entity-inbound-table.md [C]) -> sn_fin_supplier_detail
+SUPPLIER_LEGAL_ENTITY_TABLE = "sn_fcms_intg_supplier_legal_entity_inbound"
+FX_RATE_TABLE = "sn_fcms_intg_fx_rate_stage"  # FX Rate Stage inbound (spo-fx-rate-inbound-table.md [C])
 INVOICE_TARGET_TABLE = "sn_shop_invoice"
-EXCHANGE_RATE = "u_exchange_rate"  # [I] invoice header column
+# Staged first in a batch whatever order its records name them in: an invoice needs its supplier, the
+# supplier's legal entity mapping and its FX rate before the exception engine looks at it.
+PREREQUISITE_TABLES = (SUPPLIER_TABLE, SUPPLIER_LEGAL_ENTITY_TABLE, FX_RATE_TABLE)
 
 CANCELED_STATE = "canceled"  # sn_shop_invoice.state of a canceled invoice (read, never written)
 INVOICE_TYPE = "non_po_invoice"
@@ -38,7 +43,6 @@ WRITTEN: dict[str, tuple[str, ...]] = {
         "u_invoice_date",
         "u_due_date",
         "u_currency",
-        EXCHANGE_RATE,
         "u_subtotal",
         "u_tax_amount",
         "u_shipping_amount",
@@ -47,6 +51,7 @@ WRITTEN: dict[str, tuple[str, ...]] = {
         "u_amount_invoiced",
         "u_payment_terms",
         "u_legal_entity",
+        "u_business_owner",
         "u_invoice_type",
         "u_invoice_line_count",
         "u_short_description",
@@ -106,6 +111,16 @@ WRITTEN: dict[str, tuple[str, ...]] = {
         "u_state",
         "u_zip",
         "u_country",
+    ),
+    # [I] column names: the documented labels' usual `u_` snake case (the mapping page documents Supplier
+    # and Legal entity as mandatory; Payment term is a field of sn_fin_supplier_detail)
+    SUPPLIER_LEGAL_ENTITY_TABLE: ("u_supplier", "u_legal_entity", "u_payment_term"),
+    FX_RATE_TABLE: (
+        "u_from_currency",
+        "u_to_currency",
+        "u_conversion_date",
+        "u_exchange_rate",
+        "u_erp_source",
     ),
 }
 

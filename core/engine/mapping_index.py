@@ -33,6 +33,10 @@ class MappingIndex:
     legal_entity: str | None = None  # the validated ERP company code, None when missing
     legal_entity_problem: str | None = None
     currencies: frozenset[str] | None = None
+    # ERP supplier codes with a sn_fin_supplier_detail row for the legal entity; None: unknown (not read)
+    mapped_suppliers: frozenset[str] | None = None
+    # configured business owner (owner_key) -> the value staged, None when no active user; None: not read
+    owners: dict[str, str | None] | None = None
 
 
 def load_mapping_index(
@@ -52,7 +56,26 @@ def load_mapping_index(
         index.suppliers[sup.zoho_vendor_id] = MappedRef(sup.zoho_name, value, sup.sn_name, sup.tax_id)
     index.legal_entity, index.legal_entity_problem = _resolve_legal_entity(context, masters)
     index.currencies = masters.currencies if masters is not None else None
+    index.mapped_suppliers = _mapped_suppliers(masters, index.legal_entity)
+    index.owners = masters.users if masters is not None else None
     return index
+
+
+def _mapped_suppliers(masters: ServiceNowMasters | None, legal_entity: str | None) -> frozenset[str] | None:
+    """The supplier codes mapped to the legal entity (`sn_fin_supplier_detail`), when the masters tell."""
+    if masters is None or masters.supplier_details is None or not legal_entity:
+        return None
+    entities = {
+        e.sys_id
+        for e in masters.legal_entities
+        if normalize_code(e.company_code) == normalize_code(legal_entity)
+    }
+    codes = {s.sys_id: s.supplier_code for s in masters.suppliers if s.supplier_code}
+    return frozenset(
+        normalize_code(codes[supplier])
+        for supplier, entity in masters.supplier_details
+        if entity in entities and supplier in codes
+    )
 
 
 def _resolve_legal_entity(

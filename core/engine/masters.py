@@ -20,6 +20,7 @@ from zbsn.core.db.models import CostCenterMap, GLAccountMap, SupplierMap
 from zbsn.core.db.transient import retried
 from zbsn.core.domain import AuditStatus, MappingOrigin, MappingStatus, RecordKind
 from zbsn.core.engine.audit_writer import Completion
+from zbsn.core.engine.business_owner import read_users
 from zbsn.core.engine.matching import CostCenterMatcher, GLAccountMatcher, SupplierMatcher
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNLegalEntity, SNSupplier
@@ -27,6 +28,7 @@ from zbsn.core.servicenow.query import EncodedQuery
 from zbsn.core.zoho.models import RecordError, ZohoAccount, ZohoVendor
 
 MappingKind = Literal["cost_center", "gl_account", "supplier"]
+SUPPLIER_DETAIL_TABLE = "sn_fin_supplier_detail"  # the supplier <-> legal entity mapping (sn-ref §7.1)
 # Zoho account types that never appear on a bill's expense lines: not worth a mapping row.
 NON_LINE_ACCOUNT_TYPES = frozenset(
     {
@@ -62,6 +64,10 @@ class ServiceNowMasters:
     suppliers: list[SNSupplier]
     legal_entities: list[SNLegalEntity]
     currencies: frozenset[str] | None = None  # None: the instance did not tell; only the ISO shape is checked
+    # (supplier sys_id, legal entity sys_id) of every sn_fin_supplier_detail row; None: not readable
+    supplier_details: frozenset[tuple[str, str]] | None = None
+    # configured business owner (owner_key) -> the value staged (None: no active user); None: not read
+    users: dict[str, str | None] | None = None
 
 
 @dataclass(slots=True)
@@ -73,14 +79,17 @@ class AlignCounts:
     to_create: list[ZohoVendor] = field(default_factory=list)  # vendors to stage as suppliers
 
 
-async def fetch_servicenow_masters(target: ServiceNowTarget) -> ServiceNowMasters:
-    """Read cost centers, GL accounts, suppliers, legal entities and (when readable) active currencies."""
+async def fetch_servicenow_masters(target: ServiceNowTarget, users: Sequence[str] = ()) -> ServiceNowMasters:
+    """Read cost centers, GL accounts, suppliers, legal entities and (when readable) the supplier legal entity
+    mappings, the profile's business owners (`users`) and active currencies."""
     masters = ServiceNowMasters(
         cost_centers=await target.list_cost_centers(),
         gl_accounts=await target.list_gl_accounts(),
         suppliers=await target.list_suppliers(),
         legal_entities=await target.list_legal_entities(),
     )
+    masters.supplier_details = await _supplier_details(target)
+    masters.users = await read_users(target, users)
     try:
         rows = await target.get_records("fx_currency", EncodedQuery(), ["code"], None)
     except Exception:  # an instance without read access to currencies: fall back to the ISO-shape check
@@ -88,6 +97,21 @@ async def fetch_servicenow_masters(target: ServiceNowTarget) -> ServiceNowMaster
     codes = frozenset(str(row.get("code", "")).upper() for row in rows if row.get("code"))
     masters.currencies = codes or None
     return masters
+
+
+async def _supplier_details(target: ServiceNowTarget) -> frozenset[tuple[str, str]] | None:
+    """The supplier <-> legal entity mappings (`sn_fin_supplier_detail`), or None when unreadable."""
+    try:
+        rows = await target.get_records(
+            SUPPLIER_DETAIL_TABLE, EncodedQuery(), ["supplier", "legal_entity"], None
+        )
+    except Exception:  # no read access: the preview cannot tell which suppliers lack a mapping
+        return None
+    return frozenset(
+        (str(row.get("supplier") or ""), str(row.get("legal_entity") or ""))
+        for row in rows
+        if row.get("supplier") and row.get("legal_entity")
+    )
 
 
 async def fetch_cost_center_dimension(source: ZohoSource, context: RunContext) -> list[Dimension]:

@@ -122,3 +122,7 @@ class RunContext:
     stage_bill_statuses: tuple[str, ...] = ("open", "overdue", "partially_paid", "paid")
     # Zoho payment_terms_label -> ServiceNow payment term name (payment_terms.py); overrides, as pairs
     payment_terms_overrides: tuple[tuple[str, str], ...] = ()
+    # the invoices' business owner (a ServiceNow user name or email), and per cost center overrides as pairs
+    # (Zoho cost center name or ServiceNow account number -> user); business_owner.py
+    business_owner: str | None = None
+    cost_center_owners: tuple[tuple[str, str], ...] = ()

@@ -14,6 +14,10 @@ class ErrorCode(StrEnum):
     UNMAPPED_SUPPLIER = "UNMAPPED_SUPPLIER"
     MISSING_LEGAL_ENTITY = "MISSING_LEGAL_ENTITY"
     UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"
+    # a bill in a foreign currency without Zoho's exchange rate to the base currency (fx_rates.py)
+    MISSING_EXCHANGE_RATE = "MISSING_EXCHANGE_RATE"
+    # the business owner configured for the bill (profile or cost center) is no active ServiceNow user
+    UNKNOWN_BUSINESS_OWNER = "UNKNOWN_BUSINESS_OWNER"
     MALFORMED_RECORD = "MALFORMED_RECORD"
     INVOICE_NOT_STAGED = "INVOICE_NOT_STAGED"  # a payment for a bill that is not (yet) in staging
     STAGING_ERROR = "STAGING_ERROR"

@@ -8,6 +8,7 @@ from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import Connection, SyncProfile
 from zbsn.core.db.transient import retried
 from zbsn.core.engine.bill_lifecycle import parse_bill_statuses
+from zbsn.core.engine.business_owner import parse_owner_overrides
 from zbsn.core.engine.payment_terms import parse_overrides
 from zbsn.core.engine.ports import RunContext, ZohoSource
 from zbsn.core.zoho.models import RecordError
@@ -56,4 +57,6 @@ async def resolve_context(db: sa.Engine, profile_id: int, zoho: ZohoSource | Non
         post_outbound_as_erp=profile.post_outbound_as_erp,
         stage_bill_statuses=parse_bill_statuses(profile.stage_bill_statuses),
         payment_terms_overrides=parse_overrides(profile.payment_terms_overrides),
+        business_owner=profile.business_owner or None,
+        cost_center_owners=parse_owner_overrides(profile.cost_center_owners),
     )

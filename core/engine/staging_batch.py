@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from zbsn.core.domain import AuditStatus
 from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion, conclude
+from zbsn.core.engine.columns import PREREQUISITE_TABLES
 from zbsn.core.engine.events import RecordFailed, RecordSkipped, RecordStaged
 from zbsn.core.engine.ports import ServiceNowTarget
 from zbsn.core.engine.telemetry import Counters, Telemetry
@@ -97,9 +98,18 @@ async def write_batch(
 
 
 def _ordered_rows(pending_rows: Sequence[Sequence[StagingRow]]) -> list[StagingRow]:
-    """Every row, headers of all records before their lines (the client stages table by table)."""
-    ordered: dict[str, list[StagingRow]] = {}
+    """Every row once, the prerequisite tables first (suppliers, their legal entity mappings, FX rates),
+    then headers of all records before their lines (the client stages table by table).
+
+    A row several records share (one FX rate for the bills of a day, one mapping for a supplier's bills) has
+    one source reference: it is sent once and its outcome counts for each of them (the first record's row is
+    sent)."""
+    ordered: dict[str, list[StagingRow]] = {table: [] for table in PREREQUISITE_TABLES}
+    seen: set[str] = set()
     for rows in pending_rows:
         for row in rows:
+            if row.source_ref in seen:
+                continue
+            seen.add(row.source_ref)
             ordered.setdefault(row.table, []).append(row)
     return [row for rows in ordered.values() for row in rows]

@@ -5,9 +5,9 @@ A bill becomes one invoice header, one row per line (with its cost center accoun
 one tax row per tax on a line (one per component of a tax group). Amounts are Zoho's own (`bill_amounts`):
 its sub_total and tax_total, its adjustment as other charges (always sent), its discount as discounts; the
 payment terms are Zoho's label or the profile's override (`payment_terms`). Amounts stay in the document
-currency (the rate to the org's base currency is carried in the header's `u_exchange_rate` and in the audit
-payload); dates are the org's local dates. A record with a problem is never sent: `problems` says what is
-missing.
+currency; a foreign-currency bill carries, after its header, the FX rate row staged before it (`fx_rates`;
+the rate is also kept in the audit payload); dates are the org's local dates. A record with a problem is
+never sent: `problems` says what is missing.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from decimal import Decimal
 
 from zbsn.core.engine import columns as col
 from zbsn.core.engine.bill_amounts import LineAmounts, TaxPart, header_amounts, line_amounts
+from zbsn.core.engine.business_owner import bill_owner, owner_key
+from zbsn.core.engine.fx_rates import describe_rate, fx_rate_row, missing_rate
 from zbsn.core.engine.mapping_index import MappedRef, MappingIndex
 from zbsn.core.engine.payment_terms import servicenow_payment_term
 from zbsn.core.engine.ports import RunContext
@@ -29,6 +31,7 @@ from zbsn.core.engine.staging_values import (
     plain,
     supplier_ref,
 )
+from zbsn.core.engine.supplier_legal_entity import bill_mapping
 from zbsn.core.servicenow.models import StagingRow
 from zbsn.core.zoho.models import ZohoBill, ZohoBillLine
 
@@ -71,6 +74,10 @@ class InvoiceDocument:
     adjustment_description: str | None = None
     discount: Decimal = Decimal(0)
     payment_terms: str | None = None  # the ServiceNow payment term the header names
+    business_owner: str | None = None  # the user the header names (as staged: email or user name)
+    fx_rate: dict[str, str] | None = None  # the FX rate row's values staged before the invoice (fx_rates)
+    # what the preview explains beside the rows (an FX rate staged, a mapping created, a warning)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -103,6 +110,9 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
     currency_problem = check_currency(bill.currency_code, index)
     if currency_problem:
         problems.append(currency_problem)
+    rate_problem = missing_rate(bill.currency_code, bill.exchange_rate, context)
+    if rate_problem:
+        problems.append(rate_problem)
     if not bill.line_items:
         problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the bill has no lines"))
     # a line's id is its coalesce key in staging (u_erp_line_number): a blank or repeated one would stage
@@ -168,6 +178,7 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
             tax_rows.append(_tax_row(key, line, net, part, suffix, bill.currency_code, context))
     header = header_amounts(bill, subtotal, tax_total)
     problems.extend(header.problems)
+    owner, owner_note = _business_owner(lines, context, index, problems)
     terms = servicenow_payment_term(
         bill.payment_terms_label, bill.payment_terms, context.payment_terms_overrides
     )
@@ -191,7 +202,10 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
         adjustment_description=bill.adjustment_description,
         discount=header.discount,
         payment_terms=terms,
+        business_owner=owner,
     )
+    if owner_note:
+        document.notes.append(owner_note)
     if document.ok:
         header_row = StagingRow(
             table=col.INVOICE_TABLE,
@@ -208,7 +222,6 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_invoice_date": doc_date or "",
                 "u_due_date": local_date(bill.due_date, None, context.time_zone) or "",
                 "u_currency": bill.currency_code,
-                col.EXCHANGE_RATE: plain(bill.exchange_rate) if bill.exchange_rate is not None else "",
                 "u_subtotal": money(header.subtotal),
                 "u_tax_amount": money(header.tax),
                 "u_shipping_amount": "0.00",
@@ -219,13 +232,48 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
                 "u_amount_invoiced": money(bill.total),
                 "u_payment_terms": terms or "",
                 "u_legal_entity": index.legal_entity or "",
+                "u_business_owner": owner or "",
                 "u_invoice_type": col.INVOICE_TYPE,
                 "u_invoice_line_count": str(len(bill.line_items)),
                 "u_short_description": f"Zoho Books bill {bill.bill_number}"[:160],
             },
         )
-        document.rows = [header_row, *line_rows, *tax_rows]
+        # the header stays first (its outcome is the record's); the batch stages the supplier's legal entity
+        # mapping and the FX rate (when needed) before it
+        fx_row = fx_rate_row(bill.currency_code, bill.exchange_rate, doc_date, context)
+        if fx_row is not None:
+            document.fx_rate = dict(fx_row.values)
+            document.notes.append(describe_rate(fx_row))
+        mapping, mapping_note = bill_mapping(document.supplier_code, terms, context, index)
+        if mapping_note:
+            document.notes.append(mapping_note)
+        prerequisites = [row for row in (mapping, fx_row) if row is not None]
+        document.rows = [header_row, *prerequisites, *line_rows, *tax_rows]
     return document
+
+
+def _business_owner(
+    lines: list[LinePreview], context: RunContext, index: MappingIndex, problems: list[Problem]
+) -> tuple[str | None, str | None]:
+    """The business owner the header names (as staged) and the preview's note; an unknown user is a
+    problem (business_owner.py)."""
+    configured, origin = bill_owner(lines, context.business_owner, context.cost_center_owners)
+    if configured is None:
+        return None, (
+            "warning: no business owner configured (profile or cost center): the invoice will meet "
+            "'Missing or invalid business owner' where ServiceNow checks it"
+        )
+    if index.owners is None:  # ServiceNow's users were not read: sent as configured
+        return configured, f"business owner {configured} (from {origin}, not checked)"
+    staged = index.owners.get(owner_key(configured))
+    if staged is None:
+        message = (
+            f"business owner {configured!r} (from {origin}) is not an active ServiceNow user (sys_user, by "
+            "user name or email)"
+        )
+        problems.append(Problem(ErrorCode.UNKNOWN_BUSINESS_OWNER, message, configured))
+        return None, None
+    return staged, f"business owner {staged} (from {origin})"
 
 
 def _line_row(

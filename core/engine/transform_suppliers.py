@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from zbsn.core.engine import columns as col
 from zbsn.core.engine.ports import RunContext
+from zbsn.core.engine.supplier_legal_entity import mapping_row
 from zbsn.core.servicenow.models import StagingRow
 from zbsn.core.zoho.models import ZohoVendor
 
 
 def supplier_rows(vendor: ZohoVendor, context: RunContext) -> list[StagingRow]:
-    """The supplier staging row for a vendor ServiceNow does not know (when the profile allows creating)."""
+    """The supplier staging row for a vendor ServiceNow does not know (when the profile allows creating),
+    then its mapping to the profile's legal entity (an invoice without one meets "Invalid or blocked
+    supplier"). The supplier row stays first: its outcome is the record's."""
     code = col.supplier_code(context.organization_id, vendor.contact_id)
     address = vendor.billing_address
     values = {
@@ -26,4 +29,7 @@ def supplier_rows(vendor: ZohoVendor, context: RunContext) -> list[StagingRow]:
         "u_zip": (address.zip or "") if address else "",
         "u_country": (address.country or "") if address else "",
     }
-    return [StagingRow(table=col.SUPPLIER_TABLE, source_ref=code, values=values)]
+    rows = [StagingRow(table=col.SUPPLIER_TABLE, source_ref=code, values=values)]
+    if context.legal_entity:
+        rows.append(mapping_row(code, context.legal_entity, None, context))
+    return rows

@@ -23,6 +23,8 @@ PAYMENT_DETAIL = "sn_spend_intg_imp_invoice_payment_detail"
 SUPPLIER = "sn_fcms_intg_imp_supplier"
 COST_CENTER = "sn_fcms_intg_imp_cost_center"
 GL_ACCOUNT = "sn_fcms_intg_gl_account_stage"
+SUPPLIER_LEGAL_ENTITY = "sn_fcms_intg_supplier_legal_entity_inbound"  # slo-legal-entity-inbound-table.md
+FX_RATE = "sn_fcms_intg_fx_rate_stage"  # spo-fx-rate-inbound-table.md
 
 DEFAULT_LABELS: dict[str, dict[str, str]] = {
     INVOICE: {
@@ -34,7 +36,6 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "u_invoice_date": "Invoice date",
         "u_due_date": "Due date",
         "u_currency": "Currency",
-        "u_exchange_rate": "Exchange rate",  # [I] a sandbox column: the reference lists no FX column
         "u_subtotal": "Subtotal",
         "u_shipping_amount": "Shipping amount",
         "u_other_charges": "Other charges",
@@ -146,6 +147,22 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "u_short_description": "Short description",
         "u_sub_ledger_account": "Sub-ledger account",
         "u_type": "Type",
+    },
+    # labels as documented [C]; column names are [I]
+    SUPPLIER_LEGAL_ENTITY: {
+        "u_supplier": "Supplier",
+        "u_legal_entity": "Legal entity",
+        "u_payment_term": "Payment term",  # [I] a field of sn_fin_supplier_detail, not listed on the stage
+    },
+    FX_RATE: {
+        "u_conversion_date": "Conversion date",
+        "u_erp_source": "ERP source",
+        "u_exchange_rate": "Exchange rate",
+        "u_from_currency": "From currency",
+        "u_to_currency": "To currency",
+        "u_rate_type": "Rate type",
+        "u_span_start": "Span start",
+        "u_span_end": "Span end",
     },
 }
 

@@ -38,6 +38,8 @@ DEFAULT_TABLES: tuple[str, ...] = (
     staging.INVOICE_TAX_LINE,
     staging.PAYMENT_DETAIL,
     staging.SUPPLIER,
+    staging.SUPPLIER_LEGAL_ENTITY,
+    staging.FX_RATE,
 )
 # Columns without which zbsn's rows cannot be transformed or matched again: the coalesce keys and references.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -66,6 +68,8 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "u_payment_date",
     ),
     staging.SUPPLIER: ("u_erp_supplier_code", "u_name"),
+    staging.SUPPLIER_LEGAL_ENTITY: ("u_supplier", "u_legal_entity"),
+    staging.FX_RATE: ("u_from_currency", "u_to_currency", "u_conversion_date", "u_exchange_rate"),
 }
 # What zbsn's exactly-once staging relies on the map coalescing on (sn-ref §4.3, §13 [I]).
 EXPECTED_COALESCE: dict[str, tuple[str, ...]] = {
@@ -74,6 +78,8 @@ EXPECTED_COALESCE: dict[str, tuple[str, ...]] = {
     staging.INVOICE_TAX_LINE: ("u_tax_type",),
     staging.PAYMENT_DETAIL: ("u_payment_reference_id",),
     staging.SUPPLIER: ("u_erp_supplier_code",),
+    staging.SUPPLIER_LEGAL_ENTITY: ("u_supplier", "u_legal_entity"),
+    staging.FX_RATE: ("u_from_currency", "u_to_currency", "u_conversion_date"),  # [I]
 }
 # import_transformer [S] (sn-ref §4.3); the integrator roles of the staging and outbound tables and the
 # AP roles are in the S2P docs [C]. `admin` holds every role.

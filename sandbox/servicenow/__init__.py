@@ -47,7 +47,7 @@ sn_spend_intg_imp_invoice -> sn_shop_invoice ("Invoice import"); coalesce u_exte
   u_external_invoice_number "External invoice number", u_external_invoice_source "External invoice source",
   u_erp_source "ERP source" (= "Zoho Books"), u_supplier_invoice_number "Supplier invoice number",
   u_supplier "Supplier" (ERP supplier code), u_invoice_date "Invoice date", u_due_date "Due date",
-  u_currency "Currency" (ISO), u_exchange_rate "Exchange rate" ([I] -> sn_shop_invoice.exchange_rate),
+  u_currency "Currency" (ISO; a foreign currency's rate comes from sn_fin_fx_rate, see FX rates below),
   u_subtotal "Subtotal", u_shipping_amount "Shipping amount",
   u_other_charges "Other charges", u_discounts "Discounts", u_tax_amount "Tax amount",
   u_amount_invoiced "Amount invoiced", u_purchase_order "Purchase order", u_legal_entity "Legal entity"
@@ -114,12 +114,20 @@ After staging (lifecycle.py, exceptions.py, jobs.py, deleter.py)
 Invoices land in `draft`. Every 30 minutes of the sandbox clock (and on demand) a job runs the exception
 engine on draft and exceptions_found invoices: "Missing required information", "Invalid or blocked supplier"
 (no `sn_fin_supplier_detail` for supplier + legal entity, or a hold), "Invoice isn't balanced" (header) and
-"Valid coding required" (line) go to `sn_ap_apm_exception` / `sn_ap_apm_line_exception`; the invoice goes to
+"Valid coding required" (line) go to `sn_ap_apm_exception` / `sn_ap_apm_line_exception` ("Missing or invalid
+business owner" too once `set_exception_active` turns its definition on: u_business_owner resolves to a
+sys_user by user name or email, and a missing, unknown or inactive one meets it); the invoice goes to
 `exceptions_found`, else `pending_approval` (or `approved` with `auto_approve`). Approval creates
 `sn_spend_intg_outbound_invoice` (integration_status `new`); a Table API PATCH to `processed` (ERP number
 required) moves the invoice to `pending_payment`, `error` keeps it approved. The Import Set Deleter removes
 import sets, their rows and row errors older than 7 days at each midnight of the sandbox clock.
 FX Currency fields read back as `<field>.amount`, `.currency`, `.reference_amount`, `.reference_currency`.
+FX rates: `sn_fcms_intg_fx_rate_stage` ("FX rate stage": u_from_currency, u_to_currency, u_conversion_date,
+u_exchange_rate, u_erp_source; coalesce on all four but the rate [I]) -> `sn_fin_fx_rate`; an invoice in a
+currency other than its legal entity's local currency with no rate for its date meets "Missing required
+information" [I]. Supplier legal entity mappings: `sn_fcms_intg_supplier_legal_entity_inbound` (u_supplier =
+ERP supplier code, u_legal_entity = ERP company code, u_payment_term; coalesce supplier + legal entity) ->
+`sn_fin_supplier_detail`.
 The Batch API (`POST /api/now/v1/batch`) runs several requests in one. The metadata tables `sys_dictionary`,
 `sys_transform_map`, `sys_transform_entry`, `sys_rest_insert_multiple`, `sys_user_role` and
 `sys_user_has_role` (with the `userDYNAMIC<Me>` filter) are computed from the schema and the config.

@@ -53,6 +53,7 @@ class ServiceNowSandbox:
     ) -> None:
         self.company = company
         self.config = config or ServiceNowSandboxConfig()
+        self.config.held_supplier_names |= {v.name for v in company.vendors if v.held_in_servicenow}
         self.clock = clock or OffsetClock()
         self.db = Database(self.clock, seed=self.config.seed)
         self.tokens = TokenService(self.config, self.clock)
@@ -255,6 +256,16 @@ class ServiceNowSandbox:
             self.jobs.reset()
         return {name: getattr(self.config, name) for name in LIFECYCLE_SETTINGS}
 
+    def set_exception_active(self, definition: str, active: bool = True) -> Record:
+        """Activate or deactivate an exception definition (e.g. "Missing or invalid business owner")."""
+        with self.db.lock:
+            record = self.db.find("sn_ap_apm_exception_definition", name=definition)
+            if record is None:
+                raise ValueError(f"unknown exception definition {definition!r}")
+            return self.db.update(
+                "sn_ap_apm_exception_definition", record["sys_id"], {"active": "true" if active else "false"}
+            )
+
     def run_job(self, name: str) -> dict[str, Any]:
         """Run a scheduled job now: "invoice_processing" or "import_set_deleter"."""
         return self.jobs.run(name)
@@ -372,6 +383,7 @@ class ServiceNowSandbox:
         data["user_roles"] = {k: sorted(v) for k, v in self.config.user_roles.items()}
         data["clients"] = sorted(self.config.clients)
         data["users"] = sorted(self.config.users)
+        data["held_supplier_names"] = sorted(self.config.held_supplier_names)
         return data
 
 

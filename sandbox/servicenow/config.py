@@ -99,6 +99,11 @@ class ServiceNowSandboxConfig:
     # headers, the remit-to address on payments); OFF so existing runs stage as before.
     enforce_documented_mandatory: bool = False
 
+    # Supplier names whose legal entity mapping starts with Hold payment set when the inbound table creates
+    # it: the AP team checks a new vendor before paying it (the seeded company's story [I]; a real instance
+    # creates the mapping as loaded). Set from the company's `held_in_servicenow` vendors.
+    held_supplier_names: set[str] = field(default_factory=set)
+
     # The Batch API (`POST /api/now/v1/batch`); off, it answers 400 as an unknown resource would.
     batch_api_enabled: bool = True
 

@@ -3,12 +3,17 @@
 Source: work-with-invoice-exceptions.md (ServiceNowDocs, Source-to-Pay operations) [C] for the definitions and
 their conditions; exception-form-fields.md [C] for the record's fields. Modelled here:
 - "Missing required information" (header): payment terms, invoice type, supplier, invoice amount, invoice date
-  or legal entity missing;
+  or legal entity missing; [I] also an invoice in a currency other than its legal entity's local currency
+  with no FX rate (`sn_fin_fx_rate`, loaded through FX Rate Stage) for its date: the amounts cannot be
+  converted (the docs name no exception for it; this is the sandbox's reading);
 - "Invalid or blocked supplier" (header): no supplier, no `sn_fin_supplier_detail` row for the invoice's
   supplier and legal entity, Hold Payment or Hold Posting set, or the supplier inactive [I];
 - "Invoice isn't balanced" (header): the lines' subtotals do not sum to the header subtotal (a cent per line
   of tolerance [I]) - what an invoice whose line failed staging shows;
-- "Valid coding required" (line): a line without a ledger account or cost center.
+- "Valid coding required" (line): a line without a ledger account or cost center;
+- "Missing or invalid business owner" (header): the business owner is missing or inactive [C]; the sandbox
+  seeds this definition inactive [I] (whether it is active out of the box is not documented, and a profile
+  without a business owner would otherwise meet it on every invoice): `set_exception_active` turns it on.
 Records: `sn_ap_apm_exception` (header) and `sn_ap_apm_line_exception` (line) with number, state, exception
 definition (a reference to `sn_ap_apm_exception_definition`), invoice, [invoice line], short description and
 description. States open | resolved | bypassed are [I]. Evaluating an invoice again resolves exceptions whose
@@ -20,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from .fx import invoice_rate, local_currency
 from .state import Database, Record
 
 OPEN, RESOLVED, BYPASSED = "open", "resolved", "bypassed"
@@ -31,12 +37,15 @@ MISSING_INFORMATION = "Missing required information"
 BLOCKED_SUPPLIER = "Invalid or blocked supplier"
 NOT_BALANCED = "Invoice isn't balanced"
 VALID_CODING = "Valid coding required"
+BUSINESS_OWNER = "Missing or invalid business owner"
 DEFINITIONS: dict[str, str] = {  # name -> level
     MISSING_INFORMATION: "header",
     BLOCKED_SUPPLIER: "header",
     NOT_BALANCED: "header",
     VALID_CODING: "line",
+    BUSINESS_OWNER: "header",
 }
+INACTIVE_BY_DEFAULT = frozenset({BUSINESS_OWNER})  # [I] see the module docstring
 REQUIRED_FIELDS = {
     "payment_terms": "Payment terms",
     "type": "Invoice type",
@@ -59,8 +68,9 @@ class Finding:
 def seed_definitions(db: Database) -> None:
     """Create the exception definitions the engine raises."""
     for name, level in DEFINITIONS.items():
+        active = "false" if name in INACTIVE_BY_DEFAULT else "true"
         db.insert(
-            DEFINITION_TABLE, {"name": name, "level": level, "short_description": name, "active": "true"}
+            DEFINITION_TABLE, {"name": name, "level": level, "short_description": name, "active": active}
         )
 
 
@@ -81,11 +91,15 @@ class ExceptionEngine:
         """Every exception condition that holds for `invoice` now."""
         found: list[Finding] = []
         missing = [label for column, label in REQUIRED_FIELDS.items() if not invoice.get(column, "")]
+        missing += self._missing_rate(invoice)
         if missing:
             found.append(Finding(MISSING_INFORMATION, f"The invoice is missing: {', '.join(missing)}."))
         supplier_problem = self._supplier_problem(invoice)
         if supplier_problem:
             found.append(Finding(BLOCKED_SUPPLIER, supplier_problem))
+        owner_problem = self._owner_problem(invoice) if self._active(BUSINESS_OWNER) else ""
+        if owner_problem:
+            found.append(Finding(BUSINESS_OWNER, owner_problem))
         lines = [
             line
             for line in self.db.find_all("sn_shop_invoice_line", invoice=invoice["sys_id"])
@@ -112,6 +126,33 @@ class ExceptionEngine:
                     Finding(VALID_CODING, f"Line {number} has no {' and no '.join(gaps)}.", line["sys_id"])
                 )
         return found
+
+    def _missing_rate(self, invoice: Record) -> list[str]:
+        """`Exchange rate <from> to <to> on <date>` when a foreign-currency invoice has no rate then."""
+        currency = self.db.get("fx_currency", invoice["currency"]) if invoice.get("currency") else None
+        local = local_currency(self.db, invoice)
+        code = currency["code"] if currency else ""
+        if not code or not local or code == local or not invoice.get("invoice_date"):
+            return []
+        if invoice_rate(self.db, invoice) is not None:
+            return []
+        return [f"Exchange rate {code} to {local} on {invoice['invoice_date']}"]
+
+    def _active(self, definition: str) -> bool:
+        record = self.db.find(DEFINITION_TABLE, name=definition)
+        return record is not None and record.get("active", "true") != "false"
+
+    def _owner_problem(self, invoice: Record) -> str:
+        """Why the invoice's business owner is missing or invalid ("" when it is an active user)."""
+        owner = invoice.get("business_owner", "")
+        if not owner:
+            return "The invoice has no business owner."
+        user = self.db.get("sys_user", owner)
+        if user is None:
+            return f"Business owner {owner} is not a user."
+        if user.get("active") == "false":
+            return f"Business owner {user['name'] or user['user_name']} is inactive."
+        return ""
 
     def _supplier_problem(self, invoice: Record) -> str:
         supplier_id, entity_id = invoice.get("supplier", ""), invoice.get("legal_entity", "")

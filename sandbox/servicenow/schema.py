@@ -92,8 +92,6 @@ INVOICE_STAGING = _staging(
     ("u_invoice_date", "Invoice date"),
     ("u_due_date", "Due date"),  # [I]
     ("u_currency", "Currency"),
-    # [I] the reference lists no FX column on invoice staging; the sandbox adds one so the rate is carried
-    ("u_exchange_rate", "Exchange rate"),
     ("u_subtotal", "Subtotal"),
     ("u_shipping_amount", "Shipping amount"),
     ("u_other_charges", "Other charges"),
@@ -225,6 +223,31 @@ GL_ACCOUNT_STAGING = _staging(
     ("u_type", "Type"),
 )
 
+# slo-legal-entity-inbound-table.md [C]: Legal entity and Supplier (strings, mandatory) ->
+# sn_fin_supplier_detail; column names [I]; Payment term [I] (a field of the target,
+# supplier-legal-entity-mapping.md [C]).
+SUPPLIER_LEGAL_ENTITY_STAGING = _staging(
+    "sn_fcms_intg_supplier_legal_entity_inbound",
+    "Supplier legal entity mapping inbound",
+    ("u_supplier", "Supplier"),  # the ERP supplier code (or name) [I]
+    ("u_legal_entity", "Legal entity"),  # the ERP company code (or legal name) [I]
+    ("u_payment_term", "Payment term"),
+)
+
+# spo-fx-rate-inbound-table.md [C]: the fields and which are mandatory; column names [I].
+FX_RATE_STAGING = _staging(
+    "sn_fcms_intg_fx_rate_stage",
+    "FX Rate Stage inbound",
+    ("u_conversion_date", "Conversion date"),
+    ("u_erp_source", "ERP source"),
+    ("u_exchange_rate", "Exchange rate"),
+    ("u_from_currency", "From currency"),
+    ("u_rate_type", "Rate type"),
+    ("u_span_end", "Span end"),
+    ("u_span_start", "Span start"),
+    ("u_to_currency", "To currency"),
+)
+
 STAGING_TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
@@ -235,6 +258,8 @@ STAGING_TABLES: dict[str, TableSchema] = {
         SUPPLIER_STAGING,
         COST_CENTER_STAGING,
         GL_ACCOUNT_STAGING,
+        SUPPLIER_LEGAL_ENTITY_STAGING,
+        FX_RATE_STAGING,
     )
 }
 
@@ -351,7 +376,6 @@ TARGET_TABLES: list[TableSchema] = [
             ("payment_date", "Payment date"),
             ("payment_terms", "Payment terms"),
             ("currency", "Currency", "fx_currency"),  # [I] the currency representation is unconfirmed
-            ("exchange_rate", "Exchange rate"),  # [I] not in the reference: document -> base currency
             ("subtotal", "Subtotal"),
             ("tax_amount", "Tax amount"),
             ("shipping", "Shipping"),
@@ -359,7 +383,7 @@ TARGET_TABLES: list[TableSchema] = [
             ("discounts", "Discounts"),
             ("invoice_amount", "Amount invoiced"),
             ("amount_paid", "Amount paid"),  # [I] sandbox roll-up of payment details
-            ("business_owner", "Business owner"),
+            ("business_owner", "Business owner", "sys_user"),  # [I] a reference to the user
             ("short_description", "Short description"),
             # [I] a credit memo's original invoice; the staging column is documented (sn-ref §7.4), the target
             # field's name and type are not: the sandbox keeps the ERP number the credit memo names, as text
@@ -491,6 +515,23 @@ TARGET_TABLES: list[TableSchema] = [
             ("hold_posting", "Hold posting"),
         ),
         display_field="payment_term",
+    ),
+    # sn_fin_fx_rate (Finance Common Architecture, sn-ref §7.1 [C]): the rates FX Rate Stage loads; the
+    # column names mirror the staging labels [I]. A rate converts 1 unit of from_currency into to_currency.
+    TableSchema(
+        "sn_fin_fx_rate",
+        "FX rate",
+        _cols(
+            ("from_currency", "From currency", "fx_currency"),
+            ("to_currency", "To currency", "fx_currency"),
+            ("conversion_date", "Conversion date"),
+            ("rate", "Exchange rate"),
+            ("rate_type", "Rate type"),
+            ("span_start", "Span start"),
+            ("span_end", "Span end"),
+            ("erp_source", "ERP source", "sn_fin_erp_source"),
+        ),
+        display_field="conversion_date",
     ),
     # outbound-invoice-tables-for-apo.md [C] lists the labels; column names are their snake_case [I]. The page
     # lists no Invoice reference on the header (the line table has one): the sandbox adds `invoice` so a
@@ -718,6 +759,11 @@ MANDATORY_COLUMNS: dict[str, frozenset[str]] = {
             "u_shipping_amount",
             "u_other_charges",
         }
+    ),
+    # slo-legal-entity-inbound-table.md, spo-fx-rate-inbound-table.md [C]
+    "sn_fcms_intg_supplier_legal_entity_inbound": frozenset({"u_supplier", "u_legal_entity"}),
+    "sn_fcms_intg_fx_rate_stage": frozenset(
+        {"u_erp_source", "u_exchange_rate", "u_from_currency", "u_to_currency"}
     ),
     "sn_spend_intg_imp_invoice_payment_detail": frozenset(
         {

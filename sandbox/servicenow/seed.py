@@ -94,7 +94,7 @@ def seed_company(db: Database, company: Company) -> None:
                     "active": "true",
                 },
             )
-    suppliers: list[str] = []
+    suppliers: list[str] = []  # the mapped ones
     for vendor in company.vendors:
         if vendor.exists_in_servicenow:
             supplier = db.insert(
@@ -112,7 +112,8 @@ def seed_company(db: Database, company: Company) -> None:
                     "active": "true",
                 },
             )
-            suppliers.append(supplier["sys_id"])
+            if vendor.mapped_in_servicenow:
+                suppliers.append(supplier["sys_id"])
     # after everything the seed held before, so the earlier records keep their sys_ids
     for supplier_sys_id in suppliers:
         db.insert(
@@ -126,3 +127,13 @@ def seed_company(db: Database, company: Company) -> None:
             },
         )
     seed_definitions(db)
+    for user in company.users:  # last, so the records above keep their sys_ids
+        db.insert(
+            "sys_user",
+            {
+                "user_name": user.user_name,
+                "name": user.name,
+                "email": user.email,
+                "active": "true" if user.active else "false",
+            },
+        )

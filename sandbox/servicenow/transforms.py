@@ -12,7 +12,9 @@ Coalesce keys ([I] where the OOB maps are undocumented):
 - invoice line: header (by `u_external_invoice_number`) + `u_erp_line_number`;
 - tax line: header + `u_erp_line_number` (may be empty) + `u_tax_type`;
 - payment detail: `u_payment_reference_id` + `u_erp_invoice_number`;
-- supplier: `u_erp_supplier_code`; cost center: `u_account_number`; GL account: `u_number`.
+- supplier: `u_erp_supplier_code`; cost center: `u_account_number`; GL account: `u_number`;
+- supplier legal entity mapping: `u_supplier` + `u_legal_entity` (the supplier and legal entity they name);
+- FX rate: `u_from_currency` + `u_to_currency` + `u_conversion_date` + `u_erp_source` [I].
 `config.coalesce_overrides[staging_table]` replaces a map's coalesce columns (an empty tuple: no coalesce,
 every row inserts - what the pre-flight must catch); other column sets are honoured by the invoice map only.
 
@@ -133,6 +135,15 @@ class Lookups:
         if record is None:
             raise TransformError(f"Legal entity '{code}' not found")
         return record["sys_id"]
+
+    def user(self, name_or_email: str) -> str:
+        """The sys_id of the user a staging value names by user name or email; [I] an unknown value is kept
+        as given (a reference to no record), which the exception engine reports as an invalid owner."""
+        value = name_or_email.strip()
+        if not value:
+            return ""
+        record = self.db.find("sys_user", user_name=value) or self.db.find("sys_user", email=value)
+        return record["sys_id"] if record else value
 
     def currency(self, code: str) -> str:
         record = self.db.find("fx_currency", code=code)
@@ -263,10 +274,9 @@ def _prepare_invoice(look: Lookups, row: dict[str, str]) -> Prepared:
         "due_date": _date(row, "u_due_date", "Due date"),
         "payment_terms": row.get("u_payment_terms", ""),
         "currency": currency,
-        "exchange_rate": _amount(row, "u_exchange_rate", "Exchange rate"),
         "type": row.get("u_invoice_type", ""),
         "original_invoice": row.get("u_original_invoice", ""),
-        "business_owner": row.get("u_business_owner", ""),
+        "business_owner": look.user(row.get("u_business_owner", "")),
         "short_description": row.get("u_short_description", ""),
         **amounts,
     }
@@ -429,6 +439,46 @@ def _prepare_supplier(look: Lookups, row: dict[str, str]) -> Prepared:
     )
 
 
+def _prepare_supplier_legal_entity(look: Lookups, row: dict[str, str]) -> Prepared:
+    """A supplier <-> legal entity mapping: both named by their ERP codes (or names) [I]."""
+    code = _required(row, "u_supplier", "Supplier")
+    supplier = look.db.find("sn_fin_supplier", erp_supplier_code=code) or look.db.find(
+        "sn_fin_supplier", name=code
+    )
+    if supplier is None:
+        raise TransformError(f"Supplier '{code}' not found")
+    legal_entity = look.legal_entity(_required(row, "u_legal_entity", "Legal entity"))
+    values = {
+        "supplier": supplier["sys_id"],
+        "legal_entity": legal_entity,
+        "payment_term": row.get("u_payment_term", "").strip(),
+    }
+    coalesce = {"supplier": supplier["sys_id"], "legal_entity": legal_entity}
+    held = "true" if supplier["name"] in look.config.held_supplier_names else "false"  # [I] see config
+    return Prepared(_non_empty(values), coalesce, {"hold_payment": held, "hold_posting": "false"})
+
+
+def _prepare_fx_rate(look: Lookups, row: dict[str, str]) -> Prepared:
+    """An FX rate: 1 unit of the from currency in the to currency, on the conversion date."""
+    rate = _amount(row, "u_exchange_rate", "Exchange rate")
+    if not rate:
+        raise TransformError("Mandatory field 'Exchange rate' is empty")
+    if Decimal(rate) <= 0:
+        raise TransformError(f"Invalid exchange rate '{rate}' (must be greater than zero)")
+    values = {
+        "from_currency": look.currency(_required(row, "u_from_currency", "From currency")),
+        "to_currency": look.currency(_required(row, "u_to_currency", "To currency")),
+        "conversion_date": _date(row, "u_conversion_date", "Conversion date"),
+        "rate": rate,
+        "rate_type": row.get("u_rate_type", ""),
+        "span_start": _date(row, "u_span_start", "Span start"),
+        "span_end": _date(row, "u_span_end", "Span end"),
+        "erp_source": look.erp_source(_required(row, "u_erp_source", "ERP source")),
+    }
+    coalesce = {k: values[k] for k in ("from_currency", "to_currency", "conversion_date", "erp_source")}
+    return Prepared(_non_empty(values), coalesce)
+
+
 def _prepare_cost_center(look: Lookups, row: dict[str, str]) -> Prepared:
     manager = row.get("u_manager", "").strip()
     manager_record = look.db.find("sys_user", user_name=manager) if manager else None
@@ -488,7 +538,6 @@ INVOICE_FIELDS = {
         "due_date",
         "payment_terms",
         "currency",
-        "exchange_rate",
         "business_owner",
         "short_description",
         "original_invoice",
@@ -563,6 +612,12 @@ SUPPLIER_FIELDS = {
 COST_CENTER_FIELDS = _same(
     "account_number", "name", "code", "valid_from", "valid_to", "erp_source", "legal_entity", "manager"
 )
+SUPPLIER_LEGAL_ENTITY_FIELDS = _same("supplier", "legal_entity", "payment_term")
+FX_RATE_FIELDS = {
+    **_same("from_currency", "to_currency", "conversion_date", "rate_type", "span_start", "span_end"),
+    "u_exchange_rate": "rate",
+    "u_erp_source": "erp_source",
+}
 GL_ACCOUNT_FIELDS = {
     **_same("number", "category", "type", "erp_source", "short_description"),
     "u_account_name": "name",
@@ -638,6 +693,24 @@ TRANSFORM_MAPS: dict[str, TransformMap] = {
             _fixed("u_number"),
             _prepare_gl_account,
             field_map=GL_ACCOUNT_FIELDS,
+        ),
+        TransformMap(
+            "Supplier legal entity mapping",
+            "sn_fcms_intg_supplier_legal_entity_inbound",
+            "sn_fin_supplier_detail",
+            "payment_term",
+            _fixed("u_supplier", "u_legal_entity"),
+            _prepare_supplier_legal_entity,
+            field_map=SUPPLIER_LEGAL_ENTITY_FIELDS,
+        ),
+        TransformMap(
+            "FX rate stage",
+            "sn_fcms_intg_fx_rate_stage",
+            "sn_fin_fx_rate",
+            "conversion_date",
+            _fixed("u_from_currency", "u_to_currency", "u_conversion_date", "u_erp_source"),
+            _prepare_fx_rate,
+            field_map=FX_RATE_FIELDS,
         ),
     )
 }

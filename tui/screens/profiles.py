@@ -3,10 +3,12 @@
 A firm with three regional Zoho orgs feeding one ServiceNow instance has three profiles; the one marked ▶ is
 the one Preview, Run and Audit work on. Everything `zbsn profile create` asks is here: the organization
 (a Zoho connection with its organization chosen), the instance, where the cost center lives (a reporting tag
-or the location), the legal entity, whether unknown vendors may be staged as new suppliers, and whether zbsn
-posts the approved invoices back to ServiceNow as the ERP (Zoho Books).
+or the location), the legal entity, the invoices' business owner (with owners per cost center), whether
+unknown vendors may be staged as new suppliers, and whether zbsn posts the approved invoices back to
+ServiceNow as the ERP (Zoho Books).
 
-(Just over 400 lines: the list and the form of one task, creating and switching profiles, on one screen.)
+(Over 400 lines: the list and the form of one task, creating and switching profiles, on one screen; what the
+form's text means is parsed in core.)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, RadioButton, RadioSet, Select, Static
 
 from zbsn.core.domain import CostCenterSource
+from zbsn.core.engine.business_owner import format_owner_pairs, parse_owner_pairs
 from zbsn.core.profile_status import ProfileStatus, profile_statuses
 from zbsn.core.workspace import ConnectionView, ProfileView
 from zbsn.tui.messages import CoreCallFailed
@@ -62,6 +65,8 @@ class ProfileForm:
     legal_entity: str
     allow_supplier_create: bool
     post_outbound_as_erp: bool = True
+    business_owner: str = ""  # a ServiceNow user name or email ("" clears it)
+    cost_center_owners: str = ""  # "CC=user, CC=user" as typed
 
 
 # A run's end state in the few characters the profiles table has for it.
@@ -135,6 +140,8 @@ class ProfilesScreen(ConsoleScreen):
     ProfilesScreen #profile-form { width: 52; border: round $primary-darken-2; padding: 0 1; }
     ProfilesScreen #profile-form Label { margin-top: 1; color: $text-muted; }
     ProfilesScreen #profile-form .buttons { height: auto; margin-top: 1; }
+    ProfilesScreen #profile-owners { height: auto; }
+    ProfilesScreen #profile-owners Input { width: 1fr; }
     ProfilesScreen #profile-form .buttons Button { margin-right: 1; }
     ProfilesScreen #profile-outcome { height: auto; margin-top: 1; }
     ProfilesScreen.-narrow #profiles-split { layout: vertical; }
@@ -169,6 +176,10 @@ class ProfilesScreen(ConsoleScreen):
                 yield Input("Cost Center", id="profile-tag")
                 yield Label("Legal entity (ERP company code, optional)")
                 yield Input(placeholder="e.g. NW-UK", id="profile-legal-entity")
+                yield Label("Business owner; per cost center: CC=user, …")
+                with Horizontal(id="profile-owners"):
+                    yield Input(placeholder="user or email", id="profile-business-owner")
+                    yield Input(placeholder="CC-100=user, …", id="profile-cc-owners")
                 yield Checkbox("Stage unknown vendors as new suppliers", id="profile-supplier-create")
                 yield Label("ERP posting (off if another ERP posts)")
                 yield Checkbox(
@@ -294,6 +305,12 @@ class ProfilesScreen(ConsoleScreen):
             profile.cost_center_tag_name if profile else "Cost Center"
         )
         self.query_one("#profile-legal-entity", Input).value = (profile.legal_entity or "") if profile else ""
+        self.query_one("#profile-business-owner", Input).value = (
+            (profile.business_owner or "") if profile else ""
+        )
+        self.query_one("#profile-cc-owners", Input).value = (
+            format_owner_pairs(profile.cost_center_owners) if profile else ""
+        )
         self.query_one("#profile-supplier-create", Checkbox).value = (
             profile.allow_supplier_create if profile else False
         )
@@ -313,6 +330,8 @@ class ProfilesScreen(ConsoleScreen):
             legal_entity=self.query_one("#profile-legal-entity", Input).value.strip(),
             allow_supplier_create=self.query_one("#profile-supplier-create", Checkbox).value,
             post_outbound_as_erp=self.query_one("#profile-post-outbound", Checkbox).value,
+            business_owner=self.query_one("#profile-business-owner", Input).value.strip(),
+            cost_center_owners=self.query_one("#profile-cc-owners", Input).value.strip(),
         )
 
     def _highlighted(self) -> ProfileView | None:
@@ -368,6 +387,7 @@ class ProfilesScreen(ConsoleScreen):
         assert form.zoho_connection_id is not None
         assert form.servicenow_connection_id is not None
         try:
+            owners = parse_owner_pairs(form.cost_center_owners)
             if profile_id is None:
                 view = await call_core(
                     workspace.create_profile,
@@ -379,6 +399,8 @@ class ProfilesScreen(ConsoleScreen):
                     allow_supplier_create=form.allow_supplier_create,
                     legal_entity=form.legal_entity or None,
                     post_outbound_as_erp=form.post_outbound_as_erp,
+                    business_owner=form.business_owner or None,
+                    cost_center_owners=owners,
                 )
             else:
                 view = await call_core(
@@ -392,6 +414,8 @@ class ProfilesScreen(ConsoleScreen):
                     allow_supplier_create=form.allow_supplier_create,
                     legal_entity=form.legal_entity,
                     post_outbound_as_erp=form.post_outbound_as_erp,
+                    business_owner=form.business_owner,
+                    cost_center_owners=owners,
                 )
         except Exception as error:
             self.post_message(CoreCallFailed("save the profile", describe_error(error)))

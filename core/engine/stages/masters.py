@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zbsn.core.db.transient import transaction
+from zbsn.core.engine.business_owner import configured_users
 from zbsn.core.engine.masters import (
     ServiceNowMasters,
     align_cost_centers,
@@ -17,7 +18,8 @@ from zbsn.core.zoho.models import ZohoAccount
 async def align_masters(run: RunSession) -> ServiceNowMasters:
     """Refresh the cost-center and GL-account mapping tables; return ServiceNow's masters for the run."""
     run.stage_started("cost_centers")
-    masters = await fetch_servicenow_masters(run.servicenow)
+    owners = configured_users(run.context.business_owner, run.context.cost_center_owners)
+    masters = await fetch_servicenow_masters(run.servicenow, owners)
     dimension = await fetch_cost_center_dimension(run.zoho, run.context)
     counts = transaction(  # run again after a transient database error (db.transient)
         run.db,

@@ -14,9 +14,16 @@ from zbsn.core.engine.session import RunRefused, RunSession
 
 
 def staging_tables(allow_supplier_create: bool) -> tuple[str, ...]:
-    """The staging tables a run of this profile writes (suppliers only when it may create them)."""
-    tables = (col.INVOICE_TABLE, col.INVOICE_LINE_TABLE, col.INVOICE_TAX_LINE_TABLE, col.PAYMENT_DETAIL_TABLE)
-    return (*tables, col.SUPPLIER_TABLE) if allow_supplier_create else tables
+    """The staging tables a run of this profile writes (suppliers and their legal entity mappings only when
+    it may create them; FX rates always: a foreign-currency bill needs its rate staged)."""
+    tables = (
+        col.FX_RATE_TABLE,
+        col.INVOICE_TABLE,
+        col.INVOICE_LINE_TABLE,
+        col.INVOICE_TAX_LINE_TABLE,
+        col.PAYMENT_DETAIL_TABLE,
+    )
+    return (col.SUPPLIER_TABLE, col.SUPPLIER_LEGAL_ENTITY_TABLE, *tables) if allow_supplier_create else tables
 
 
 async def check_instance(run: RunSession) -> None:

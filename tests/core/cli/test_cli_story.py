@@ -22,7 +22,7 @@ import pytest
 
 from tests.external_sandbox import ExternalSandbox
 
-EXIT_OK, EXIT_FAILURES = 0, 1
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 
 
 @pytest.fixture
@@ -171,3 +171,37 @@ def test_the_operator_story_through_the_cli(sandbox: ExternalSandbox, tmp_path: 
     lifecycle = zbsn("profile", "edit", "Northwind EU", "--stage-statuses", "overdue,open", *terms, "--json")
     assert lifecycle["stage_bill_statuses"] == ["open", "overdue"]
     assert lifecycle["payment_terms_overrides"] == [["Due on Receipt", "Immediate"], ["Net 30", "Net 030"]]
+    # the invoices' business owner and one cost center's (issue 16): the preview names who owns each bill,
+    # the FX rate a foreign-currency bill stages, and what ServiceNow would refuse
+    owners = zbsn(
+        "profile", "edit", "Northwind EU", "--json",
+        "--business-owner", "alex.morgan@northwind.example",
+        "--cost-center-owner", "CC-LON-200=priya.shah@northwind.example",
+    )  # fmt: skip
+    assert owners["business_owner"] == "alex.morgan@northwind.example"
+    assert owners["cost_center_owners"] == [["CC-LON-200", "priya.shah@northwind.example"]]
+    zbsn("profile", "edit", "Northwind EU", "--cost-center-owner", "CC-LON-200", expect=EXIT_USAGE)
+    preview = zbsn("preview", "--from", "2000-01-01", "--json")
+    notes = [note for bill in preview["bills"] for note in bill["notes"]]
+    assert any("business owner alex.morgan@northwind.example (from the profile)" in n for n in notes)
+    assert any(
+        "business owner priya.shah@northwind.example (from cost center CC-LON-200)" in n for n in notes
+    )
+    foreign = [bill for bill in preview["bills"] if bill["fx_rate"]]
+    assert foreign
+    assert all(bill["fx_rate"]["u_to_currency"] == "GBP" for bill in foreign)
+    former = zbsn(
+        "profile",
+        "edit",
+        "Northwind EU",
+        "--business-owner",
+        "sam.former",
+        "--clear-cost-center-owners",
+        "--json",
+    )
+    assert (former["business_owner"], former["cost_center_owners"]) == ("sam.former", [])
+    refused = zbsn("preview", "--from", "2000-01-01", "--json")
+    assert refused["counts"]["ready"] == 0
+    assert {"error_code": "UNKNOWN_BUSINESS_OWNER", "missing": "sam.former"} in [
+        {k: v for k, v in entry.items() if k != "bills"} for entry in refused["blocked_by"]
+    ]

@@ -80,7 +80,7 @@ async def test_a_blocked_instance_fails_the_run_with_one_line_before_staging(
 async def test_a_missing_optional_column_is_not_written(
     sqlite_engine: sa.Engine, instance: Sandboxes, factories: ClientFactories, profile_id: int
 ) -> None:
-    instance.servicenow.remove_column(INVOICE, "u_exchange_rate")
+    instance.servicenow.remove_column(INVOICE, "u_supplier_tax_id")
     sent: list[dict[str, Any]] = []
 
     async def capture(request: httpx.Request) -> None:
@@ -98,4 +98,4 @@ async def test_a_missing_optional_column_is_not_written(
     assert summary.staged > 0
     assert len(sent) >= summary.staged // 2  # the headers, keyed by label
     assert all("Supplier invoice number" in record for record in sent)
-    assert not any("Exchange rate" in record or "u_exchange_rate" in record for record in sent)
+    assert not any("Supplier tax id" in record or "u_supplier_tax_id" in record for record in sent)

@@ -82,7 +82,7 @@ def bill(**changes: Any) -> ZohoBill:
 def test_invoice_rows_carry_key_amounts_fx_and_mapped_references() -> None:
     document = bill_to_invoice(bill(), CONTEXT, index())
     assert document.ok
-    header, line, tax = document.rows
+    header, fx, line, tax = document.rows
     assert header.values["u_external_invoice_number"] == "ZB-200-460" == document.external_key
     assert header.values["u_currency"] == "EUR"
     assert (
@@ -90,7 +90,9 @@ def test_invoice_rows_carry_key_amounts_fx_and_mapped_references() -> None:
         header.values["u_tax_amount"],
         header.values["u_amount_invoiced"],
     ) == ("120.00", "24.00", "144.00")
-    assert header.values["u_exchange_rate"] == "0.8561"
+    # the rate travels in its FX rate row, staged before the invoice (fx_rates.py), not in a header column
+    assert fx.values["u_exchange_rate"] == "0.8561"
+    assert "u_exchange_rate" not in header.values
     assert header.values["u_short_description"] == "Zoho Books bill BILL-000001"
     assert (header.values["u_supplier"], header.values["u_legal_entity"]) == ("SUP-1020", "NWA-UK")
     assert (header.values["u_invoice_date"], header.values["u_erp_source"]) == ("2026-07-01", "Zoho Books")
@@ -144,7 +146,7 @@ def test_a_total_that_does_not_add_up_is_malformed() -> None:
 
 
 def test_a_header_writes_no_invoice_state_and_no_purchase_order_on_a_non_po_invoice() -> None:
-    header, line, tax = bill_to_invoice(bill(reference_number="PO-1"), CONTEXT, index()).rows
+    header, _fx, line, tax = bill_to_invoice(bill(reference_number="PO-1"), CONTEXT, index()).rows
     assert header.values["u_invoice_type"] == "non_po_invoice"
     assert "u_purchase_order" not in header.values  # Zoho's reference number is no ServiceNow purchase order
     assert "u_invoice_state" not in header.values  # cancelling is the AP team's action in ServiceNow

@@ -1,13 +1,18 @@
-"""The exchange rate travels in its own column: transform -> insertMultiple by label -> sn_shop_invoice."""
+"""Multi-currency through ServiceNow's FX rate staging: a foreign-currency bill stages, before its invoice,
+one FX rate row (from the bill's currency to the base currency, on the bill date, Zoho's rate); the sandbox
+loads it into sn_fin_fx_rate and its invoice checks use it; a rate is staged once per (from, to, date)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 import sqlalchemy as sa
 
-from zbsn.core.engine.columns import EXCHANGE_RATE, INVOICE_TABLE
+from zbsn.core.engine.columns import FX_RATE_TABLE, INVOICE_TABLE, WRITTEN
+from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.service import EngineService
+from zbsn.core.engine.staging_batch import _ordered_rows
 from zbsn.core.engine.transform import bill_to_invoice
 from zbsn.core.servicenow.labels import DEFAULT_LABELS
 
@@ -17,27 +22,106 @@ from .harness import ClientFactories, create_profile
 from .test_transform import CONTEXT, bill, index
 
 
-def test_foreign_bill_header_carries_its_rate_and_base_currency_bill_rate_one() -> None:
+def test_foreign_bill_carries_an_fx_rate_row_after_its_header_and_no_rate_column() -> None:
     foreign = bill_to_invoice(bill(exchange_rate="1.17250"), CONTEXT, index())
-    assert foreign.rows[0].values[EXCHANGE_RATE] == "1.1725"
+    header, fx = foreign.rows[0], foreign.rows[1]
+    assert header.table == INVOICE_TABLE  # the record's outcome stays its header's
+    assert "u_exchange_rate" not in header.values
+    assert "u_exchange_rate" not in WRITTEN[INVOICE_TABLE]
+    assert fx.table == FX_RATE_TABLE
+    assert fx.source_ref == "ZB-200-FX-EUR-GBP-2026-07-01"
+    assert fx.values == {
+        "u_from_currency": "EUR",
+        "u_to_currency": "GBP",
+        "u_conversion_date": "2026-07-01",
+        "u_exchange_rate": "1.1725",
+        "u_erp_source": "Zoho Books",
+    }
+    assert set(fx.values) <= set(DEFAULT_LABELS[FX_RATE_TABLE])
     home = bill_to_invoice(bill(currency_code="GBP", exchange_rate=1), CONTEXT, index())
-    assert home.rows[0].values[EXCHANGE_RATE] == "1"
-    unknown = bill_to_invoice(bill(exchange_rate=None), CONTEXT, index())
-    assert unknown.rows[0].values[EXCHANGE_RATE] == ""  # empty never overwrites in staging
-    assert DEFAULT_LABELS[INVOICE_TABLE][EXCHANGE_RATE] == "Exchange rate"
+    assert home.ok
+    assert [r.table for r in home.rows if r.table == FX_RATE_TABLE] == []
 
 
-async def test_foreign_currency_invoices_carry_their_rate_in_servicenow(
-    engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+def test_foreign_bill_without_a_zoho_rate_fails_with_the_reason() -> None:
+    for rate in (None, 0):
+        unknown = bill_to_invoice(bill(exchange_rate=rate), CONTEXT, index())
+        assert not unknown.ok
+        assert unknown.rows == []
+        assert [p.code for p in unknown.problems] == [ErrorCode.MISSING_EXCHANGE_RATE]
+        assert "EUR" in unknown.problems[0].message
+        assert "GBP" in unknown.problems[0].message
+
+
+def test_a_batch_sends_a_shared_rate_once_and_before_the_invoices() -> None:
+    first = bill_to_invoice(bill(bill_id="1"), CONTEXT, index())
+    second = bill_to_invoice(bill(bill_id="2"), CONTEXT, index())
+    other_day = bill_to_invoice(bill(bill_id="3", date="2026-07-02"), CONTEXT, index())
+    rows = _ordered_rows([first.rows, second.rows, other_day.rows])
+    refs = [r.source_ref for r in rows]
+    assert len(refs) == len(set(refs))
+    fx = [r for r in rows if r.table == FX_RATE_TABLE]
+    assert [r.values["u_conversion_date"] for r in fx] == ["2026-07-01", "2026-07-02"]
+    assert rows[: len(fx)] == fx  # staged before any invoice header
+
+
+async def test_foreign_currency_invoices_get_their_rate_through_fx_rate_staging(
+    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories
 ) -> None:
+    engine = sqlite_engine
     profile_id = create_profile(engine, live.endpoints)
-    await EngineService(engine, factories.zoho, factories.servicenow).run(profile_id)
+    service = EngineService(engine, factories.zoho, factories.servicenow)
+    await service.run(profile_id)
 
-    base = company().organization.currency_code
+    seeded = company()
+    base = seeded.organization.currency_code
     staged = {r["external_invoice_number"]: r for r in live.servicenow.table("sn_shop_invoice")}
-    foreign = [b for b in Expected(company()).good_bills if b.currency_code != base]
+    foreign = [b for b in Expected(seeded).good_bills if b.currency_code != base]
     assert foreign, "the seeded company has foreign-currency bills"
+    assert {b.currency_code for b in foreign} >= {"EUR", "USD"}
+    codes = {r["sys_id"]: r["code"] for r in live.servicenow.table("fx_currency")}
+    rates = live.servicenow.table("sn_fin_fx_rate")
+    loaded = {(codes[r["from_currency"]], codes[r["to_currency"]], r["conversion_date"]): r for r in rates}
+    assert len(loaded) == len(rates), "one sn_fin_fx_rate per (from, to, date)"
+    wanted = {(b.currency_code, base, b.date.isoformat()) for b in foreign}
+    assert set(loaded) == wanted
     for zoho_bill in foreign:
         invoice = staged[key(zoho_bill.bill_id)]
-        assert Decimal(invoice["exchange_rate"]) == zoho_bill.exchange_rate != 1
-        assert "rate" not in invoice["short_description"]
+        assert "exchange_rate" not in invoice
+        rate = Decimal(loaded[(zoho_bill.currency_code, base, zoho_bill.date.isoformat())]["rate"])
+        day = (zoho_bill.currency_code, zoho_bill.date)
+        same_day = {b.exchange_rate for b in foreign if (b.currency_code, b.date) == day}
+        assert rate in same_day  # the first bill of the day's rate (one row per day)
+        exceptions = [f.description for f in live.servicenow.lifecycle.exceptions.findings(invoice)]
+        assert not any("Exchange rate" in text for text in exceptions), exceptions
+    staged_rows = live.servicenow.table(FX_RATE_TABLE)
+    assert len(staged_rows) == len(wanted)  # one row per (from, to, date) within the run
+
+    # a full re-run re-reads every bill: nothing staged twice, no second rate
+    await service.run(profile_id, mode="full")
+    assert len(live.servicenow.table("sn_fin_fx_rate")) == len(wanted)
+    assert Counter(r["u_conversion_date"] for r in live.servicenow.table(FX_RATE_TABLE)) == Counter(
+        r["u_conversion_date"] for r in staged_rows
+    )
+
+
+async def test_an_invoice_without_a_rate_for_its_date_gets_the_exception(
+    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+) -> None:
+    profile_id = create_profile(sqlite_engine, live.endpoints)
+    await EngineService(sqlite_engine, factories.zoho, factories.servicenow).run(profile_id)
+    seeded = company()
+    base = seeded.organization.currency_code
+    target = next(b for b in Expected(seeded).good_bills if b.currency_code != base)
+    invoices = live.servicenow.table("sn_shop_invoice")
+    invoice = next(r for r in invoices if r["external_invoice_number"] == key(target.bill_id))
+    engine = live.servicenow.lifecycle.exceptions
+    assert not any("Exchange rate" in f.description for f in engine.findings(invoice))
+    with live.servicenow.db.lock:
+        for rate in live.servicenow.table("sn_fin_fx_rate"):
+            if rate["conversion_date"] == target.date.isoformat():
+                live.servicenow.db.delete("sn_fin_fx_rate", rate["sys_id"])
+    found = [f for f in engine.findings(invoice) if f.definition == "Missing required information"]
+    assert len(found) == 1
+    wanted = f"Exchange rate {target.currency_code} to {base} on {target.date.isoformat()}"
+    assert wanted in found[0].description

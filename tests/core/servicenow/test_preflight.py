@@ -89,7 +89,7 @@ async def test_missing_roles_are_named(harness: Harness) -> None:
 
 
 async def test_a_missing_optional_column_is_not_written(harness: Harness, invoice_rows: Rows) -> None:
-    harness.sandbox.remove_column(INVOICE, "u_exchange_rate")
+    harness.sandbox.remove_column(INVOICE, "u_supplier_tax_id")
     posted: list[dict[str, object]] = []
 
     async def record(request: httpx.Request) -> None:
@@ -97,7 +97,7 @@ async def test_a_missing_optional_column_is_not_written(harness: Harness, invoic
             posted.append(json.loads(request.content))
 
     rows = [
-        StagingRow(table=r.table, source_ref=r.source_ref, values={**r.values, "u_exchange_rate": "0.85"})
+        StagingRow(table=r.table, source_ref=r.source_ref, values={**r.values, "u_supplier_tax_id": "GB125"})
         for r in invoice_rows(2)
     ]
     async with (
@@ -106,12 +106,12 @@ async def test_a_missing_optional_column_is_not_written(harness: Harness, invoic
     ):
         report = await client.preflight()
         assert report.ok
-        assert report.warnings == [f"{INVOICE} lacks column(s) u_exchange_rate: zbsn will not write them"]
+        assert report.warnings == [f"{INVOICE} lacks column(s) u_supplier_tax_id: zbsn will not write them"]
         client.apply_preflight(report)
         outcomes = await client.stage(rows)
     assert {o.status for o in outcomes} == {StagingStatus.INSERTED}
     (body,) = posted
-    assert all("Exchange rate" not in record for record in body["records"])  # type: ignore[union-attr]
+    assert all("Supplier tax id" not in record for record in body["records"])  # type: ignore[union-attr]
     assert all("External invoice number" in record for record in body["records"])  # type: ignore[union-attr]
 
 

@@ -75,6 +75,15 @@ def test_master_data_errors_write_no_s2p_import_error(fresh: Fresh) -> None:
 
 def test_fx_fields_read_back_by_dot_walking(fresh: Fresh, company: Company) -> None:
     _sandbox, api = fresh
+    rate = {
+        "u_from_currency": "EUR",
+        "u_to_currency": company.legal_entity.currency_code,
+        "u_conversion_date": "2026-10-01",
+        "u_exchange_rate": "0.85",
+        "u_erp_source": "Zoho Books",
+    }
+    # the rate, through FX rate staging
+    assert stage(api, "sn_fcms_intg_fx_rate_stage", rate)["status"] == "inserted"
     entry = stage(
         api,
         INVOICE,
@@ -84,7 +93,6 @@ def test_fx_fields_read_back_by_dot_walking(fresh: Fresh, company: Company) -> N
             "u_supplier": next(v for v in company.vendors if v.exists_in_servicenow).supplier_code,
             "u_invoice_date": "2026-10-01",
             "u_currency": "EUR",
-            "u_exchange_rate": "0.85",
             "u_legal_entity": company.legal_entity.company_code,
             "u_subtotal": "1000.00",
             "u_amount_invoiced": "1200.00",

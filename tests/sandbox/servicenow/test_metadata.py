@@ -29,24 +29,24 @@ def test_the_dictionary_lists_staging_columns_with_labels(fresh: Fresh) -> None:
     assert by_column[""]["column_label"] == "Invoice import staging"  # the table's own row
     assert by_column["u_external_invoice_number"]["column_label"] == "External invoice number"
     assert by_column["u_other_charges"]["mandatory"] == "true"  # documented mandatory
-    assert by_column["u_exchange_rate"]["mandatory"] == "false"
-    sandbox.remove_column(INVOICE, "u_exchange_rate")
+    assert by_column["u_supplier_tax_id"]["mandatory"] == "false"
+    sandbox.remove_column(INVOICE, "u_supplier_tax_id")
     remaining = {
         e["element"] for e in rows(api, "sys_dictionary", f"name={INVOICE}", sysparm_fields="element")
     }
-    assert "u_exchange_rate" not in remaining
+    assert "u_supplier_tax_id" not in remaining
     assert "u_external_invoice_number" in remaining
     assert api.post("/api/now/table/sys_dictionary", json={"name": "x"}).status_code == 403  # read-only
 
 
 def test_a_removed_column_is_not_staged(fresh: Fresh, company: Company) -> None:
     sandbox, api = fresh
-    httpx.post(f"{sandbox.url}/_admin/metadata/columns/{INVOICE}/u_exchange_rate/remove", json={})
-    sys_id = stage_invoice(api, company, "META-RATE", u_exchange_rate="1.25")
-    assert api.get(f"/api/now/table/sn_shop_invoice/{sys_id}").json()["result"]["exchange_rate"] == ""
-    httpx.post(f"{sandbox.url}/_admin/metadata/columns/{INVOICE}/u_exchange_rate/restore", json={})
-    stage_invoice(api, company, "META-RATE", u_exchange_rate="1.25")
-    assert api.get(f"/api/now/table/sn_shop_invoice/{sys_id}").json()["result"]["exchange_rate"] == "1.25"
+    httpx.post(f"{sandbox.url}/_admin/metadata/columns/{INVOICE}/u_supplier_tax_id/remove", json={})
+    sys_id = stage_invoice(api, company, "META-TAXID", u_supplier_tax_id="GB125")
+    assert api.get(f"/api/now/table/sn_shop_invoice/{sys_id}").json()["result"]["supplier_tax_id"] == ""
+    httpx.post(f"{sandbox.url}/_admin/metadata/columns/{INVOICE}/u_supplier_tax_id/restore", json={})
+    stage_invoice(api, company, "META-TAXID", u_supplier_tax_id="GB125")
+    assert api.get(f"/api/now/table/sn_shop_invoice/{sys_id}").json()["result"]["supplier_tax_id"] == "GB125"
 
 
 def test_transform_maps_and_their_coalesce_fields(fresh: Fresh) -> None:

@@ -60,6 +60,8 @@ def three_orgs_one_instance(url: str) -> tuple[list[int], int]:
 
 async def create_profile(pilot: Pilot[Any], name: str, zoho_id: int, *, location: bool = False) -> None:
     screen = pilot.app.screen
+    screen.query_one("#profile-new").scroll_visible(animate=False)  # the form scrolls on a short terminal
+    await settled(pilot)
     await pilot.click("#profile-new")
     await settled(pilot)
     screen.query_one("#profile-name", Input).value = name
@@ -112,11 +114,29 @@ async def test_three_orgs_one_instance_create_switch_edit_and_remember(tmp_path:
         app.screen.query_one("#profile-tag", Input).value = "Department"
         app.screen.query_one("#profile-legal-entity", Input).value = "NW-DE"
         app.screen.query_one("#profile-post-outbound", Checkbox).value = False
+        # the invoices' business owner, and another owner for one cost center
+        app.screen.query_one("#profile-business-owner", Input).value = "anna@northwind.example"
+        app.screen.query_one("#profile-cc-owners", Input).value = "CC-DE-200=jonas@northwind.example"
         await pilot.press("ctrl+s")
         await settled(pilot)
         edited = workspace.get_profile(profiles["Northwind EU"].id)
         assert (edited.cost_center_tag_name, edited.legal_entity) == ("Department", "NW-DE")
         assert edited.post_outbound_as_erp is False
+        assert edited.business_owner == "anna@northwind.example"
+        assert edited.cost_center_owners == (("CC-DE-200", "jonas@northwind.example"),)
+        assert workspace.get_profile(profiles["Northwind US"].id).business_owner is None
+        # shown again when the profile is edited; a malformed owner is refused with the reason
+        await pilot.press("e")
+        await settled(pilot)
+        shown = app.screen.query_one("#profile-cc-owners", Input)
+        assert shown.value == "CC-DE-200=jonas@northwind.example"
+        shown.value = "CC-DE-200"
+        await pilot.press("ctrl+s")
+        await settled(pilot)
+        assert "write it as 'cost center=user'" in str(app.screen.query_one("#profile-outcome").content)
+        assert (
+            workspace.get_profile(profiles["Northwind EU"].id).cost_center_owners == edited.cost_center_owners
+        )
         assert workspace.get_profile(profiles["Northwind US"].id).post_outbound_as_erp is True
 
         # the filter narrows the table to the matching organization
