@@ -56,11 +56,14 @@ def servicenow_words(status: str | None) -> tuple[str, str]:
 
 
 STAGE_TITLES = {
+    "pending": "Resend pending",
     "cost_centers": "Cost centers",
     "gl_accounts": "GL accounts",
     "suppliers": "Suppliers",
     "bills": "Bills",
+    "attachments": "Documents",
     "payments": "Payments",
+    "vendor_credits": "Vendor credits",
     "statuses": "ServiceNow",
 }
 
