@@ -9,25 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar
 
 from zbsn.core.engine.events import STAGES, Stage
-from zbsn.tui.widgets.formatting import STAGE_TITLES
+from zbsn.tui.widgets.formatting import STAGE_TITLES, finished_words
 from zbsn.tui.widgets.repaint import set_text
-
-
-def finished_words(stage: Stage, staged: int, failed: int, skipped: int) -> str:
-    """A finished stage's counts in its own words."""
-    if stage == "statuses":  # the invoices read in ServiceNow, and those waiting on someone
-        return f"{staged:,} followed · {failed:,} need someone"
-    if stage == "pending":
-        if not (staged or failed):
-            return "nothing left pending"
-        return f"{staged:,} resent · {failed:,} failed"
-    if stage == "attachments":
-        if not (staged or failed or skipped):
-            return "no documents to attach"
-        return f"{staged:,} attached · {failed:,} failed · {skipped:,} done before"
-    if stage == "vendor_credits":
-        return f"{staged:,} memos staged · {failed:,} failed · {skipped:,} skipped"
-    return f"{staged:,} staged · {failed:,} failed · {skipped:,} skipped"
 
 
 class StageRow(Horizontal):
