@@ -37,6 +37,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zbsn.core.audit_documents import DocumentShown, documents_of
 from zbsn.core.audit_servicenow import ServiceNowDetail, servicenow_detail
 from zbsn.core.db.models import AuditAttempt, AuditRecord, ServiceNowStatusRecord, SyncRun
 from zbsn.core.domain import AuditStatus, RecordKind, ServiceNowStatus
@@ -222,6 +223,8 @@ class AuditDetail:
     created_at: datetime
     attempts: tuple[AttemptRow, ...]
     servicenow: ServiceNowDetail | None = None  # the invoice in ServiceNow, once a refresh read it
+    # a bill's documents attached to its invoice (or failed, with why), or an attachment record's own file
+    documents: tuple[DocumentShown, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -575,6 +578,7 @@ def detail(engine: sa.Engine, audit_id: int) -> AuditDetail | None:
         created_at=record["created_at"],
         attempts=attempt_rows,
         servicenow=servicenow_detail(engine, audit_id),
+        documents=tuple(documents_of(engine, [audit_id]).get(audit_id, [])),
     )
 
 

@@ -3,9 +3,11 @@
     python scripts/screenshots.py [--out screenshots]
 
 The console is the product as an operator runs it: plain `zbsn-tui` (`zbsn.tui.app.make_app`, no --demo)
-on a database connected to `zbsn sandbox` running as a separate process (the seeded company, 80 bills),
-after one real sync run (so the audit log holds the bills the two missing cost centers block) and
-ServiceNow's invoice job. Dark theme at 160x48, plus the audit log at 80x24.
+on a database connected to `zbsn sandbox` running as a separate process (the seeded company, 80 bills):
+the Preview before any run (every bill still to send), the rest after one real sync run (so the audit log
+holds the bills the two missing cost centers block) and ServiceNow's invoice job. Dark theme at 160x48,
+plus the audit log at 80x24 and the invoice views (the Preview's bill with a tax group, the Audit detail
+of a staged bill with its document) at 120x40.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.external_sandbox import ExternalSandbox, run_coroutine  # noqa: E402
 from zbsn.core.services import open_services  # noqa: E402
+from zbsn.sandbox.company_generator import generate_company  # noqa: E402
 from zbsn.tui.app import make_app  # noqa: E402
 
 Step = Callable[[Any, Any], Awaitable[None]]
@@ -57,6 +60,47 @@ async def bills_tab(app: Any, pilot: Any) -> None:
     await settle(app, pilot)
 
 
+COMPANY = generate_company(7, 80)  # what `zbsn sandbox --bills 80 --seed 7` serves
+
+
+def first_bill(condition: Callable[[Any], bool]) -> Any:
+    """The first seeded bill a run stages that meets `condition`."""
+    return next(
+        b
+        for b in COMPANY.bills
+        if b.defect is None and b.status not in ("void", "draft", "pending_approval") and condition(b)
+    )
+
+
+async def invoice_in_preview(app: Any, pilot: Any) -> None:
+    """The Bills tab with a bill carrying a tax group highlighted."""
+    await go("preview")(app, pilot)
+    app.screen.query_one("#preview-tabs").active = "tab-bills"
+    await settle(app, pilot)
+    table = app.screen.query_one("#bill-table")
+    table.focus()
+    bill = first_bill(lambda b: any(line.tax_components for line in b.lines))
+    keys = [str(k.value) for k in table.rows]
+    if bill.bill_id in keys:
+        table.move_cursor(row=keys.index(bill.bill_id))
+    await settle(app, pilot)
+
+
+async def invoice_in_audit(app: Any, pilot: Any) -> None:
+    """A staged bill with the vendor's document: the invoice as sent, scrolled into view."""
+    await go("audit")(app, pilot)
+    bill = first_bill(lambda b: bool(b.documents) and b.adjustment == 0)
+    app.screen.query_one("#filter-text").value = bill.bill_number
+    await settle(app, pilot)
+    table = app.screen.query_one("#audit-table")
+    table.focus()
+    rows = app.screen.page_data.rows if app.screen.page_data else []
+    table.move_cursor(row=next((i for i, r in enumerate(rows) if r.kind == "bill"), 0))
+    await settle(app, pilot)
+    app.screen.query_one("#audit-detail").scroll_to(y=17, animate=False)
+    await settle(app, pilot)
+
+
 async def reconcile(app: Any, pilot: Any) -> None:
     await go("audit", "e")(app, pilot)
     app.screen.query_one("#reconcile-period").value = "2026-09"
@@ -83,14 +127,18 @@ async def finished_run(app: Any, pilot: Any) -> None:
     await settle(app, pilot)
 
 
+# The preview shows what a run would send: taken before the first run, every bill is still to send.
+BEFORE_THE_RUN: list[tuple[str, tuple[int, int], Step]] = [
+    ("preview-mappings", (160, 48), go("preview")),
+    ("preview-bills", (160, 48), bills_tab),
+    ("preview-override", (160, 48), go("preview", "m", "o")),
+    ("preview-invoice", (120, 40), invoice_in_preview),
+]
 SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("home", (160, 48), go("home")),
     ("connect", (160, 48), go("connect")),
     ("profiles", (160, 48), go("profiles")),
     ("overview", (160, 48), go("overview")),
-    ("preview-mappings", (160, 48), go("preview")),
-    ("preview-bills", (160, 48), bills_tab),
-    ("preview-override", (160, 48), go("preview", "m", "o")),
     ("run-finished", (160, 48), finished_run),
     ("run-schedule", (160, 48), go("run", "a")),
     ("audit", (160, 48), go("audit")),
@@ -99,6 +147,7 @@ SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("audit-servicenow", (160, 48), servicenow_statuses),
     ("help", (160, 48), go("audit", "f1")),
     ("audit-80x24", (80, 24), go("audit")),
+    ("audit-invoice", (120, 40), invoice_in_audit),
 ]
 
 
@@ -141,6 +190,10 @@ def main(out: Path) -> None:
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{Path(folder) / 'console.db'}"
             profile_id = sandbox.connect_profile(url, name="Northwind Advisory")
+            for name, size, step in BEFORE_THE_RUN:
+                svg = asyncio.run(shoot(sandbox, url, out, name, size, step))
+                png = to_png(svg)
+                print(f"{svg}" + (f" + {png.name}" if png else " (no PNG: pip install cairosvg)"))
             first_run(sandbox, url, profile_id)
             for name, size, step in SHOTS:
                 svg = asyncio.run(shoot(sandbox, url, out, name, size, step))

@@ -40,11 +40,14 @@ T = TypeVar("T")
 EXIT_CANCELLED = 130
 
 STAGE_LABELS = {
+    "pending": "Resend pending",
     "cost_centers": "Cost centers",
     "gl_accounts": "GL accounts",
     "suppliers": "Suppliers",
     "bills": "Bills",
+    "attachments": "Documents",
     "payments": "Payments",
+    "vendor_credits": "Vendor credits",
     "statuses": "ServiceNow",
 }
 UNREACHABLE_MARKERS = ("TransportError", "ConnectError", "ConnectTimeout", "unreachable", "ReadTimeout")

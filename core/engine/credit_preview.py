@@ -18,6 +18,7 @@ from zbsn.core.engine.mapping_index import MappingIndex
 from zbsn.core.engine.ports import RunContext, ZohoSource
 from zbsn.core.engine.problems import Problem
 from zbsn.core.engine.stages.vendor_credits import VENDOR_CREDITS, CreditSource
+from zbsn.core.engine.transform import InvoiceDocument
 from zbsn.core.engine.transform_credits import credit_to_memo
 from zbsn.core.engine.unchanged import is_unchanged
 from zbsn.core.zoho.models import RecordError, ZohoVendorCredit
@@ -36,6 +37,9 @@ class CreditPreview:
     settlements: list[tuple[str, Decimal]] = field(default_factory=list)  # (bill id, amount applied)
     problems: list[Problem] = field(default_factory=list)
     note: str = ""
+    date: str | None = None  # the credit's date (yyyy-mm-dd)
+    bill_numbers: dict[str, str] = field(default_factory=dict)  # settled bill id -> its number (Zoho says)
+    memo: InvoiceDocument | None = None  # the credit memo with its lines (read credits only)
 
 
 async def preview_credits(
@@ -80,6 +84,7 @@ async def preview_credits(
             summary.currency_code,
             summary.total,
             "skip",
+            date=summary.date.isoformat() if summary.date else None,
         )
         if summary.status in NOT_STAGED_STATES:
             base.note = NOT_STAGED_STATES[summary.status]
@@ -94,6 +99,8 @@ async def preview_credits(
         document = credit_to_memo(detail, context, index, staged)
         base.outcome = "ready" if document.ok else "blocked"
         base.settlements, base.problems = document.settlements, list(document.problems)
+        base.memo = document.memo
+        base.bill_numbers = {a.bill_id: a.bill_number for a in detail.bills_credited if a.bill_number}
         base.note = "; ".join(p.message for p in document.problems)
         previews.append(base)
     return previews

@@ -15,10 +15,34 @@ from typing import Literal
 
 from zbsn.core.clock import utcnow
 
-Stage = Literal["cost_centers", "gl_accounts", "suppliers", "bills", "payments", "statuses", "vendor_credits"]
+Stage = Literal[
+    "pending",
+    "cost_centers",
+    "gl_accounts",
+    "suppliers",
+    "bills",
+    "attachments",
+    "payments",
+    "vendor_credits",
+    "statuses",
+]
+# "pending": rows an interrupted run left pending, resent first (`staged` resent, `failed`).
+# "attachments": the staged bills' documents (`staged` attached, `failed`, `skipped`: attached before).
 # "statuses": the invoices followed in ServiceNow after staging (its StageFinished counts the invoices read as
 # `staged`, those needing someone as `failed`).
-STAGES: tuple[Stage, ...] = ("cost_centers", "gl_accounts", "suppliers", "bills", "payments", "statuses")
+# Every stage of a sync run, in the order it runs them (`runner.sync_run`); each publishes its start, progress
+# and end, and the front ends draw one row per stage.
+STAGES: tuple[Stage, ...] = (
+    "pending",
+    "cost_centers",
+    "gl_accounts",
+    "suppliers",
+    "bills",
+    "attachments",
+    "payments",
+    "vendor_credits",
+    "statuses",
+)
 System = Literal["zoho", "servicenow"]
 
 
@@ -104,6 +128,11 @@ class BudgetChanged(Event):
     in_flight: int
     paused_until: datetime | None
     pause_reason: str | None
+    # True: `used_this_window` and `in_flight` are the deployment's, every process sharing the org's budget
+    # through the database (`budget_store`); `own_this_window` is this process's part of them
+    shared: bool = False
+    own_this_window: int | None = None
+    others_per_window: float = 0.0  # estimated requests per window by Zoho clients outside the deployment
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,6 +31,7 @@ from zbsn.core.engine.bill_lifecycle import returned_problem, skip_code, waiting
 from zbsn.core.engine.credit_preview import CreditPreview, preview_credits
 from zbsn.core.engine.details import SourceUnavailable, fetch_details
 from zbsn.core.engine.history import History
+from zbsn.core.engine.invoice_facts import InvoiceFacts, invoice_facts
 from zbsn.core.engine.mapping_index import MappingIndex
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.engine.problems import ErrorCode, Problem
@@ -81,6 +82,7 @@ class PreviewItem:
     problems: list[Problem] = field(default_factory=list)
     attachments: list[AttachmentPreview] = field(default_factory=list)  # the vendor's invoice document
     listed: ZohoBillSummary | None = None  # the list row of a bill shown without its detail (waiting)
+    facts: InvoiceFacts | None = None  # due date, terms label, remit-to, per-line taxes (read bills only)
 
 
 @dataclass(slots=True)
@@ -297,4 +299,6 @@ def _item(
         return PreviewItem(summary.bill_id, summary.bill_number, "unreadable", problems=[problem])
     document = bill_to_invoice(detail, context, index)
     outcome = "ready" if document.ok else "blocked"
-    return PreviewItem(detail.bill_id, detail.bill_number, outcome, document, document.problems)
+    item = PreviewItem(detail.bill_id, detail.bill_number, outcome, document, document.problems)
+    item.facts = invoice_facts(detail, context)
+    return item

@@ -26,7 +26,6 @@ from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.attachment_queue import AttachmentQueue
 from zbsn.core.engine.audit_writer import AuditEntry, AuditWriter, Completion
 from zbsn.core.engine.events import (
-    STAGES,
     RecordFailed,
     RunFinished,
     RunStarted,
@@ -283,24 +282,17 @@ class RunSession:
         self.telemetry.log(level, text)
 
     def stage_started(self, stage: Stage) -> None:
-        if stage in STAGES:
-            self.telemetry.emit(StageStarted(run_id=self.run_id, stage=stage, total=None))
+        self.telemetry.emit(StageStarted(run_id=self.run_id, stage=stage, total=None))
 
     def progress(self, stage: Stage, done: int) -> None:
         """Records done so far in a stage; also beats the lock's heartbeat."""
-        if stage in STAGES:
-            self.telemetry.emit(StageProgressed(run_id=self.run_id, stage=stage, done=done, total=None))
+        self.telemetry.emit(StageProgressed(run_id=self.run_id, stage=stage, done=done, total=None))
         self._beat()
 
     def stage_finished(self, stage: Stage, staged: int, failed: int, skipped: int) -> None:
-        if stage in STAGES:
-            self.telemetry.emit(
-                StageFinished(run_id=self.run_id, stage=stage, staged=staged, failed=failed, skipped=skipped)
-            )
-        else:  # a stage the front ends show no row for yet (vendor credits): its outcome as a log line
-            self.log(
-                "info", f"{stage.replace('_', ' ')}: {staged} staged, {failed} failed, {skipped} skipped"
-            )
+        self.telemetry.emit(
+            StageFinished(run_id=self.run_id, stage=stage, staged=staged, failed=failed, skipped=skipped)
+        )
 
     def snapshot(self) -> Counters:
         """The counters now, for `stage_finished_since`."""

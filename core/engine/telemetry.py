@@ -70,6 +70,9 @@ class Telemetry:
                 in_flight=snapshot.in_flight,
                 paused_until=snapshot.paused_until,
                 pause_reason=snapshot.pause_reason,
+                shared=bool(getattr(snapshot, "shared", False)),
+                own_this_window=getattr(snapshot, "own_this_window", None),
+                others_per_window=float(getattr(snapshot, "others_per_window", 0.0)),
             )
         )
 

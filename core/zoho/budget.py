@@ -172,6 +172,7 @@ class OrgBudget:
             others_per_window=self._others_per_window,
             concurrency_limit=self.concurrency_limit(),
             shared=shared is not None,
+            own_this_window=self._used(now),
         )
 
     # -- admission ------------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ class BudgetSnapshot:
     # True: used_this_window and in_flight count every process of the deployment (the shared store's
     # figures as of this process's last request), not only this one's
     shared: bool = False
+    own_this_window: int = 0  # this process's requests in the window (completed or in flight), of `used`
 
 
 class TransientResponse(Exception):

@@ -13,8 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -38,8 +36,16 @@ from zbsn.tui.screens.services import (
     call_core,
     describe_error,
 )
+from zbsn.tui.widgets.bill_rows import (
+    BILL_COLUMNS,
+    GROUP_KEY,
+    bill_cells,
+    header_cells,
+    render_bill,
+    render_group,
+)
 from zbsn.tui.widgets.formatting import money, plural
-from zbsn.tui.widgets.preview_model import BillPreview, MappingLine, bills_from, mappings_from
+from zbsn.tui.widgets.preview_model import GROUPS, BillPreview, MappingLine, bills_from, mappings_from
 
 MAPPING_TABS = (("cost_center", "Cost centers"), ("gl_account", "GL accounts"), ("supplier", "Suppliers"))
 # The preview's error code for a missing mapping of each kind (`PreviewReport.blocked_by` keys).
@@ -80,9 +86,9 @@ def with_preview_counts(
 
 
 def is_blocked(bill: BillPreview) -> bool:
-    """Held back by a problem (a voided bill is a cancellation, a draft waits for approval in Zoho: neither
-    is a blocked bill)."""
-    return not bill.ready and bill.outcome not in ("cancel", "waiting")
+    """Held back by a problem (a voided bill is a cancellation, a draft waits for approval in Zoho, a credit
+    memo waits for its bill: none is a blocked bill)."""
+    return not bill.ready and bill.outcome not in ("cancel", "waiting", "credit")
 
 
 def target_label(target: SNCostCenter | SNGLAccount | SNSupplier | None) -> str | None:
@@ -123,64 +129,6 @@ def mapping_cells(line: MappingLine) -> list[Any]:
     return [status, line.zoho_name, line.sn_value or "—", line.sn_name or "", blocked]
 
 
-def bill_cells(bill: BillPreview) -> list[Any]:
-    if bill.ready:
-        state = Text("ready", style="green")
-    elif bill.outcome == "cancel":
-        state = Text("voided", style="yellow")
-    elif bill.outcome == "unreadable":
-        state = Text("unreadable", style="bold red")
-    elif bill.outcome == "waiting":
-        state = Text("waiting", style="yellow")
-    else:
-        state = Text("blocked", style="bold red")
-    return [
-        state,
-        bill.number,
-        bill.vendor,
-        bill.date,
-        Text(money(bill.total), justify="right"),
-        bill.currency or "",
-        "; ".join(bill.missing)[:70],
-    ]
-
-
-def render_bill(bill: BillPreview) -> Group:
-    """The detail pane: header, lines with cost center and GL, what is missing."""
-    header = Table.grid(padding=(0, 1))
-    header.add_column(style="bold")
-    header.add_column()
-    header.add_row("Invoice", bill.number)
-    header.add_row("Supplier", bill.vendor)
-    header.add_row("Date", bill.date)
-    header.add_row("Total", money(bill.total, bill.currency))
-    if bill.outcome == "waiting":
-        will_be = Text("staged once approved in Zoho Books", style="yellow")
-    else:
-        will_be = Text("staged", style="green") if bill.ready else Text("held back", style="bold red")
-    header.add_row("Will be", will_be)
-    lines = Table(header_style="bold", show_edge=False, pad_edge=False)
-    for column in ("Line", "Amount", "Cost center", "GL account"):
-        lines.add_column(column)
-    for item in bill.lines:
-        lines.add_row(
-            item.description,
-            money(item.amount),
-            Text(item.cost_center or "missing", style="" if item.cost_center and not item.missing else "red"),
-            Text(item.gl_account or "missing", style="" if item.gl_account else "red"),
-        )
-    parts: list[Any] = [header, Text("\nLines", style="bold underline"), lines]
-    if bill.outcome == "waiting":
-        parts += [Text(f"\n{m}", style="yellow") for m in bill.missing]
-    elif bill.missing:
-        parts += [Text("\nWhat is missing", style="bold underline")]
-        parts += [Text(f"• {m}", style="red") for m in bill.missing]
-        parts += [
-            Text("\nMap it in the Cost centers / GL accounts / Suppliers tab (o on the row), then reload.")
-        ]
-    return Group(*parts)
-
-
 class PreviewScreen(ConsoleScreen):
     """Dry run: nothing is sent from this screen."""
 
@@ -217,7 +165,8 @@ class PreviewScreen(ConsoleScreen):
     def __init__(self, context: ConsoleContext, *, name: str | None = None) -> None:
         super().__init__(context, name=name)
         self.mappings: dict[str, list[MappingLine]] = {kind: [] for kind, _ in MAPPING_TABS}
-        self.bills: list[BillPreview] = []
+        self.bills: list[BillPreview] = []  # the bills (the CSV export's rows)
+        self.memos: list[BillPreview] = []  # the vendor credits, as the credit memos they would become
         self.preview: PreviewReport | None = None
         self.demo_busy = False
 
@@ -234,6 +183,7 @@ class PreviewScreen(ConsoleScreen):
     def profile_changed(self) -> None:
         self.preview = None
         self.bills = []
+        self.memos = []
         self.action_reload()
 
     def compose_body(self) -> ComposeResult:
@@ -260,15 +210,7 @@ class PreviewScreen(ConsoleScreen):
             ):
                 table.add_column(label, key=key)
         bills = self.query_one("#bill-table", DataTable)
-        for key, label in (
-            ("state", "State"),
-            ("number", "Bill"),
-            ("vendor", "Supplier"),
-            ("date", "Date"),
-            ("total", "Total"),
-            ("cur", "Cur"),
-            ("missing", "What is missing"),
-        ):
+        for key, label in BILL_COLUMNS:
             bills.add_column(label, key=key)
         self.query_one("#bill-detail").border_title = "Invoice to be"
         self.action_reload()
@@ -344,12 +286,20 @@ class PreviewScreen(ConsoleScreen):
     @on(PreviewLoaded)
     def preview_loaded(self, message: PreviewLoaded) -> None:
         self.preview = message.preview
-        self.bills = bills_from(message.preview)
+        rows = bills_from(message.preview)
+        self.bills = [row for row in rows if row.outcome != "credit"]
+        self.memos = [row for row in rows if row.outcome == "credit"]
         table = self.query_one("#bill-table", DataTable)
         table.loading = False
         table.clear()
-        for bill in self.bills:
-            table.add_row(*bill_cells(bill), key=bill.key)
+        for group, _title in GROUPS:
+            rows = [bill for bill in (*self.bills, *self.memos) if bill.group == group]
+            if not rows:
+                continue
+            width = len(table.columns)
+            table.add_row(*header_cells(group, rows, width), key=f"{GROUP_KEY}{group}")
+            for bill in rows:
+                table.add_row(*bill_cells(bill), key=bill.key)
         blocked = sum(1 for b in self.bills if is_blocked(b))
         label = f"Bills ({blocked} blocked)" if blocked else f"Bills ({len(self.bills)})"
         self.query_one(TabbedContent).get_tab("tab-bills").label = label
@@ -371,12 +321,18 @@ class PreviewScreen(ConsoleScreen):
         ready = [b for b in self.bills if b.ready]
         blocked = [b for b in self.bills if is_blocked(b)]
         cancels = [b for b in self.bills if b.outcome == "cancel"]
+        waiting = [b for b in self.bills if b.outcome == "waiting"]
+        memos = self.memos
         total = sum((b.total for b in ready if b.total is not None), start=Decimal(0))
         parts = [f"[$success]{plural(len(ready), 'bill')} ready[/] ({money(total) if ready else '0.00'})"]
         if blocked:
             parts.append(f"[$error]{plural(len(blocked), 'bill')} blocked[/]")
+        if waiting:
+            parts.append(f"[$warning]{len(waiting):,} waiting for approval in Zoho[/]")
         if cancels:
             parts.append(f"{plural(len(cancels), 'voided bill')} to cancel")
+        if memos:
+            parts.append(plural(len(memos), "vendor credit"))
         gaps = [
             f"{len(v)} {k.replace('_', ' ')}{'s' if len(v) != 1 else ''}" for k, v in missing.items() if v
         ]
@@ -399,9 +355,15 @@ class PreviewScreen(ConsoleScreen):
     # ---- bills detail ----------------------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#bill-table")
     def bill_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        bill = next((b for b in self.bills if b.key == event.row_key.value), None)
+        key = str(event.row_key.value)
+        body = self.query_one("#bill-detail-body", Static)
+        if key.startswith(GROUP_KEY):
+            group = key.removeprefix(GROUP_KEY)
+            body.update(render_group(group, [b for b in (*self.bills, *self.memos) if b.group == group]))
+            return
+        bill = next((b for b in (*self.bills, *self.memos) if b.key == key), None)
         if bill is not None:
-            self.query_one("#bill-detail-body", Static).update(render_bill(bill))
+            body.update(render_bill(bill))
 
     # ---- overrides -------------------------------------------------------------------------------------
     def _active_mapping(self) -> tuple[str, MappingLine] | None:

@@ -118,7 +118,7 @@ class RunScreen(ConsoleScreen):
                     yield Button("Cancel (k)", variant="error", id="run-cancel", disabled=True)
                     yield Static("", id="run-counts")
                 yield StageProgress(id="stages")
-                yield BudgetGauge(id="budget")
+                yield BudgetGauge(shared=self.context.services.settings.zoho.shared_budget, id="budget")
                 yield EventLog(id="event-log")
             with Vertical(id="run-right"):
                 with Vertical(id="schedules"):

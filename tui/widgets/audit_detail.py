@@ -16,7 +16,9 @@ from textual.widgets import Static
 from zbsn.core.audit_query import AuditDetail
 from zbsn.core.audit_servicenow import ServiceNowDetail
 from zbsn.core.domain import ServiceNowStatus
+from zbsn.tui.widgets.audit_invoice import invoice_from_audit
 from zbsn.tui.widgets.formatting import money, servicenow_words, timestamp
+from zbsn.tui.widgets.invoice_view import render_invoice
 
 NEXT_STEPS = {
     "UNMAPPED_COST_CENTER": "Map the cost center on the Preview screen (F3), or create it in ServiceNow; "
@@ -109,6 +111,11 @@ def _servicenow(detail: ServiceNowDetail) -> list[RenderableType]:
         )
     for error in detail.import_errors:
         parts.append(Text(f"• import error: {error.get('message')}", style="red"))
+    return parts
+
+
+def _servicenow_history(detail: ServiceNowDetail) -> list[RenderableType]:
+    """Every change of the invoice's ServiceNow status, oldest first."""
     history = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=True)
     history.add_column("When", no_wrap=True)
     history.add_column("Status", ratio=1)
@@ -118,8 +125,7 @@ def _servicenow(detail: ServiceNowDetail) -> list[RenderableType]:
         history.add_row(
             timestamp(change.at), f"{before} → {servicenow_words(change.to_status)[0]}", change.why or ""
         )
-    parts += [_section(f"ServiceNow history ({len(detail.history)})"), history]
-    return parts
+    return [_section(f"ServiceNow history ({len(detail.history)})"), history]
 
 
 def _payload(value: Any) -> RenderableType:
@@ -129,6 +135,33 @@ def _payload(value: Any) -> RenderableType:
     if len(text) > MAX_PAYLOAD_CHARS:
         text = text[:MAX_PAYLOAD_CHARS] + "\n… (truncated)"
     return Syntax(text, "json", theme="ansi_dark", word_wrap=True, background_color="default")
+
+
+def _invoice_or_document(detail: AuditDetail) -> list[RenderableType]:
+    """A staged bill's invoice (or credit's memo) as sent, with its documents; an attachment's file."""
+    invoice = invoice_from_audit(detail)
+    if invoice is not None:
+        title = (
+            "Credit memo sent to ServiceNow"
+            if invoice.kind == "credit memo"
+            else "Invoice sent to ServiceNow"
+        )
+        return [_section(title), *render_invoice(invoice)]
+    if detail.row.kind != "attachment" or not detail.documents:
+        return []
+    shown = detail.documents[0]
+    facts = Table.grid(padding=(0, 1))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column()
+    size = f" ({shown.size_bytes / 1000:.1f} kB)" if shown.size_bytes is not None else ""
+    facts.add_row("File", f"{shown.file_name or shown.document_id}{size}")
+    facts.add_row("Bill", shown.bill_number or shown.bill_id or "—")
+    attached = (
+        Text("attached", style="green") if shown.status == "staged" else Text(shown.status, style="red")
+    )
+    facts.add_row("Outcome", attached)
+    facts.add_row("Attachment", shown.attachment_sys_id or "—")
+    return [_section("Vendor's document"), facts]
 
 
 def _section(title: str) -> Text:
@@ -162,6 +195,9 @@ def render_detail(detail: AuditDetail) -> RenderableType:
     parts += [_section("What to do next"), Text(next_step(row.error_code, row.status, detail.servicenow))]
     if detail.servicenow is not None:
         parts += _servicenow(detail.servicenow)
+    parts += _invoice_or_document(detail)
+    if detail.servicenow is not None:
+        parts += _servicenow_history(detail.servicenow)
     staging = Table.grid(padding=(0, 1))
     staging.add_column(style="bold")
     staging.add_column()

@@ -1,4 +1,10 @@
-"""The Zoho request budget as a gauge with a short history: the run screen's 'are we being throttled?'."""
+"""The Zoho request budget as a gauge with a short history: the run screen's 'are we being throttled?'.
+
+Zoho counts an organization's requests across every client (zoho-ref §6). When the budget is shared through
+the database (`budget_store`, the default) the gauge shows the deployment's use of the org, every zbsn process
+together (as the All profiles screen does), says so in its title, and splits it into this console's requests
+and the other processes'; core does not record how many processes those are, so the gauge does not say.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,25 @@ def window_words(window_seconds: float) -> str:
     return f"in this {window_seconds:g} s window"
 
 
+def budget_title(shared: bool) -> str:
+    """The gauge's title: whose requests it counts."""
+    if shared:
+        return "Zoho request budget · shared by all processes"
+    return "Zoho request budget · this console only (not shared)"
+
+
+def who_used(event: BudgetChanged) -> list[str]:
+    """`this console 40`, `other processes 22`, `~5 by other Zoho clients`: who used the window (what core
+    knows of it)."""
+    words = []
+    if event.shared and event.own_this_window is not None:
+        others = max(0, event.used_this_window - event.own_this_window)
+        words += [f"this console {event.own_this_window}", f"other processes {others}"]
+    if event.others_per_window >= 0.5:
+        words.append(f"~{event.others_per_window:.0f} by other Zoho clients")
+    return words
+
+
 class BudgetGauge(Vertical):
     """Requests this window vs the limit, what is left today, time to reset, the queue, and a sparkline.
 
@@ -30,9 +55,9 @@ class BudgetGauge(Vertical):
 
     DEFAULT_CSS = """
     BudgetGauge {
-        height: 5; border: round $primary-darken-2; border-title-color: $text; padding: 0 1;
+        height: 6; border: round $primary-darken-2; border-title-color: $text; padding: 0 1;
     }
-    BudgetGauge.-paused { height: 6; }
+    BudgetGauge.-paused { height: 7; }
     BudgetGauge Horizontal { height: 1; }
     BudgetGauge ProgressBar { width: 1fr; height: 1; }
     BudgetGauge ProgressBar Bar { width: 1fr; }
@@ -40,13 +65,14 @@ class BudgetGauge(Vertical):
     BudgetGauge Sparkline { height: 1; width: 1fr; }
     BudgetGauge #budget-history-label { width: 22; height: 1; color: $text-muted; }
     BudgetGauge #budget-detail { height: 1; color: $text-muted; }
+    BudgetGauge #budget-who { height: 1; color: $text-muted; }
     BudgetGauge #budget-paused { height: 1; color: $error; display: none; }
     BudgetGauge.-paused #budget-paused { display: block; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, shared: bool = True, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.border_title = "Zoho request budget"
+        self.border_title = budget_title(shared)  # the settings' word until the first request says
         self.history: deque[float] = deque([0.0] * 2, maxlen=HISTORY)
         self.latest: BudgetChanged | None = None
 
@@ -58,6 +84,7 @@ class BudgetGauge(Vertical):
             yield Label("last minutes", id="budget-history-label")
             yield Sparkline(list(self.history), id="budget-history")
         yield Static("Zoho allows a fixed number of requests per minute and per day.", id="budget-detail")
+        yield Static("Zoho counts every client of the organization.", id="budget-who")
         yield Static("", id="budget-paused")
 
     def show(self, event: BudgetChanged) -> None:
@@ -85,6 +112,9 @@ class BudgetGauge(Vertical):
             f"in flight {event.in_flight}",
         ]
         set_text(self.query_one("#budget-detail", Static), " · ".join(parts))
+        who = who_used(event)
+        set_text(self.query_one("#budget-who", Static), " · ".join(who) if who else "only this console")
+        self.border_title = budget_title(event.shared)
         paused = event.paused_until is not None
         self.set_class(paused, "-paused")  # a layout, but only when the pause starts or ends
         if paused:

@@ -18,7 +18,7 @@ from zbsn.core.engine.events import (
     StageStarted,
     TokenStatusChanged,
 )
-from zbsn.tui.widgets.formatting import STAGE_TITLES, token_words
+from zbsn.tui.widgets.formatting import STAGE_TITLES, finished_words, token_words
 
 
 def describe_event(event: Event) -> str | None:
@@ -29,16 +29,9 @@ def describe_event(event: Event) -> str | None:
         case StageStarted():
             total = "size unknown" if event.total is None else f"{event.total:,} to check"
             return f"{STAGE_TITLES[event.stage]}: started, {total}"
-        case StageFinished() if event.stage == "statuses":
-            return (
-                f"{STAGE_TITLES[event.stage]}: done — {event.staged:,} invoices followed, "
-                f"{event.failed:,} need someone"
-            )
         case StageFinished():
-            return (
-                f"{STAGE_TITLES[event.stage]}: done — {event.staged:,} staged, "
-                f"{event.failed:,} failed, {event.skipped:,} skipped"
-            )
+            words = finished_words(event.stage, event.staged, event.failed, event.skipped)
+            return f"{STAGE_TITLES[event.stage]}: done — {words}"
         case RecordStaged():
             return f"[green]staged[/] {event.kind} {event.number or event.zoho_id} ({event.staging_status})"
         case RecordFailed():

@@ -56,13 +56,33 @@ def servicenow_words(status: str | None) -> tuple[str, str]:
 
 
 STAGE_TITLES = {
+    "pending": "Resend pending",
     "cost_centers": "Cost centers",
     "gl_accounts": "GL accounts",
     "suppliers": "Suppliers",
     "bills": "Bills",
+    "attachments": "Documents",
     "payments": "Payments",
+    "vendor_credits": "Vendor credits",
     "statuses": "ServiceNow",
 }
+
+
+def finished_words(stage: str, staged: int, failed: int, skipped: int) -> str:
+    """A finished stage's counts in its own words."""
+    if stage == "statuses":  # the invoices read in ServiceNow, and those waiting on someone
+        return f"{staged:,} followed · {failed:,} need someone"
+    if stage == "pending":
+        if not (staged or failed):
+            return "nothing left pending"
+        return f"{staged:,} resent · {failed:,} failed"
+    if stage == "attachments":
+        if not (staged or failed or skipped):
+            return "no documents to attach"
+        return f"{staged:,} attached · {failed:,} failed · {skipped:,} done before"
+    if stage == "vendor_credits":
+        return f"{staged:,} memos staged · {failed:,} failed · {skipped:,} skipped"
+    return f"{staged:,} staged · {failed:,} failed · {skipped:,} skipped"
 
 
 def duration(seconds: float | None) -> str:

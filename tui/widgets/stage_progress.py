@@ -1,5 +1,6 @@
-"""One progress row per sync stage: cost centers, GL accounts, suppliers, bills, payments, and the invoices
-followed in ServiceNow at the end."""
+"""One progress row per sync stage, in the engine's order (`events.STAGES`): rows an interrupted run left
+pending, cost centers, GL accounts, suppliers, bills, their documents, payments, vendor credits, and the
+invoices followed in ServiceNow at the end."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar
 
 from zbsn.core.engine.events import STAGES, Stage
-from zbsn.tui.widgets.formatting import STAGE_TITLES
+from zbsn.tui.widgets.formatting import STAGE_TITLES, finished_words
 from zbsn.tui.widgets.repaint import set_text
 
 
@@ -17,10 +18,10 @@ class StageRow(Horizontal):
 
     DEFAULT_CSS = """
     StageRow { height: 1; }
-    StageRow .stage-title { width: 14; height: 1; }
+    StageRow .stage-title { width: 15; height: 1; }
     StageRow ProgressBar { width: 1fr; height: 1; }
     StageRow ProgressBar Bar { width: 1fr; }
-    StageRow .stage-counts { width: 36; height: 1; padding-left: 1; color: $text-muted; }
+    StageRow .stage-counts { width: 40; height: 1; padding-left: 1; color: $text-muted; }
     StageRow.-done .stage-title { color: $success; }
     StageRow.-failures .stage-counts { color: $error; }
     """
@@ -55,10 +56,7 @@ class StageRow(Horizontal):
         self._bar(max(bar.total or 1, 1), max(bar.total or 1, 1))
         self.add_class("-done")
         self.set_class(failed > 0, "-failures")
-        if self.stage == "statuses":  # the invoices read in ServiceNow, and those waiting on someone
-            self._counts(f"{staged:,} followed · {failed:,} need someone")
-        else:
-            self._counts(f"{staged:,} staged · {failed:,} failed · {skipped:,} skipped")
+        self._counts(finished_words(self.stage, staged, failed, skipped))
 
     def reset(self) -> None:
         self.remove_class("-done", "-failures")
@@ -67,10 +65,10 @@ class StageRow(Horizontal):
 
 
 class StageProgress(Vertical):
-    """The six stage rows, in the order the engine runs them."""
+    """One row per stage (`events.STAGES`), in the order the engine runs them."""
 
-    DEFAULT_CSS = """
-    StageProgress { height: 8; border: round $primary-darken-2; padding: 0 1; }
+    DEFAULT_CSS = f"""
+    StageProgress {{ height: {len(STAGES) + 2}; border: round $primary-darken-2; padding: 0 1; }}
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002

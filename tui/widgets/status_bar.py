@@ -66,7 +66,8 @@ def budget_markup(budget: BudgetChanged | None, *, compact: bool) -> str:
     if compact:
         return f"Budget [${severity}]{used}[/]/{per}{paused}"
     queue = f" · queue {budget.queue_depth}" if budget.queue_depth else ""
-    return f"Zoho budget [${severity}]{used}[/] per {per} · {today}{queue}{paused}"
+    shared = " (shared)" if budget.shared else ""  # the deployment's use: every process of it together
+    return f"Zoho budget{shared} [${severity}]{used}[/] per {per} · {today}{queue}{paused}"
 
 
 class StatusBar(Horizontal):

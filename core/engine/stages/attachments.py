@@ -60,11 +60,14 @@ class _Outcome:
 async def attach_documents(run: RunSession) -> None:
     """Attach every document the run's staged bills carry (see the module docstring)."""
     items = run.attachments.take()
+    run.stage_started("attachments")
     if not items:
+        run.stage_finished("attachments", 0, 0, 0)
         return
     zoho, target = run.zoho, run.servicenow
     if not isinstance(zoho, AttachmentSource) or not isinstance(target, AttachmentTarget):
         run.log("warning", f"{len(items)} document(s) not attached: these clients carry no attachments")
+        run.stage_finished("attachments", 0, 0, len(items))
         return
     attached = failed = 0
     size = run.options.batch_size
@@ -77,8 +80,11 @@ async def attach_documents(run: RunSession) -> None:
         )
         attached += sum(o.status == AuditStatus.STAGED for o in outcomes)
         failed += sum(o.status == AuditStatus.FAILED for o in outcomes)
+        run.progress("attachments", min(start + size, len(items)))
     if attached or failed:
         run.log("info" if not failed else "warning", f"documents: {attached} attached, {failed} failed")
+    # skipped: documents an earlier run attached already (never sent twice)
+    run.stage_finished("attachments", attached, failed, len(items) - attached - failed)
 
 
 async def _batch(

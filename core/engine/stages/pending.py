@@ -8,8 +8,10 @@ from zbsn.core.engine.session import RunSession
 
 async def resend_pending(run: RunSession) -> None:
     """Resend every pending row of the profile, suppliers first, then bills, then payments."""
+    run.stage_started("pending")
+    before = run.snapshot()
     pending = run.history.pending()
-    if not pending:
-        return
-    run.log("info", f"resending {len(pending)} record(s) left pending by an interrupted run")
-    await run.write_in_batches([resend_entry(record) for record in pending])
+    if pending:
+        run.log("info", f"resending {len(pending)} record(s) left pending by an interrupted run")
+        await run.write_in_batches([resend_entry(record) for record in pending])
+    run.stage_finished_since("pending", before)

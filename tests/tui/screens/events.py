@@ -35,11 +35,14 @@ def run_events(run_id: int = 7) -> list[Any]:
         TokenStatusChanged(at=AT, system="servicenow", state="ok", expires_in_s=1320),
     ]
     totals = {
+        "pending": 0,
         "cost_centers": 3,
         "gl_accounts": 2,
         "suppliers": 5,
         "bills": 40,
+        "attachments": 6,
         "payments": 12,
+        "vendor_credits": 3,
         "statuses": 38,
     }
     for stage in STAGES:
@@ -48,7 +51,7 @@ def run_events(run_id: int = 7) -> list[Any]:
             StageProgressed(at=AT, run_id=run_id, stage=stage, done=totals[stage], total=totals[stage])
         )
         # the statuses stage counts the invoices it followed, and those that wait on someone
-        failed = {"bills": 2, "statuses": 3}.get(stage, 0)
+        failed = {"bills": 2, "attachments": 1, "statuses": 3}.get(stage, 0)
         staged = totals[stage] if stage == "statuses" else totals[stage] - failed
         events.append(
             StageFinished(at=AT, run_id=run_id, stage=stage, staged=staged, failed=failed, skipped=0)
@@ -85,6 +88,8 @@ def run_events(run_id: int = 7) -> list[Any]:
             in_flight=2,
             paused_until=None,
             pause_reason=None,
+            shared=True,  # the deployment's use of the org: this console's 40 and other processes' 22
+            own_this_window=40,
         ),
         LogLine(at=AT, level="warning", text="Zoho answered 429 once; waited 2s as asked"),
         LogLine(
