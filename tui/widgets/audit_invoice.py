@@ -135,6 +135,7 @@ def invoice_from_audit(detail: AuditDetail) -> InvoiceView | None:
         for s in _rows(detail.mapped_payload, columns.PAYMENT_DETAIL_TABLE)
         if (paid := _amount(s.get("u_payment_amount"))) is not None
     )
+    fx = _rows(detail.mapped_payload, columns.FX_RATE_TABLE)
     return InvoiceView(
         number=str(header.get("u_supplier_invoice_number") or row.zoho_number or row.zoho_id),
         supplier=row.vendor_name or "",
@@ -142,7 +143,7 @@ def invoice_from_audit(detail: AuditDetail) -> InvoiceView | None:
         date=header.get("u_invoice_date") or row.doc_date,
         due_date=header.get("u_due_date") or None,
         currency=header.get("u_currency") or row.currency,
-        exchange_rate=_amount(header.get(columns.EXCHANGE_RATE)),
+        exchange_rate=_amount(next(iter(fx), {}).get("u_exchange_rate")),  # the FX rate row it staged
         payment_terms=terms_label(source.get("payment_terms_label"), header.get("u_payment_terms") or None),
         remit_to=_remit_to(source),
         reference=source.get("reference_number") or None,
@@ -156,4 +157,5 @@ def invoice_from_audit(detail: AuditDetail) -> InvoiceView | None:
         documents=tuple(_document(d) for d in detail.documents),
         settlements=settlements,
         kind="credit memo" if credit else "invoice",
+        business_owner=str(header.get("u_business_owner") or "") or None,
     )

@@ -87,6 +87,10 @@ class InvoiceView:
     documents: tuple[DocumentView, ...] = ()
     settlements: tuple[tuple[str, Decimal], ...] = ()  # a credit memo: (bill, amount applied)
     kind: str = "invoice"  # invoice | credit memo
+    business_owner: str | None = None
+    notes: tuple[
+        str, ...
+    ] = ()  # what else the run will stage or ServiceNow will say (FX rate, mapping, owner)
 
 
 def terms_label(zoho_label: str | None, servicenow_term: str | None) -> str | None:
@@ -142,6 +146,7 @@ def _header(view: InvoiceView) -> Table:
     if view.kind != "credit memo":
         grid.add_row("Terms", view.payment_terms or Text("none", style="dim"))
         grid.add_row("Remit to", view.remit_to or Text("no address in Zoho", style="yellow"))
+        grid.add_row("Owner", view.business_owner or Text("none configured", style="yellow"))
     return grid
 
 
@@ -202,4 +207,7 @@ def render_invoice(view: InvoiceView) -> list[RenderableType]:
             parts.append(Text(f"{mark} {document.label}", style=style))
     else:
         parts += [section("Documents"), Text("none in Zoho Books", style="dim")]
+    if view.notes:
+        parts.append(section(f"Also staged or to check ({len(view.notes)})"))
+        parts += [Text(f"• {note}") for note in view.notes]
     return parts

@@ -187,6 +187,8 @@ def _document_view(doc: InvoiceDocument, taxes: dict[str, tuple[TaxPart, ...]]) 
         adjustment_label=doc.adjustment_description,
         discount=doc.discount,
         total=doc.total,
+        business_owner=doc.business_owner,
+        notes=tuple(doc.notes),
     )
 
 
