@@ -372,6 +372,8 @@ def start_demo(
                 cost_center_tag_name=company.cost_center_tag_name,
                 allow_supplier_create=allow_supplier_create,
                 legal_entity=company.legal_entity.company_code,
+                business_owner=company.business_owner or None,
+                cost_center_owners=company.cost_center_owners,
             )
             return profile.id
 
