@@ -102,7 +102,10 @@ def credit_to_memo(
             problems.append(Problem(ErrorCode.INVOICE_NOT_STAGED, message, label))
         bill_id = application.bill_id
         reference = settlement_reference(context.organization_id, credit.vendor_credit_id, bill_id)
-        on = local_date(application.date, None, context.time_zone) or day
+        # [S] The item's `date` is reported to be the credited bill's date, not the application's (a public
+        # integration found its values months apart while the credit's own comments recorded every
+        # application on two days). An application is never earlier than the credit, so the later of the two.
+        on = max(local_date(application.date, None, context.time_zone) or "", day)
         rows.append(
             StagingRow(
                 table=col.PAYMENT_DETAIL_TABLE,

@@ -312,8 +312,10 @@ class ZohoLocation(ZohoModel):
 
 
 class ZohoCreditApplication(ZohoModel):
-    """Part of a vendor credit applied to a bill (`bills_credited[]`). [I] Zoho's apply call takes
-    `amount_applied`; the detail's items are read with `amount` or `amount_applied`."""
+    """Part of a vendor credit applied to a bill (`bills_credited[]`). [S] The item fields
+    (`vendor_credit_bill_id`, `bill_id`, `bill_number`, `amount`, `date`) are those a public integration's
+    recorded detail carries; [I] Zoho's apply call takes `amount_applied`, so both names are read. `date` is
+    reported to be the bill's date, not the application's (see `transform_credits`)."""
 
     bill_id: ZohoId
     bill_number: OptionalText = None

@@ -1,0 +1,51 @@
+"""A vendor credit's settlement is dated no earlier than the credit: `bills_credited[].date` may be the
+credited bill's own date (see `transform_credits`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zbsn.core.engine.columns import PAYMENT_DETAIL_TABLE
+from zbsn.core.engine.transform_credits import credit_to_memo
+from zbsn.core.zoho.models import ZohoVendorCredit
+
+from .test_transform import CONTEXT, index
+
+
+def credit(application_date: str) -> ZohoVendorCredit:
+    data: dict[str, Any] = {
+        "vendor_credit_id": "VC1",
+        "vendor_credit_number": "DN-1",
+        "vendor_id": "v1",
+        "vendor_name": "Berliner Beratung GmbH",
+        "status": "closed",
+        "date": "2026-07-20",
+        "currency_code": "GBP",
+        "total": 12.0,
+        "line_items": [
+            {"line_item_id": "L1", "account_id": "acc-1", "quantity": 1, "rate": 12, "item_total": 12,
+             "tags": [{"tag_id": "T", "tag_name": "Cost Center", "tag_option_id": "opt-1",
+                       "tag_option_name": "x"}]},
+        ],
+        "bills_credited": [
+            {"vendor_credit_bill_id": "VCB1", "bill_id": "460", "bill_number": "B-1", "amount": 12.0,
+             "date": application_date},
+        ],
+    }  # fmt: skip
+    return ZohoVendorCredit.model_validate(data)
+
+
+def settlement_date(application_date: str) -> str:
+    memo = credit_to_memo(credit(application_date), CONTEXT, index(), staged_bills={"460"})
+    assert memo.problems == []
+    rows = [r for r in memo.rows if r.table == PAYMENT_DETAIL_TABLE]
+    assert len(rows) == 1
+    return str(rows[0].values["u_payment_date"])
+
+
+def test_an_item_dated_before_the_credit_settles_on_the_credit_date() -> None:
+    assert settlement_date("2026-05-02") == "2026-07-20"  # the bill's date: the credit did not exist yet
+
+
+def test_an_item_dated_after_the_credit_keeps_its_date() -> None:
+    assert settlement_date("2026-08-03") == "2026-08-03"
