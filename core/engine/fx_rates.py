@@ -49,6 +49,17 @@ def missing_rate(currency: str | None, rate: Decimal | None, context: RunContext
     return Problem(ErrorCode.MISSING_EXCHANGE_RATE, message, currency)
 
 
+def fx_staging_blocked(currency: str | None, context: RunContext, reason: str | None) -> Problem | None:
+    """A problem when a foreign-currency document needs its rate staged and the instance cannot take it."""
+    if reason is None or not is_foreign(currency, context):
+        return None
+    message = (
+        f"the bill is in {currency}, and ServiceNow cannot stage its exchange rate: {reason}; "
+        "replay it once the FX rate staging table and its transform are in place"
+    )
+    return Problem(ErrorCode.FX_STAGING_UNAVAILABLE, message, currency)
+
+
 def fx_rate_row(
     currency: str, rate: Decimal | None, on: str | None, context: RunContext
 ) -> StagingRow | None:

@@ -37,6 +37,8 @@ class MappingIndex:
     mapped_suppliers: frozenset[str] | None = None
     # configured business owner (owner_key) -> the value staged, None when no active user; None: not read
     owners: dict[str, str | None] | None = None
+    # why the instance cannot stage FX rates (the pre-flight's finding), None when it can or was not checked
+    fx_staging_problem: str | None = None
 
 
 def load_mapping_index(

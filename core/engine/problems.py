@@ -16,6 +16,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"
     # a bill in a foreign currency without Zoho's exchange rate to the base currency (fx_rates.py)
     MISSING_EXCHANGE_RATE = "MISSING_EXCHANGE_RATE"
+    # a foreign-currency bill on an instance whose FX rate staging is not ready (pre-flight; fx_rates.py)
+    FX_STAGING_UNAVAILABLE = "FX_STAGING_UNAVAILABLE"
     # the business owner configured for the bill (profile or cost center) is no active ServiceNow user
     UNKNOWN_BUSINESS_OWNER = "UNKNOWN_BUSINESS_OWNER"
     MALFORMED_RECORD = "MALFORMED_RECORD"

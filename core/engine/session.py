@@ -98,6 +98,8 @@ class RunSession:
         self.started = clock.now()
         self.run_id = 0
         self.context: RunContext  # resolved by `execute`
+        # set by the pre-flight when the instance cannot stage FX rates: only foreign-currency bills fail
+        self.fx_staging_problem: str | None = None
         self.index: MappingIndex  # by `load_mappings` or `refresh_mappings`
         self._writer: AuditWriter
         self._lease: lock.Lease | None = None
@@ -222,12 +224,14 @@ class RunSession:
     def load_mappings(self, masters: ServiceNowMasters | None) -> None:
         """Read the mapping tables as they stand (legal entity and currencies from `masters` if given)."""
         self.index = transaction(self.db, lambda session: load_mapping_index(session, self.context, masters))
+        self.index.fx_staging_problem = self.fx_staging_problem
 
     async def refresh_mappings(self) -> None:
         """Re-read both systems' masters, re-match the auto mappings and use the result (as replay does)."""
         _masters, self.index = await refresh_mappings(
             self.db, self.context, self.zoho, self.servicenow, self.clock
         )
+        self.index.fx_staging_problem = self.fx_staging_problem
 
     async def write(self, entries: Sequence[AuditEntry]) -> list[Completion]:
         """One exactly-once write of a batch (`staging_batch.write_batch`); new suppliers noted as staged."""

@@ -18,7 +18,7 @@ from decimal import Decimal
 from zbsn.core.engine import columns as col
 from zbsn.core.engine.bill_amounts import LineAmounts, TaxPart, header_amounts, line_amounts
 from zbsn.core.engine.business_owner import bill_owner, owner_key
-from zbsn.core.engine.fx_rates import describe_rate, fx_rate_row, missing_rate
+from zbsn.core.engine.fx_rates import describe_rate, fx_rate_row, fx_staging_blocked, missing_rate
 from zbsn.core.engine.mapping_index import MappedRef, MappingIndex
 from zbsn.core.engine.payment_terms import servicenow_payment_term
 from zbsn.core.engine.ports import RunContext
@@ -113,6 +113,9 @@ def bill_to_invoice(bill: ZohoBill, context: RunContext, index: MappingIndex) ->
     rate_problem = missing_rate(bill.currency_code, bill.exchange_rate, context)
     if rate_problem:
         problems.append(rate_problem)
+    staging_problem = fx_staging_blocked(bill.currency_code, context, index.fx_staging_problem)
+    if staging_problem:
+        problems.append(staging_problem)
     if not bill.line_items:
         problems.append(Problem(ErrorCode.MALFORMED_RECORD, "the bill has no lines"))
     # a line's id is its coalesce key in staging (u_erp_line_number): a blank or repeated one would stage

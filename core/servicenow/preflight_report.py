@@ -100,6 +100,16 @@ class PreflightReport(_Model):
                 )
         return found
 
+    def without(self, table: str) -> PreflightReport:
+        """The report without one table's checks: for a table whose absence fails only the records that
+        need it (FX rates), not the run."""
+        return self.model_copy(update={"tables": {k: v for k, v in self.tables.items() if k != table}})
+
+    def problems_of(self, table: str) -> list[str]:
+        """The problems of one table's checks alone (no role is checked per table)."""
+        kept = {k: v for k, v in self.tables.items() if k == table}
+        return self.model_copy(update={"tables": kept, "missing_roles": []}).problems
+
     @property
     def warnings(self) -> list[str]:
         """What zbsn works around, or could not check."""

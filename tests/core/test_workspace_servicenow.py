@@ -131,6 +131,26 @@ async def test_preflight_names_what_the_instance_lacks(
     assert DEMO_CLIENT_SECRET not in repr(blocked)
 
 
+async def test_preflight_without_fx_rate_staging_is_ready_with_a_warning(
+    workspace: Workspace, servicenow: ServiceNowSandbox
+) -> None:
+    """FX rate staging fails only foreign-currency bills: the connection is ready."""
+    servicenow.set_client_credentials(True)
+    connection_id, _result = await workspace.connect_servicenow(
+        servicenow.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    )
+    servicenow.remove_transform_map("sn_fcms_intg_fx_rate_stage")
+    try:
+        check = await workspace.preflight(connection_id)
+    finally:
+        servicenow.restore_transform_map("sn_fcms_intg_fx_rate_stage")
+    assert (check.ok, check.problems) == (True, [])
+    assert check.warnings[0] == (
+        "foreign-currency bills will fail until this is fixed: no active transform map reads "
+        "sn_fcms_intg_fx_rate_stage: staged rows would stay pending (create or activate its map)"
+    )
+
+
 async def test_preflight_of_an_unreachable_instance_says_why(workspace: Workspace) -> None:
     connection_id, _result = await workspace.connect_servicenow("http://127.0.0.1:9", "id", "never-shown")
     check = await workspace.preflight(connection_id)

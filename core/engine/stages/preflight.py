@@ -27,11 +27,21 @@ def staging_tables(allow_supplier_create: bool) -> tuple[str, ...]:
 
 
 async def check_instance(run: RunSession) -> None:
-    """Refuse the run when the instance lacks what staging needs; adapt the client to it otherwise."""
+    """Refuse the run when the instance lacks what staging needs; adapt the client to it otherwise.
+
+    FX rate staging lives in another store app (Finance - ERP Integration, sn_fcms_intg) than the invoice
+    staging tables: an instance without it is ready for an org whose bills are all in its base currency, so
+    what the pre-flight finds wrong there fails only the foreign-currency bills (FX_STAGING_UNAVAILABLE)."""
     tables = staging_tables(run.context.allow_supplier_create)
     report = await run.servicenow.preflight(tables, {t: col.WRITTEN[t] for t in tables})
+    fx_problems = report.problems_of(col.FX_RATE_TABLE)
+    if fx_problems:
+        report = report.without(col.FX_RATE_TABLE)
     if not report.ok:
         raise RunRefused(f"ServiceNow is not ready for staging: {'; '.join(report.problems)}")
+    run.fx_staging_problem = "; ".join(fx_problems) or None
+    if run.fx_staging_problem:
+        run.log("warning", f"ServiceNow cannot stage FX rates, foreign bills will fail: {fx_problems[0]}")
     run.servicenow.apply_preflight(report)
     warnings = report.warnings
     if warnings:

@@ -8,7 +8,11 @@ from collections import Counter
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlmodel import col, select
 
+from zbsn.core.db.engine import session_scope
+from zbsn.core.db.models import AuditRecord
+from zbsn.core.domain import AuditStatus, RunStatus
 from zbsn.core.engine.columns import FX_RATE_TABLE, INVOICE_TABLE, WRITTEN
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.service import EngineService
@@ -125,3 +129,43 @@ async def test_an_invoice_without_a_rate_for_its_date_gets_the_exception(
     assert len(found) == 1
     wanted = f"Exchange rate {target.currency_code} to {base} on {target.date.isoformat()}"
     assert wanted in found[0].description
+
+
+async def test_an_instance_without_fx_rate_staging_fails_only_the_foreign_bills(
+    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+) -> None:
+    """FX rate staging is another store app than invoice staging: its absence is no reason to refuse a run of
+    bills in the base currency, only the foreign ones fail (with the reason) and are replayed later."""
+    profile_id = create_profile(sqlite_engine, live.endpoints)
+    service = EngineService(sqlite_engine, factories.zoho, factories.servicenow)
+    live.servicenow.remove_transform_map(FX_RATE_TABLE)
+    try:
+        summary = await service.run(profile_id)
+    finally:
+        live.servicenow.restore_transform_map(FX_RATE_TABLE)
+    assert summary.status == RunStatus.COMPLETED_WITH_FAILURES, summary.message
+
+    seeded = company()
+    base = seeded.organization.currency_code
+    good = Expected(seeded).good_bills
+    foreign = {b.bill_id for b in good if b.currency_code != base}
+    home = {b.bill_id for b in good if b.currency_code == base}
+    assert foreign
+    assert home
+    staged = {r["external_invoice_number"] for r in live.servicenow.table("sn_shop_invoice")}
+    assert {key(b) for b in home} <= staged
+    assert not {key(b) for b in foreign} & staged
+    assert live.servicenow.table(FX_RATE_TABLE) == []
+    with session_scope(sqlite_engine) as session:
+        rows = session.exec(select(AuditRecord).where(col(AuditRecord.zoho_id).in_(foreign))).all()
+        failed = {(r.zoho_id, r.status, r.error_code) for r in rows}
+        messages = [r.error_message or "" for r in rows]
+    assert failed == {(b, AuditStatus.FAILED, ErrorCode.FX_STAGING_UNAVAILABLE) for b in foreign}
+    assert all("no active transform map reads sn_fcms_intg_fx_rate_stage" in m for m in messages), messages[0]
+
+    # the map back in place, a replay of the failed records stages them with their rates
+    replayed = await service.replay(profile_id)  # every failed record
+    assert replayed.status in (RunStatus.SUCCEEDED, RunStatus.COMPLETED_WITH_FAILURES)
+    staged = {r["external_invoice_number"] for r in live.servicenow.table("sn_shop_invoice")}
+    assert {key(b) for b in foreign} <= staged
+    assert live.servicenow.table(FX_RATE_TABLE)
