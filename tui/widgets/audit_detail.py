@@ -30,6 +30,11 @@ NEXT_STEPS = {
     "replay (x).",
     "MISSING_LEGAL_ENTITY": "Set the legal entity of this profile, then replay (x).",
     "UNKNOWN_CURRENCY": "Add the currency in ServiceNow, then replay (x).",
+    "MISSING_EXCHANGE_RATE": "Set the bill's exchange rate in Zoho Books; the next run takes it.",
+    "FX_STAGING_UNAVAILABLE": "Have ServiceNow's admin install FX rate staging (Finance - ERP Integration) "
+    "and activate its transform map, then replay (x).",
+    "UNKNOWN_BUSINESS_OWNER": "Name an active ServiceNow user as business owner (F6 Profiles, or the cost "
+    "center's owner), then replay (x).",
     "INVOICE_NOT_STAGED": "The bill this payment settles is not staged yet: fix and replay the bill first.",
     "STAGING_ERROR": "ServiceNow refused the row; read the staging result below, fix it there, "
     "then replay (x).",

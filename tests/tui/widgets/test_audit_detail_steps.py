@@ -15,3 +15,9 @@ def test_a_bill_returned_to_draft_says_nothing_is_written_until_it_is_approved_a
     step = next_step("RETURNED_TO_DRAFT_IN_ZOHO", "flagged")
     assert step.startswith("Nothing is written while the bill waits for approval in Zoho")
     assert "approved again" in step
+
+
+def test_the_fx_and_owner_failures_say_who_fixes_them_and_where() -> None:
+    assert next_step("MISSING_EXCHANGE_RATE", "failed").startswith("Set the bill's exchange rate in Zoho")
+    assert "FX rate staging" in next_step("FX_STAGING_UNAVAILABLE", "failed")
+    assert "active ServiceNow user" in next_step("UNKNOWN_BUSINESS_OWNER", "failed")
