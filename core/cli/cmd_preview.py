@@ -21,7 +21,45 @@ from zbsn.core.cli.cmd_shared import (
     parse_day,
     run_async,
 )
-from zbsn.core.engine.preview import PreviewReport
+from zbsn.core.engine.preview import PreviewItem, PreviewReport
+
+
+def invoice_json(item: PreviewItem) -> dict[str, Any] | None:
+    """The invoice a read bill would become, as the Preview screen's pane shows it (None: not read)."""
+    doc, facts = item.document, item.facts
+    if doc is None:
+        return None
+    taxes = facts.line_taxes if facts is not None else {}
+    return {
+        "supplier_code": doc.supplier_code,
+        "date": doc.date,
+        "due_date": facts.due_date if facts else None,
+        "reference": facts.reference_number if facts else None,
+        "payment_terms_label": facts.payment_terms_label if facts else None,  # Zoho's
+        "payment_terms": doc.payment_terms,  # the ServiceNow term the header names
+        "remit_to": {k: v for k, v in facts.remit_to.items() if v} if facts else {},
+        "business_owner": doc.business_owner,
+        "subtotal": str(doc.subtotal),
+        "tax": str(doc.tax),
+        "other_charges": str(doc.adjustment),
+        "other_charges_label": doc.adjustment_description,
+        "discount": str(doc.discount),
+        "total": str(doc.total),
+        "lines": [
+            {
+                "description": line.description,
+                "amount": str(line.amount),
+                "tax": str(line.tax),
+                "cost_center": line.cost_center_number,
+                "gl_account": line.gl_number,
+                "taxes": [
+                    {"name": t.name, "rate": None if t.rate is None else str(t.rate), "amount": str(t.amount)}
+                    for t in taxes.get(line.line_id, ())
+                ],
+            }
+            for line in doc.lines
+        ],
+    }
 
 
 def preview_json(report: PreviewReport) -> dict[str, Any]:
@@ -45,6 +83,7 @@ def preview_json(report: PreviewReport) -> dict[str, Any]:
                 "total": str(item.document.total) if item.document else None,
                 "currency": item.document.currency if item.document else None,
                 "problems": [p.message for p in item.problems],
+                "invoice": invoice_json(item),
                 "fx_rate": item.document.fx_rate if item.document else None,
                 "notes": list(item.document.notes) if item.document else [],
                 "attachments": [
