@@ -74,6 +74,12 @@ def _decimal(value: object) -> Decimal | None:
         return None
 
 
+def _credited(memo: dict[str, object]) -> Decimal | None:
+    """The amount a credit memo credits, positive as Zoho's credit total (memos are staged negative)."""
+    amount = _decimal(memo.get("invoice_amount"))
+    return None if amount is None else abs(amount)
+
+
 async def reconcile_credits(
     db: sa.Engine,
     context: RunContext,
@@ -113,14 +119,14 @@ async def reconcile_credits(
                 )
             )
             continue
-        amount = _decimal(memo.get("invoice_amount"))
+        amount = _credited(memo)
         report.servicenow.add(currencies.get(str(memo.get("currency")), currency), amount or Decimal(0))
         if amount is None or abs(amount - total) > TOLERANCE:
             detail = f"Zoho {total} vs ServiceNow {amount}"
             report.differences.append(CreditDifference("amount_mismatch", key, number, total, amount, detail))
     for key, memo in memos.items():
         if key not in in_zoho:
-            amount = _decimal(memo.get("invoice_amount"))
+            amount = _credited(memo)
             detail = "staged but no longer a vendor credit of this period in Zoho"
             number = str(memo.get("supplier_invoice_number"))
             report.differences.append(CreditDifference("missing_in_zoho", key, number, None, amount, detail))

@@ -4,8 +4,10 @@ to.
 The credit memo is an invoice of type `credit_memo` in the invoice staging tables (sn-ref §7.4: Invoice
 type values include `credit_memo`; `u_original_invoice` names the invoice a credit memo is for), mapped as a
 bill is (`transform.bill_to_invoice`: supplier, cost centers, GL accounts, currency, tax lines, the same
-validation), under its own key `ZB-<org>-VC-<credit>`. [I] Amounts are sent positive: the type says it is a
-credit; the reference does not say whether ServiceNow expects negative amounts on a credit memo.
+validation), under its own key `ZB-<org>-VC-<credit>`. Its amounts are sent negative: APO recognises a credit
+memo by "negative amount fields" beside the original invoice it names (ServiceNowDocs
+accounts-payable-operations/invoice-type-credit-memo.md [C]); the unit price is negated with the amounts so
+quantity x price still gives the line. Settlements stay positive: they are amounts applied to a bill.
 
 A credit applied to a bill settles part of that bill as a payment does: each application is a payment-detail
 row on the bill's invoice (named by its ERP number, the bill id), keyed `ZB-<org>-VC-<credit>-<bill>`, so the
@@ -126,6 +128,8 @@ def credit_to_memo(
         )
     document = CreditMemoDocument(memo=memo, settlements=settlements, problems=dedupe(problems))
     if document.ok and memo.rows:
+        for row in memo.rows:
+            _negate_amounts(row)
         header = memo.rows[0]
         header.values["u_invoice_type"] = CREDIT_MEMO_TYPE
         if credit.bills_credited:  # the bill it was applied to first (a credit may settle several)
@@ -133,3 +137,21 @@ def credit_to_memo(
         header.values["u_short_description"] = f"Zoho Books vendor credit {credit.vendor_credit_number}"[:160]
         document.rows = [*memo.rows, *rows]
     return document
+
+
+# The amount columns of a credit memo's header, lines and tax lines (transform.py writes them positive).
+CREDIT_AMOUNT_COLUMNS = {
+    col.INVOICE_TABLE: ("u_subtotal", "u_tax_amount", "u_other_charges", "u_discounts", "u_amount_invoiced"),
+    col.INVOICE_LINE_TABLE: ("u_line_unit_price", "u_line_amount_invoiced", "u_subtotal", "u_tax_amount"),
+    col.INVOICE_TAX_LINE_TABLE: ("u_tax_amount", "u_taxable_amount"),
+}
+
+
+def _negate_amounts(row: StagingRow) -> None:
+    """Turn a credit memo row's amounts negative (zero stays zero: `0.00`, never `-0.00`)."""
+    for column in CREDIT_AMOUNT_COLUMNS.get(row.table, ()):
+        value = row.values.get(column)
+        if value in (None, ""):
+            continue
+        amount = -Decimal(str(value))
+        row.values[column] = str(amount) if amount else str(abs(amount))

@@ -54,7 +54,7 @@ async def test_credits_become_credit_memos_and_settle_their_bills(
         ).quantize(Decimal("0.01"))
         assert memo["type"] == CREDIT_MEMO_TYPE
         assert memo["supplier_invoice_number"] == credit.vendor_credit_number
-        assert Decimal(memo["invoice_amount"]) == total
+        assert Decimal(memo["invoice_amount"]) == -total  # a credit memo carries negative amounts
         assert rows[credit.vendor_credit_id].status == AuditStatus.STAGED
         settled = json.loads(rows[credit.vendor_credit_id].mapped_payload or "{}")["settlements"]
         assert [(s["bill_id"], Decimal(s["amount"])) for s in settled] == [

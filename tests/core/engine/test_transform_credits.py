@@ -1,11 +1,18 @@
-"""A vendor credit's settlement is dated no earlier than the credit: `bills_credited[].date` may be the
-credited bill's own date (see `transform_credits`)."""
+"""A vendor credit to staging rows: the credit memo carries negative amounts (how APO recognises one), its
+settlements positive amounts dated no earlier than the credit (`bills_credited[].date` may be the credited
+bill's own date; see `transform_credits`)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from zbsn.core.engine.columns import PAYMENT_DETAIL_TABLE
+from zbsn.core.engine.columns import (
+    INVOICE_LINE_TABLE,
+    INVOICE_TABLE,
+    INVOICE_TAX_LINE_TABLE,
+    PAYMENT_DETAIL_TABLE,
+)
 from zbsn.core.engine.transform_credits import credit_to_memo
 from zbsn.core.zoho.models import ZohoVendorCredit
 
@@ -49,3 +56,23 @@ def test_an_item_dated_before_the_credit_settles_on_the_credit_date() -> None:
 
 def test_an_item_dated_after_the_credit_keeps_its_date() -> None:
     assert settlement_date("2026-08-03") == "2026-08-03"
+
+
+def test_the_credit_memo_carries_negative_amounts_and_its_settlement_a_positive_one() -> None:
+    memo = credit_to_memo(credit("2026-07-21"), CONTEXT, index(), staged_bills={"460"})
+    by_table: dict[str, list[dict[str, str]]] = {}
+    for row in memo.rows:
+        by_table.setdefault(row.table, []).append(row.values)
+    header = by_table[INVOICE_TABLE][0]
+    assert header["u_invoice_type"] == "credit_memo"
+    assert Decimal(header["u_amount_invoiced"]) == Decimal("-12.00")
+    assert Decimal(header["u_subtotal"]) == Decimal("-12.00")
+    assert header["u_tax_amount"] == "0.00"  # zero stays zero, never -0.00
+    (line,) = by_table[INVOICE_LINE_TABLE]
+    assert Decimal(line["u_line_quantity"]) * Decimal(line["u_line_unit_price"]) == Decimal(
+        line["u_line_amount_invoiced"]
+    )
+    assert Decimal(line["u_line_amount_invoiced"]) < 0
+    assert all(Decimal(t["u_tax_amount"]) <= 0 for t in by_table.get(INVOICE_TAX_LINE_TABLE, []))
+    (settlement,) = by_table[PAYMENT_DETAIL_TABLE]
+    assert Decimal(settlement["u_payment_amount"]) == Decimal("12.00")
