@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zbsn.core.engine import columns as col
+from zbsn.core.engine.payment_terms import servicenow_payment_term
 from zbsn.core.engine.ports import RunContext
 from zbsn.core.engine.supplier_legal_entity import mapping_row
 from zbsn.core.servicenow.models import StagingRow
@@ -11,8 +12,9 @@ from zbsn.core.zoho.models import ZohoVendor
 
 def supplier_rows(vendor: ZohoVendor, context: RunContext) -> list[StagingRow]:
     """The supplier staging row for a vendor ServiceNow does not know (when the profile allows creating),
-    then its mapping to the profile's legal entity (an invoice without one meets "Invalid or blocked
-    supplier"). The supplier row stays first: its outcome is the record's."""
+    then its mapping to the profile's legal entity with the vendor's default payment terms (an invoice
+    without one meets "Invalid or blocked supplier"). The supplier row stays first: its outcome is the
+    record's."""
     code = col.supplier_code(context.organization_id, vendor.contact_id)
     address = vendor.billing_address
     values = {
@@ -31,5 +33,8 @@ def supplier_rows(vendor: ZohoVendor, context: RunContext) -> list[StagingRow]:
     }
     rows = [StagingRow(table=col.SUPPLIER_TABLE, source_ref=code, values=values)]
     if context.legal_entity:
-        rows.append(mapping_row(code, context.legal_entity, None, context))
+        term = servicenow_payment_term(
+            vendor.payment_terms_label, vendor.payment_terms, context.payment_terms_overrides
+        )
+        rows.append(mapping_row(code, context.legal_entity, term, context))
     return rows

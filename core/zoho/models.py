@@ -249,6 +249,9 @@ class ZohoVendor(ZohoModel):
     gst_no: OptionalText = None
     tax_reg_no: OptionalText = None
     billing_address: ZohoAddress | None = None
+    # the vendor's default terms (zoho-ref §4.3: list rows and the detail carry both) [REC]
+    payment_terms: Annotated[int | None, BeforeValidator(_empty_to_none)] = None
+    payment_terms_label: OptionalText = None
     last_modified_time: Timestamp = None
 
     @property

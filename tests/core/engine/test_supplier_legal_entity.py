@@ -62,6 +62,20 @@ def test_a_supplier_zbsn_creates_carries_its_mapping_after_its_own_row() -> None
     assert mapping.values == {"u_supplier": "ZB-200-V-77", "u_legal_entity": "NWA-UK"}
 
 
+def test_the_mapping_carries_the_vendors_default_payment_terms() -> None:
+    listed = {
+        "contact_id": "78",
+        "contact_name": "Terms Ltd",
+        "payment_terms": 45,
+        "payment_terms_label": "Net 45",
+    }
+    _supplier, mapping = supplier_rows(ZohoVendor.model_validate(listed), CONTEXT)
+    assert mapping.values["u_payment_term"] == "Net 45"
+    due_now = {"contact_id": "79", "contact_name": "Cash Ltd", "payment_terms": 0, "payment_terms_label": ""}
+    _supplier, mapping = supplier_rows(ZohoVendor.model_validate(due_now), CONTEXT)
+    assert mapping.values["u_payment_term"] == "Due on Receipt"
+
+
 def _details_of(live: Sandboxes, name: str) -> list[dict[str, str]]:
     supplier = next(r for r in live.servicenow.table("sn_fin_supplier") if r["name"] == name)
     return [d for d in live.servicenow.table("sn_fin_supplier_detail") if d["supplier"] == supplier["sys_id"]]
