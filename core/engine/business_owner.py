@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from zbsn.core.engine.normalize import normalize_code, normalize_name
+from zbsn.core.servicenow.errors import ServiceNowAPIError
 from zbsn.core.servicenow.query import EncodedQuery
 
 USER_TABLE = "sys_user"
@@ -133,8 +134,10 @@ async def read_users(target: _UserReader, users: Sequence[str]) -> dict[str, str
             if wanted:
                 query = EncodedQuery().in_(column, wanted)
                 records += await target.get_records(USER_TABLE, query, ["user_name", "email", "active"], None)
-    except Exception:  # no read access to users: the configured values are sent unverified
-        return None
+    except ServiceNowAPIError as exc:
+        if exc.status_code not in (401, 403):  # only a refused read of users is tolerated
+            raise
+        return None  # the application user may not read sys_user: the configured values go unverified
     for record in records:
         if str(record.get("active", "true")).lower() == "false":
             continue

@@ -39,6 +39,8 @@ HOSTILE = (
 ALLOWED: dict[str, set[tuple[str, str]]] = {
     "sys_import_set_row": {("sys_import_set", "="), ("sys_import_set", "IN"), ("sys_import_state", "IN")},
     "sn_shop_invoice": {("external_invoice_number", "STARTSWITH")},
+    # the business owners a profile names (operator's settings), looked up by user name, then by email
+    "sys_user": {("user_name", "IN"), ("email", "IN")},
 }
 
 

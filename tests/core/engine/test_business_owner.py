@@ -6,18 +6,28 @@ definition is active raises the exception."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
 from zbsn.core.db.engine import session_scope
 from zbsn.core.db.models import AuditRecord, SyncProfile
 from zbsn.core.domain import AuditStatus, RecordKind
-from zbsn.core.engine.business_owner import bill_owner, dump_owner_overrides, parse_owner_overrides
+from zbsn.core.engine.business_owner import (
+    bill_owner,
+    dump_owner_overrides,
+    parse_owner_overrides,
+    read_users,
+)
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.service import EngineService
 from zbsn.core.engine.transform import LinePreview, bill_to_invoice
+from zbsn.core.servicenow.errors import ServiceNowAPIError
+from zbsn.core.servicenow.query import EncodedQuery
 
 from .conftest import Sandboxes, company
 from .expectations import Expected, key
@@ -150,3 +160,22 @@ async def test_an_inactive_owner_fails_every_bill_and_none_meets_the_exception(
     findings = _owner_findings(live)
     assert findings
     assert all(text == ["The invoice has no business owner."] for text in findings.values())
+
+
+class _Refusing:
+    """A reader of ServiceNow records that answers every read with one HTTP status."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+    async def get_records(
+        self, table: str, query: EncodedQuery, fields: Sequence[str], limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        raise ServiceNowAPIError(self.status, "refused", url=f"/api/now/table/{table}")
+
+
+async def test_users_refused_to_the_integration_user_go_unverified_other_errors_stop_the_read() -> None:
+    assert await read_users(_Refusing(403), ["alex.morgan@northwind.example"]) is None
+    with pytest.raises(ServiceNowAPIError):
+        await read_users(_Refusing(400), ["alex.morgan@northwind.example"])
+    assert await read_users(_Refusing(403), []) == {}  # nothing configured: nothing read
