@@ -411,9 +411,10 @@ def contact_summary(state: BooksState, vendor: Vendor) -> dict[str, Any]:
         "customer_sub_type": "business",
         "source": "api",
         "is_linked_with_zohocrm": False,
-        "payment_terms": vendor.payment_terms,
-        "payment_terms_id": "460237000008888401",
-        "payment_terms_label": vendor.payment_terms_label,
+        # a vendor new to ServiceNow is new in Zoho too: no terms set yet (company_generator, its bills)
+        "payment_terms": vendor.payment_terms if vendor.exists_in_servicenow else "",
+        "payment_terms_id": "460237000008888401" if vendor.exists_in_servicenow else "",
+        "payment_terms_label": vendor.payment_terms_label if vendor.exists_in_servicenow else "",
         "currency_id": currency_id(vendor.currency_code),
         "currency_code": vendor.currency_code,
         "outstanding_receivable_amount": 0,
