@@ -30,7 +30,7 @@ async def refresh_mappings(
     Reads only: nothing is written to ServiceNow (vendors to create are left to a run).
     """
     owners = configured_users(context.business_owner, context.cost_center_owners)
-    masters = await fetch_servicenow_masters(servicenow, owners)
+    masters = await fetch_servicenow_masters(servicenow, owners, context.legal_entity)
     dimension = await fetch_cost_center_dimension(zoho, context)
     accounts = [a for a in await zoho.list_accounts() if isinstance(a, ZohoAccount)]
     vendors, _errors = await fetch_vendors(zoho)

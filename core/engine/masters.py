@@ -21,6 +21,7 @@ from zbsn.core.db.transient import retried
 from zbsn.core.domain import AuditStatus, MappingOrigin, MappingStatus, RecordKind
 from zbsn.core.engine.audit_writer import Completion
 from zbsn.core.engine.business_owner import read_users
+from zbsn.core.engine.master_scope import in_scope, profile_entity
 from zbsn.core.engine.matching import CostCenterMatcher, GLAccountMatcher, SupplierMatcher
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
 from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNLegalEntity, SNSupplier
@@ -79,14 +80,19 @@ class AlignCounts:
     to_create: list[ZohoVendor] = field(default_factory=list)  # vendors to stage as suppliers
 
 
-async def fetch_servicenow_masters(target: ServiceNowTarget, users: Sequence[str] = ()) -> ServiceNowMasters:
-    """Read cost centers, GL accounts, suppliers, legal entities and (when readable) the supplier legal entity
-    mappings, the profile's business owners (`users`) and active currencies."""
+async def fetch_servicenow_masters(
+    target: ServiceNowTarget, users: Sequence[str] = (), legal_entity: str | None = None
+) -> ServiceNowMasters:
+    """Read cost centers and GL accounts (those of the profile's `legal_entity` and its ERP source, see
+    master_scope.py), suppliers, legal entities and (when readable) the supplier legal entity mappings, the
+    profile's business owners (`users`) and active currencies."""
+    legal_entities = await target.list_legal_entities()
+    entity = profile_entity(legal_entities, legal_entity)
     masters = ServiceNowMasters(
-        cost_centers=await target.list_cost_centers(),
-        gl_accounts=await target.list_gl_accounts(),
+        cost_centers=in_scope(await target.list_cost_centers(), entity),
+        gl_accounts=in_scope(await target.list_gl_accounts(), entity),
         suppliers=await target.list_suppliers(),
-        legal_entities=await target.list_legal_entities(),
+        legal_entities=legal_entities,
     )
     masters.supplier_details = await _supplier_details(target)
     masters.users = await read_users(target, users)

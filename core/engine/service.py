@@ -19,6 +19,7 @@ from zbsn.core.engine import masters
 from zbsn.core.engine.alignment import refresh_mappings
 from zbsn.core.engine.events import EventSink
 from zbsn.core.engine.history import History
+from zbsn.core.engine.master_scope import in_scope, profile_entity
 from zbsn.core.engine.masters import MappingKind
 from zbsn.core.engine.matching import (
     COST_CENTER_TARGET,
@@ -273,11 +274,13 @@ class EngineService:
             context: RunContext, zoho: ZohoSource, servicenow: ServiceNowTarget
         ) -> SNCostCenter | SNGLAccount | SNSupplier:
             target: SNCostCenter | SNGLAccount | SNSupplier
+            # cost centers and GL accounts within the profile's legal entity and ERP source (master_scope)
+            entity = profile_entity(await servicenow.list_legal_entities(), context.legal_entity)
             if kind == "cost_center":
-                cost_centers = await servicenow.list_cost_centers()
+                cost_centers = in_scope(await servicenow.list_cost_centers(), entity)
                 target = find_override_target(sn_value, cost_centers, COST_CENTER_TARGET).record
             elif kind == "gl_account":
-                accounts = await servicenow.list_gl_accounts()
+                accounts = in_scope(await servicenow.list_gl_accounts(), entity)
                 target = find_override_target(sn_value, accounts, GL_ACCOUNT_TARGET).record
             else:
                 suppliers = await servicenow.list_suppliers()

@@ -63,8 +63,16 @@ DEFAULT_FIELD_MAPS: dict[str, dict[str, str]] = {
         "name": "name",
         "account_number": "account_number",
         "code": "code",
+        "legal_entity": "legal_entity",
+        "erp_source": "erp_source",
     },
-    "sn_fin_gl_account": {"sys_id": "sys_id", "number": "number", "name": "name"},
+    "sn_fin_gl_account": {
+        "sys_id": "sys_id",
+        "number": "number",
+        "name": "name",
+        "legal_entity": "legal_entity",
+        "erp_source": "erp_source",
+    },
     "sn_fin_supplier": {
         "sys_id": "sys_id",
         "name": "name",
@@ -76,6 +84,7 @@ DEFAULT_FIELD_MAPS: dict[str, dict[str, str]] = {
         "name": "name",
         "company_code": "erp_company_code",
         "currency": "local_currency",
+        "erp_source": "erp_source",
     },
 }
 SUPPLIER_TABLE = "sn_fin_supplier"

@@ -23,6 +23,8 @@ class SNCostCenter(SNModel):
     name: str
     account_number: str | None = None
     code: str | None = None
+    legal_entity: str | None = None  # sys_id of its sn_fin_legal_entity (empty: any)
+    erp_source: str | None = None  # sys_id of its sn_fin_erp_source (empty: any)
 
 
 class SNGLAccount(SNModel):
@@ -31,6 +33,8 @@ class SNGLAccount(SNModel):
     sys_id: str
     number: str
     name: str | None = None
+    legal_entity: str | None = None  # "Entity": sys_id of its sn_fin_legal_entity (empty: any)
+    erp_source: str | None = None  # sys_id of its sn_fin_erp_source (empty: any)
 
 
 class SNSupplier(SNModel):
@@ -49,6 +53,7 @@ class SNLegalEntity(SNModel):
     name: str
     company_code: str | None = None
     currency: str | None = None
+    erp_source: str | None = None  # sys_id of its sn_fin_erp_source: one ERP source per legal entity
 
 
 class StagingStatus(StrEnum):

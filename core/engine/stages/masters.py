@@ -19,7 +19,7 @@ async def align_masters(run: RunSession) -> ServiceNowMasters:
     """Refresh the cost-center and GL-account mapping tables; return ServiceNow's masters for the run."""
     run.stage_started("cost_centers")
     owners = configured_users(run.context.business_owner, run.context.cost_center_owners)
-    masters = await fetch_servicenow_masters(run.servicenow, owners)
+    masters = await fetch_servicenow_masters(run.servicenow, owners, run.context.legal_entity)
     dimension = await fetch_cost_center_dimension(run.zoho, run.context)
     counts = transaction(  # run again after a transient database error (db.transient)
         run.db,
