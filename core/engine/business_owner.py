@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from zbsn.core.engine.normalize import normalize_code, normalize_name
-from zbsn.core.servicenow.errors import ServiceNowAPIError
+from zbsn.core.servicenow.errors import ServiceNowAPIError, refused_read
 from zbsn.core.servicenow.query import EncodedQuery
 
 USER_TABLE = "sys_user"
@@ -135,7 +135,7 @@ async def read_users(target: _UserReader, users: Sequence[str]) -> dict[str, str
                 query = EncodedQuery().in_(column, wanted)
                 records += await target.get_records(USER_TABLE, query, ["user_name", "email", "active"], None)
     except ServiceNowAPIError as exc:
-        if exc.status_code not in (401, 403):  # only a refused read of users is tolerated
+        if not refused_read(exc):  # only a refused read of users is tolerated
             raise
         return None  # the application user may not read sys_user: the configured values go unverified
     for record in records:

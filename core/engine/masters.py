@@ -24,6 +24,7 @@ from zbsn.core.engine.business_owner import read_users
 from zbsn.core.engine.master_scope import in_scope, profile_entity
 from zbsn.core.engine.matching import CostCenterMatcher, GLAccountMatcher, SupplierMatcher
 from zbsn.core.engine.ports import RunContext, ServiceNowTarget, ZohoSource
+from zbsn.core.servicenow.errors import ServiceNowAPIError, refused_read
 from zbsn.core.servicenow.models import SNCostCenter, SNGLAccount, SNLegalEntity, SNSupplier
 from zbsn.core.servicenow.query import EncodedQuery
 from zbsn.core.zoho.models import RecordError, ZohoAccount, ZohoVendor
@@ -98,7 +99,9 @@ async def fetch_servicenow_masters(
     masters.users = await read_users(target, users)
     try:
         rows = await target.get_records("fx_currency", EncodedQuery(), ["code"], None)
-    except Exception:  # an instance without read access to currencies: fall back to the ISO-shape check
+    except ServiceNowAPIError as exc:  # no read access to currencies: fall back to the ISO-shape check
+        if not refused_read(exc):
+            raise
         return masters
     codes = frozenset(str(row.get("code", "")).upper() for row in rows if row.get("code"))
     masters.currencies = codes or None
@@ -111,7 +114,9 @@ async def _supplier_details(target: ServiceNowTarget) -> frozenset[tuple[str, st
         rows = await target.get_records(
             SUPPLIER_DETAIL_TABLE, EncodedQuery(), ["supplier", "legal_entity"], None
         )
-    except Exception:  # no read access: the preview cannot tell which suppliers lack a mapping
+    except ServiceNowAPIError as exc:  # no read access: the preview cannot tell which lack a mapping
+        if not refused_read(exc):
+            raise
         return None
     return frozenset(
         (str(row.get("supplier") or ""), str(row.get("legal_entity") or ""))

@@ -90,3 +90,9 @@ class ServiceNowPreflightError(ServiceNowError):
     def __init__(self, report: PreflightReport) -> None:
         super().__init__(report.summary())
         self.report = report
+
+
+def refused_read(exc: BaseException) -> bool:
+    """True for a read the instance refused to the integration user (401/403 on the table): what zbsn works
+    around for an optional master (users, currencies, supplier mappings); anything else stops the run."""
+    return isinstance(exc, ServiceNowAPIError) and exc.status_code in (401, 403)

@@ -94,3 +94,20 @@ async def test_another_entitys_cost_center_and_gl_account_are_never_matched(
         await service.set_override(
             profile_id, "cost_center", centers[missing_center.name].zoho_key, missing_center.account_number
         )
+
+
+async def test_optional_masters_the_integration_user_may_not_read_are_worked_around(
+    sqlite_engine: sa.Engine, live: Sandboxes, factories: ClientFactories
+) -> None:
+    """Currencies, supplier mappings and users denied by ACL (403): the run goes on (currencies checked by
+    shape, mappings and owners unverified) instead of failing."""
+    for table in ("fx_currency", "sn_fin_supplier_detail", "sys_user"):
+        live.servicenow.set_acl(table, {"read"})
+    try:
+        profile_id = create_profile(sqlite_engine, live.endpoints)
+        summary = await EngineService(sqlite_engine, factories.zoho, factories.servicenow).run(profile_id)
+    finally:
+        for table in ("fx_currency", "sn_fin_supplier_detail", "sys_user"):
+            live.servicenow.set_acl(table, set())
+    assert summary.status == "completed_with_failures", summary.message  # the seeded company's failures
+    assert summary.staged > 0
