@@ -34,6 +34,9 @@ from zbsn.sandbox.zoho import (
 )
 
 SELF_CLIENT_CODE_TTL_S = 3600.0
+# the Zoho bill statuses a profile stages by default (zbsn.core.engine.bill_lifecycle); void, draft and
+# pending_approval are not staged
+APPROVED_STATUSES = ("open", "overdue", "partially_paid", "paid")
 
 
 def fleet_org_id(index: int) -> str:
@@ -52,14 +55,15 @@ def fleet_company(index: int, bills: int, seed: int = 7) -> Company:
 
 
 def stageable_bill_ids(company: Company) -> set[str]:
-    """The bills a first sync stages into a ServiceNow sandbox seeded from the same company: not void,
-    not defective, their vendor a supplier there, every line's cost center there (the rest fail by design)."""
+    """The bills a first sync stages into a ServiceNow sandbox seeded from the same company: approved in
+    Zoho (drafts and bills pending approval wait), not defective, their vendor a supplier there, every
+    line's cost center there (the rest fail by design)."""
     vendors = {v.contact_id for v in company.vendors if v.exists_in_servicenow}
     missing = {c.tag_option_id for c in company.cost_centers if not c.exists_in_servicenow}
     return {
         b.bill_id
         for b in company.bills
-        if b.status != "void"
+        if b.status in APPROVED_STATUSES
         and b.defect is None
         and b.vendor_id in vendors
         and not any(line.cost_center_option_id in missing for line in b.lines)
