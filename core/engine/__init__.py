@@ -41,11 +41,13 @@ Modules:
   replay selection, blocked-bill counts). `audit_writer` (+ `audit_problems`, `staging_batch`): the
   exactly-once writes. `entries`: audit entries per kind of record.
 - `ports` (what the clients must offer; RunContext, `run_context`), `matching` + `masters` + `alignment` +
-  `mapping_index` (mapping rules and the mapping tables), `transform` (bill -> invoice staging rows, with
+  `mapping_index` (mapping rules and the mapping tables; `master_scope` keeps the ServiceNow records of the
+  profile's legal entity and ERP source), `transform` (bill -> invoice staging rows, with
   validation; `transform_payments`, `transform_suppliers`, `staging_values`; `columns` names the columns;
   what an invoice needs beside its rows: `fx_rates` (the FX rate staged before a foreign-currency invoice),
   `supplier_legal_entity` (the supplier's legal entity mapping), `business_owner`, `payment_terms`),
-  `preview`, `replay`, `reconcile`, `lock`, `collector` (GC threshold during a run), `telemetry` + `events`.
+  `preview` (+ `invoice_facts`: what the console's invoice pane shows beside the rows), `replay`,
+  `reconcile`, `lock`, `collector` (GC threshold during a run), `telemetry` + `events`.
 Problems: `problems.ErrorCode` and `Problem` (code, message, subject); a failed record's problems are stored
 structured (AuditProblem: code and subject each) beside its error_code/error_message, so the preview, the
 blocked-bill counts and the mapping screen count (code, subject) pairs, never message text.
