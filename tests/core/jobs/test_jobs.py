@@ -81,7 +81,9 @@ async def wait_for_runs(db: sa.Engine, count: int, timeout_s: float = 120.0) -> 
     raise AssertionError(f"{count} run(s) expected, found {runs(db)}")
 
 
-async def test_a_sync_is_queued_once_and_run_by_one_worker(deployment: Deployment, workers: int) -> None:
+async def test_a_sync_is_queued_once_and_run_by_one_worker(deployment: Deployment) -> None:
+    """Enqueued before the workers start, so the first job is surely still waiting when the second comes
+    (a worker may take a job at once: then a second may wait beside the one running, by design)."""
     services, profile = deployment.services, deployment.profile_id
 
     async def enqueue(queue: JobQueue) -> list[int | None]:
@@ -90,11 +92,17 @@ async def test_a_sync_is_queued_once_and_run_by_one_worker(deployment: Deploymen
     first, second = await with_queue(services.job_app(), enqueue)
     assert first is not None
     assert second is None  # already waiting: its queueing lock
-    [run] = await wait_for_runs(services.db, 1)
-    assert run.status in DONE, run.message
-    assert run.trigger == RunTrigger.MANUAL
-    await asyncio.sleep(1.5)  # nothing else was queued: still one run
-    assert len(runs(services.db)) == 1
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(run_worker(services, stop)) for _ in range(2)]  # two hosts' workers
+    try:
+        [run] = await wait_for_runs(services.db, 1)
+        assert run.status in DONE, run.message
+        assert run.trigger == RunTrigger.MANUAL
+        await asyncio.sleep(1.5)  # nothing else was queued: still one run
+        assert len(runs(services.db)) == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 60)
 
 
 async def test_the_jobs_of_one_profile_never_overlap(deployment: Deployment, workers: int) -> None:
