@@ -155,7 +155,8 @@ async def test_paging_uses_limit_offset_and_a_stable_order() -> None:
     assert [p["sysparm_offset"] for p in params] == ["0", "2", "4"]
     assert {p["sysparm_query"] for p in params} == {"ORDERBYsys_id"}
     assert {p["sysparm_exclude_reference_link"] for p in params} == {"true"}
-    assert {p["sysparm_fields"] for p in params} == {"sys_id,name,account_number,code"}
+    fields = "sys_id,name,account_number,code,legal_entity,erp_source"  # the scope: master_scope.py
+    assert {p["sysparm_fields"] for p in params} == {fields}
 
 
 async def test_find_suppliers_escapes_and_ands_its_criteria() -> None:
