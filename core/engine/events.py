@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from zbsn.core.clock import utcnow
 
@@ -32,17 +32,7 @@ Stage = Literal[
 # `staged`, those needing someone as `failed`).
 # Every stage of a sync run, in the order it runs them (`runner.sync_run`); each publishes its start, progress
 # and end, and the front ends draw one row per stage.
-STAGES: tuple[Stage, ...] = (
-    "pending",
-    "cost_centers",
-    "gl_accounts",
-    "suppliers",
-    "bills",
-    "attachments",
-    "payments",
-    "vendor_credits",
-    "statuses",
-)
+STAGES: tuple[Stage, ...] = get_args(Stage)
 System = Literal["zoho", "servicenow"]
 
 
