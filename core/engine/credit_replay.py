@@ -6,9 +6,9 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from zbsn.core.db.models import AuditRecord
-from zbsn.core.domain import AuditStatus
 from zbsn.core.engine.audit_writer import AuditEntry
 from zbsn.core.engine.credit_entries import credit_entry, unstaged_credit_entry
+from zbsn.core.engine.entries import failed_replay
 from zbsn.core.engine.problems import ErrorCode
 from zbsn.core.engine.session import RunSession
 from zbsn.core.engine.stages.vendor_credits import CreditSource
@@ -24,27 +24,16 @@ async def replayed_credit(run: RunSession, record: AuditRecord) -> AuditEntry:
         )
     except (ValidationError, ValueError):
         if not isinstance(run.zoho, CreditSource):
-            return _failed(record, "the stored vendor credit cannot be read", ErrorCode.MALFORMED_RECORD)
+            return failed_replay(record, "the stored vendor credit cannot be read")
         try:
             credit = await run.zoho.get_vendor_credit(record.zoho_id)
         except ZohoNotFound:
-            return _failed(record, "the vendor credit no longer exists in Zoho Books", ErrorCode.NOT_FOUND)
+            gone = "the vendor credit no longer exists in Zoho Books"
+            return failed_replay(record, gone, ErrorCode.NOT_FOUND)
     if isinstance(credit, RecordError):
-        return _failed(record, credit.reason, ErrorCode.MALFORMED_RECORD)
+        return failed_replay(record, credit.reason)
     unstaged = unstaged_credit_entry(credit, run.context, record.zoho_modified, record.sn_sys_id is not None)
     if unstaged is not None:
         return unstaged
     staged = run.history.staged_bills(a.bill_id for a in credit.bills_credited)
     return credit_entry(credit, run.context, run.index, staged, record.zoho_modified)
-
-
-def _failed(record: AuditRecord, reason: str, code: ErrorCode) -> AuditEntry:
-    return AuditEntry(
-        kind=record.kind,
-        zoho_id=record.zoho_id,
-        external_key=record.external_key,
-        status=AuditStatus.FAILED,
-        error_code=code.value,
-        error_message=reason,
-        source_payload=record.source_payload or "{}",
-    )

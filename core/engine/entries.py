@@ -72,6 +72,21 @@ def error_entry(
     )
 
 
+def failed_replay(
+    record: AuditRecord, reason: str, code: ErrorCode = ErrorCode.MALFORMED_RECORD
+) -> AuditEntry:
+    """A replayed record that failed before mapping (unreadable, gone from Zoho), its stored payload kept."""
+    return AuditEntry(
+        kind=record.kind,
+        zoho_id=record.zoho_id,
+        external_key=record.external_key,
+        status=AuditStatus.FAILED,
+        error_code=code.value,
+        error_message=reason,
+        source_payload=record.source_payload or json.dumps({}),
+    )
+
+
 def invoice_entry(bill: ZohoBill, context: RunContext, index: MappingIndex, marker: str | None) -> AuditEntry:
     """The audit entry of a bill: pending with its rows, or failed with what is missing."""
     document = bill_to_invoice(bill, context, index)

@@ -10,7 +10,6 @@ the ServiceNow pre-flight and ends with a status refresh, as a sync run does.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -19,7 +18,7 @@ from zbsn.core.db.models import AuditRecord
 from zbsn.core.domain import AuditStatus, RecordKind
 from zbsn.core.engine.audit_writer import AuditEntry, rows_from_payload
 from zbsn.core.engine.credit_replay import replayed_credit
-from zbsn.core.engine.entries import invoice_entry, payment_entry, void_entry
+from zbsn.core.engine.entries import failed_replay, invoice_entry, payment_entry, void_entry
 from zbsn.core.engine.events import EventSink
 from zbsn.core.engine.history import KEEPS_INVOICE_CODES, ReplayFilter
 from zbsn.core.engine.problems import ErrorCode, Problem
@@ -76,7 +75,7 @@ async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:
             record.zoho_id
         )
         if isinstance(payment, RecordError):
-            return _unreadable(record, payment.reason)
+            return failed_replay(record, payment.reason)
         staged = run.history.staged_bills(a.bill_id for a in payment.bills)
         return payment_entry(payment, run.context, run.index, staged, record.zoho_modified)
     if record.kind == RecordKind.VENDOR_CREDIT:
@@ -93,9 +92,9 @@ async def _remap(run: RunSession, record: AuditRecord) -> AuditEntry:
         try:
             fetched = await run.zoho.get_bill(record.zoho_id)
         except ZohoNotFound:
-            return _unreadable(record, "the bill no longer exists in Zoho Books", ErrorCode.NOT_FOUND)
+            return failed_replay(record, "the bill no longer exists in Zoho Books", ErrorCode.NOT_FOUND)
         if isinstance(fetched, RecordError):
-            return _unreadable(record, fetched.reason)
+            return failed_replay(record, fetched.reason)
         bill = fetched
     return invoice_entry(bill, run.context, run.index, record.zoho_modified)
 
@@ -140,18 +139,6 @@ async def _stored(record: AuditRecord, model: type[_M]) -> _M | None:
         return model.model_validate_json(record.source_payload or "")
     except (ValidationError, ValueError):
         return None
-
-
-def _unreadable(record: AuditRecord, reason: str, code: ErrorCode = ErrorCode.MALFORMED_RECORD) -> AuditEntry:
-    return AuditEntry(
-        kind=record.kind,
-        zoho_id=record.zoho_id,
-        external_key=record.external_key,
-        status=AuditStatus.FAILED,
-        error_code=code.value,
-        error_message=reason,
-        source_payload=record.source_payload or json.dumps({}),
-    )
 
 
 async def replay(
