@@ -223,51 +223,26 @@ async def reconcile(
                 )
             )
         state = str(invoice.get("state") or "")
+        bill_id = key.removeprefix(colnames.invoice_key(context.organization_id, ""))
         if status in AWAITING_APPROVAL_STATUSES:  # staged, then sent back for approval in Zoho
             why = flagged.get(key)
             label = status_of_state(state or None).label.lower()
             what = f"{STATUS_LABELS.get(status, status)} in Zoho, {label} in ServiceNow"
             report.state_differences.append(
-                Difference(
-                    "status_mismatch",
-                    key,
-                    number,
-                    total,
-                    amount,
-                    f"{what}: {why}" if why else what,
-                    bool(why),
-                )
+                _told("status_mismatch", key, number, total, amount, what, why, bool(why))
             )
         if state == "paid" and status != "paid":  # a payment deleted in Zoho: ServiceNow keeps its details
-            bill_id = key.removeprefix(colnames.invoice_key(context.organization_id, ""))
             why = unpaid_again.get(bill_id)
             what = f"paid in ServiceNow, {status.replace('_', ' ')} in Zoho"
             report.state_differences.append(
-                Difference(
-                    "payment_mismatch",
-                    key,
-                    number,
-                    total,
-                    amount,
-                    f"{what}: {why}" if why else what,
-                    bool(why),
-                )
+                _told("payment_mismatch", key, number, total, amount, what, why, bool(why))
             )
         if status == "paid" and state != "paid":
-            bill_id = key.removeprefix(colnames.invoice_key(context.organization_id, ""))
             reason = unpaid.get(bill_id)
             label = status_of_state(state or None).label.lower()
             what = f"paid in Zoho, {label} in ServiceNow"
             report.state_differences.append(
-                Difference(
-                    "payment_mismatch",
-                    key,
-                    number,
-                    total,
-                    amount,
-                    f"{what}: {reason}" if reason else what,
-                    reason is not None,
-                )
+                _told("payment_mismatch", key, number, total, amount, what, reason, reason is not None)
             )
     for key, invoice in invoices.items():
         if key in bills:
@@ -288,6 +263,20 @@ async def reconcile(
             )
         )
     return report
+
+
+def _told(
+    kind: str,
+    key: str,
+    number: str | None,
+    total: Decimal | None,
+    amount: Decimal | None,
+    what: str,
+    why: str | None,
+    explained: bool,
+) -> Difference:
+    """A state difference, followed by the audit log's reason for it when it holds one."""
+    return Difference(kind, key, number, total, amount, f"{what}: {why}" if why else what, explained)
 
 
 def _flagged_audits(db: sa.Engine, profile_id: int) -> dict[str, str]:
